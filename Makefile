@@ -1,0 +1,21 @@
+# `make demo` and `make test` bootstrap llama.cpp and the demo model into ~/.cache/cje-prep
+# (or $CJE_CACHE) on first use, then reuse them.
+SWIFT_BUILD_FLAGS = -c release -Xlinker -rpath -Xlinker "$$LLAMA_PREFIX/lib"
+ENV = scripts/with-env.sh
+
+.PHONY: build demo test bench lint
+
+build:
+	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS)'
+
+demo: build
+	$(ENV) bash -c '.build/release/cje-prep demo --model "$$CJE_MODEL"'
+
+test:
+	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && swift test $(SWIFT_BUILD_FLAGS) --skip-build'
+
+bench: build
+	$(ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL"'
+
+lint:
+	swift format lint -r Sources Tests Package.swift

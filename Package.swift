@@ -1,0 +1,49 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// One set of settings for every Swift target.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "cje-prep",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cje-prep", targets: ["CJEPrepCLI"]),
+        .library(name: "CJEInference", targets: ["CJEInference"]),
+        .library(name: "CJELlama", targets: ["CJELlama"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // llama.h as a Clang module; found through pkg-config (the Makefile points it at the
+        // install that scripts/bootstrap.sh made).
+        .systemLibrary(name: "CLlama", pkgConfig: "llama"),
+        // Engine-neutral vocabulary: requests, results, errors. No C, no network.
+        .target(name: "CJEInference"),
+        // The only module that imports llama.h.
+        .target(
+            name: "CJELlama",
+            dependencies: [
+                "CLlama", "CJEInference",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "CJEPrepCLI",
+            dependencies: [
+                "CJEInference", "CJELlama",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "CJELlamaTests", dependencies: ["CJELlama", "CJEInference"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}

@@ -1,0 +1,37 @@
+/// What a loaded model says about itself.
+public struct ModelInfo: Sendable, Hashable, Codable {
+    /// The file it was loaded from.
+    public var path: String
+    /// sha256 of the file, lowercase hex.
+    public var sha256: String
+    /// `general.architecture` from the GGUF metadata, e.g. "llama".
+    public var architecture: String
+    /// `general.name` when the file has one.
+    public var name: String?
+    public var parameterCount: UInt64
+    public var vocabularySize: Int
+    /// The context length the model was trained with.
+    public var contextLength: Int
+    /// Every token that ends generation (end of turn, end of text, ...).
+    public var endOfGenerationTokens: [TokenID]
+    /// The token appended (and scored) when a response ended naturally.
+    public var endOfTurnToken: TokenID
+    public var hasChatTemplate: Bool
+
+    public init(
+        path: String, sha256: String, architecture: String, name: String?, parameterCount: UInt64,
+        vocabularySize: Int, contextLength: Int, endOfGenerationTokens: [TokenID], endOfTurnToken: TokenID,
+        hasChatTemplate: Bool
+    ) {
+        self.path = path
+        self.sha256 = sha256
+        self.architecture = architecture
+        self.name = name
+        self.parameterCount = parameterCount
+        self.vocabularySize = vocabularySize
+        self.contextLength = contextLength
+        self.endOfGenerationTokens = endOfGenerationTokens
+        self.endOfTurnToken = endOfTurnToken
+        self.hasChatTemplate = hasChatTemplate
+    }
+}

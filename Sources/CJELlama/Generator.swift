@@ -1,0 +1,155 @@
+import CJEInference
+import Foundation
+
+/// Continuous-batching generation: up to `sequences` requests decode together, one token each
+/// per step, while new requests' contexts are fed into the same batches as slots free up.
+struct Generator {
+    let context: LlamaContext
+    let model: LlamaModel
+
+    private struct Slot {
+        var request: Int
+        /// Context tokens fed so far.
+        var fed: Int
+        var rng: SplitMix64
+        var generated: [TokenID] = []
+        var logProbs: [Double] = []
+    }
+
+    func run(_ requests: [GenerationRequest], progress: ((Int) -> Void)?) -> [Result<GenerationResult, LlamaError>] {
+        var results = [Result<GenerationResult, LlamaError>?](repeating: nil, count: requests.count)
+        var pending: [Int] = []
+        for (index, request) in requests.enumerated() {
+            if let problem = validate(request, index: index) {
+                results[index] = .failure(problem)
+            } else {
+                pending.append(index)
+            }
+        }
+        pending.reverse()
+        var slots = [Slot?](repeating: nil, count: context.sequences)
+        var finished = requests.count - pending.count
+        context.clearAll()
+
+        func finish(_ s: Int, _ result: Result<GenerationResult, LlamaError>) {
+            results[slots[s]!.request] = result
+            context.clear(sequence: s)
+            slots[s] = nil
+            finished += 1
+        }
+
+        while true {
+            for s in slots.indices where slots[s] == nil {
+                guard let r = pending.popLast() else { break }
+                slots[s] = Slot(request: r, fed: 0, rng: SplitMix64(seed: requests[r].seed))
+            }
+            if slots.allSatisfy({ $0 == nil }) { break }
+
+            context.clearBatch()
+            var outputs: [(index: Int, slot: Int)] = []
+            // Sequences past their context take one step each.
+            for s in slots.indices {
+                guard let slot = slots[s], let last = slot.generated.last else { continue }
+                let position = requests[slot.request].context.count + slot.generated.count - 1
+                context.add(token: last, position: position, sequence: s, wantsLogits: true)
+                outputs.append((context.batchCount - 1, s))
+            }
+            // The rest of the batch feeds contexts.
+            fill: for s in slots.indices {
+                guard var slot = slots[s], slot.generated.isEmpty else { continue }
+                let tokens = requests[slot.request].context
+                while slot.fed < tokens.count {
+                    if context.batchCount == context.batchSize { slots[s] = slot; break fill }
+                    let wants = slot.fed == tokens.count - 1
+                    context.add(token: tokens[slot.fed], position: slot.fed, sequence: s, wantsLogits: wants)
+                    if wants { outputs.append((context.batchCount - 1, s)) }
+                    slot.fed += 1
+                }
+                slots[s] = slot
+            }
+
+            let code = context.decode()
+            if code != 0 {
+                for output in outputs { finish(output.slot, .failure(.decodeFailed(code: code))) }
+                for s in slots.indices where slots[s] != nil && slots[s]!.generated.isEmpty {
+                    finish(s, .failure(.decodeFailed(code: code)))
+                }
+                progress?(finished)
+                continue
+            }
+            for output in outputs {
+                var slot = slots[output.slot]!
+                let request = requests[slot.request]
+                let (token, logProb) = Self.sample(
+                    context.logits(at: output.index), temperature: request.temperature, rng: &slot.rng)
+                if let logProb { slot.logProbs.append(logProb) }
+                if model.isEndOfGeneration(token) {
+                    slots[output.slot] = slot
+                    finish(output.slot, .success(result(slot, .stop)))
+                    continue
+                }
+                slot.generated.append(token)
+                slots[output.slot] = slot
+                if slot.generated.count == request.maxNewTokens {
+                    finish(output.slot, .success(result(slot, .length)))
+                }
+            }
+            progress?(finished)
+        }
+        return results.map { $0! }
+    }
+
+    private func result(_ slot: Slot, _ reason: FinishReason) -> GenerationResult {
+        GenerationResult(
+            text: model.detokenize(slot.generated), tokens: slot.generated, finishReason: reason,
+            tokenLogProbs: slot.logProbs)
+    }
+
+    private func validate(_ request: GenerationRequest, index: Int) -> LlamaError? {
+        if request.context.isEmpty { return .invalidRequest(index: index, reason: "the context is empty") }
+        if request.maxNewTokens < 1 { return .invalidRequest(index: index, reason: "max new tokens must be at least 1") }
+        if !(request.temperature >= 0 && request.temperature.isFinite) {
+            return .invalidRequest(index: index, reason: "temperature \(request.temperature) is not a number >= 0")
+        }
+        let vocabulary = TokenID(model.info.vocabularySize)
+        if let bad = request.context.first(where: { $0 < 0 || $0 >= vocabulary }) {
+            return .invalidRequest(index: index, reason: "token \(bad) is outside the vocabulary")
+        }
+        let length = request.context.count + request.maxNewTokens
+        if length > context.sequenceContext {
+            return .tooLong(index: index, tokens: length, limit: context.sequenceContext)
+        }
+        return nil
+    }
+
+    /// Pure temperature sampling over the full vocabulary by inversion of the CDF in token-id
+    /// order; greedy (lowest id among ties) at temperature 0. Returns the token and its log
+    /// probability under log-softmax(logits / T) (nil when greedy).
+    static func sample(
+        _ logits: UnsafeBufferPointer<Float>, temperature: Double, rng: inout SplitMix64
+    ) -> (TokenID, Double?) {
+        if temperature == 0 {
+            var best = 0
+            for i in logits.indices where logits[i] > logits[best] { best = i }
+            return (TokenID(best), nil)
+        }
+        let softmax = LogSoftmax(logits: logits, temperature: temperature)
+        let u = rng.nextUnitInterval()
+        let inv = 1.0 / temperature
+        let shift = softmax.maxScaled + softmax.logSumExp
+        var cumulative = 0.0
+        var chosen = -1
+        var lastPositive = 0
+        for i in logits.indices {
+            let p = exp(Double(logits[i]) * inv - shift)
+            if p > 0 { lastPositive = i }
+            cumulative += p
+            if u < cumulative {
+                chosen = i
+                break
+            }
+        }
+        if chosen < 0 { chosen = lastPositive }
+        return (TokenID(chosen), softmax.logProb(ofLogit: logits[chosen]))
+    }
+}

@@ -1,0 +1,86 @@
+import CLlama
+import CJEInference
+
+/// A llama.cpp context and one reusable batch, owned by exactly one engine.
+///
+/// The context is built for batch invariance: flash attention off, and one KV stream per
+/// sequence (`kv_unified = false`) whose size is a multiple of 256, so every attention row of
+/// a sequence sees the same cells, padding and kernel path whatever runs beside it.
+final class LlamaContext {
+    let pointer: OpaquePointer
+    let sequences: Int
+    let sequenceContext: Int
+    let batchSize: Int
+    let vocabularySize: Int
+    private var batch: llama_batch
+
+    init(model: LlamaModel, threads: Int, sequences: Int, sequenceContext: Int, batchSize: Int) throws {
+        var params = llama_context_default_params()
+        params.n_ctx = UInt32(sequences * sequenceContext)
+        params.n_batch = UInt32(batchSize)
+        params.n_ubatch = UInt32(batchSize)
+        params.n_seq_max = UInt32(sequences)
+        params.n_threads = Int32(threads)
+        params.n_threads_batch = Int32(threads)
+        params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED
+        params.kv_unified = false
+        params.no_perf = true
+        _ = LlamaBackend.takeRecentErrors()
+        guard let ctx = llama_init_from_model(model.pointer, params) else {
+            throw LlamaError.contextCreationFailed(detail: LlamaBackend.takeRecentErrors())
+        }
+        self.pointer = ctx
+        self.sequences = sequences
+        self.sequenceContext = sequenceContext
+        self.batchSize = batchSize
+        self.vocabularySize = model.info.vocabularySize
+        self.batch = llama_batch_init(Int32(batchSize), 0, 1)
+    }
+
+    deinit {
+        llama_batch_free(batch)
+        llama_free(pointer)
+    }
+
+    var batchCount: Int { Int(batch.n_tokens) }
+
+    func clearBatch() {
+        batch.n_tokens = 0
+    }
+
+    /// Adds one token of `sequence` at `position`; `wantsLogits` asks for its output row.
+    func add(token: TokenID, position: Int, sequence: Int, wantsLogits: Bool) {
+        let i = Int(batch.n_tokens)
+        precondition(i < batchSize, "batch overflow")
+        batch.token[i] = token
+        batch.pos[i] = Int32(position)
+        batch.n_seq_id[i] = 1
+        batch.seq_id[i]![0] = Int32(sequence)
+        batch.logits[i] = wantsLogits ? 1 : 0
+        batch.n_tokens += 1
+    }
+
+    /// Runs the batch; returns llama_decode's code (0 is success).
+    func decode() -> Int32 {
+        llama_decode(pointer, batch)
+    }
+
+    /// The logits row of batch entry `index` (which must have asked for logits).
+    func logits(at index: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: llama_get_logits_ith(pointer, Int32(index)), count: vocabularySize)
+    }
+
+    /// Forgets everything cached for `sequence`.
+    func clear(sequence: Int) {
+        _ = llama_memory_seq_rm(llama_get_memory(pointer), Int32(sequence), -1, -1)
+    }
+
+    /// Forgets every sequence.
+    func clearAll() {
+        llama_memory_clear(llama_get_memory(pointer), true)
+    }
+
+    func setThreads(_ n: Int) {
+        llama_set_n_threads(pointer, Int32(n), Int32(n))
+    }
+}

@@ -1,0 +1,104 @@
+public import CJEInference
+import Foundation
+
+/// How an engine is set up. Every field changes speed or memory, never results: the scheme is
+/// batch-invariant, so thread count, sequence count and batch size leave log probs bit-identical.
+public struct LlamaEngineOptions: Sendable, Hashable {
+    /// CPU threads for llama.cpp.
+    public var threads: Int
+    /// Sequences decoded together (one KV stream each).
+    public var maxSequences: Int
+    /// Tokens one sequence may hold (context plus response); rounded up to a multiple of 256.
+    public var sequenceContext: Int
+    /// Tokens per llama_decode call.
+    public var batchSize: Int
+
+    public init(
+        threads: Int? = nil, maxSequences: Int = 8,
+        sequenceContext: Int = 2048, batchSize: Int = 512
+    ) {
+        self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        self.maxSequences = maxSequences
+        self.sequenceContext = sequenceContext
+        self.batchSize = batchSize
+    }
+}
+
+/// Batched generation and teacher-forced scoring on one llama.cpp context.
+///
+/// Determinism: a request's numbers depend only on the request and the model, not on what is
+/// decoded beside it, its place in the batch, the thread count or earlier use of the context.
+/// Flash attention is off and each sequence has its own KV stream, a scheme measured here to be
+/// batch-invariant (with flash attention on, the CPU kernels change with batch shape). Sampling
+/// and log-softmax are done in Swift, in Double, with sums in a fixed order.
+///
+/// The C state is touched by one thread at a time (a lock); the async methods run the work on a
+/// dedicated queue so that no Swift concurrency thread is blocked.
+public final class LlamaEngine: @unchecked Sendable {
+    public let model: LlamaModel
+    public let options: LlamaEngineOptions
+    private let context: LlamaContext
+    private let lock = NSLock()
+    private let queue = DispatchQueue(label: "cje-prep.llama-engine")
+
+    public init(model: LlamaModel, options: LlamaEngineOptions = LlamaEngineOptions()) throws {
+        var options = options
+        guard options.threads >= 1 else { throw LlamaError.invalidOptions("threads must be at least 1") }
+        guard (1...256).contains(options.maxSequences) else {
+            throw LlamaError.invalidOptions("maxSequences must be between 1 and 256")
+        }
+        guard options.batchSize >= options.maxSequences else {
+            throw LlamaError.invalidOptions("batchSize must be at least maxSequences")
+        }
+        guard options.sequenceContext >= 16 else { throw LlamaError.invalidOptions("sequenceContext too small") }
+        options.sequenceContext = min(
+            (options.sequenceContext + 255) / 256 * 256, max(256, model.info.contextLength / 256 * 256))
+        self.model = model
+        self.options = options
+        self.context = try LlamaContext(
+            model: model, threads: options.threads, sequences: options.maxSequences,
+            sequenceContext: options.sequenceContext, batchSize: options.batchSize)
+    }
+
+    /// Tokens a single sequence may hold.
+    public var sequenceContext: Int { options.sequenceContext }
+
+    /// Scores every request; results are in request order, each a value or that request's error.
+    public func score(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, LlamaError>] {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: self.scoreNow(requests)) }
+        }
+    }
+
+    /// Generates for every request; results are in request order, each a value or that request's error.
+    public func generate(_ requests: [GenerationRequest]) async -> [Result<GenerationResult, LlamaError>] {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: self.generateNow(requests)) }
+        }
+    }
+
+    /// `score` on the calling thread.
+    public func scoreNow(_ requests: [ScoreRequest], progress: ((Int) -> Void)? = nil) -> [Result<
+        ScoreResult, LlamaError
+    >] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Scorer(context: context, model: model).run(requests, progress: progress)
+    }
+
+    /// `generate` on the calling thread.
+    public func generateNow(_ requests: [GenerationRequest], progress: ((Int) -> Void)? = nil) -> [Result<
+        GenerationResult, LlamaError
+    >] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Generator(context: context, model: model).run(requests, progress: progress)
+    }
+
+    /// Changes the thread count for later calls (results do not change).
+    public func setThreads(_ n: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        context.setThreads(max(1, n))
+    }
+}

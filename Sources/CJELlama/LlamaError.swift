@@ -1,0 +1,54 @@
+public import Foundation
+
+/// Everything that can go wrong in the llama.cpp engine, with the context a person needs to act on it.
+public enum LlamaError: LocalizedError, Sendable, Hashable {
+    /// The model file does not exist or cannot be read.
+    case modelNotFound(path: String)
+    /// The file is not a GGUF file (wrong magic bytes) or is too short to be one.
+    case notGGUF(path: String, detail: String)
+    /// llama.cpp refused to load the file (truncated, corrupt, unsupported architecture).
+    case modelLoadFailed(path: String, detail: String)
+    /// llama.cpp could not create an inference context.
+    case contextCreationFailed(detail: String)
+    /// The model has no chat template and none was configured.
+    case noChatTemplate(path: String)
+    /// llama.cpp does not know the chat template (it would otherwise fall back silently).
+    case unsupportedChatTemplate(excerpt: String)
+    /// Text could not be tokenized.
+    case tokenizationFailed(detail: String)
+    /// A request is malformed (empty response, bad temperature, ...).
+    case invalidRequest(index: Int, reason: String)
+    /// A request does not fit the per-sequence context.
+    case tooLong(index: Int, tokens: Int, limit: Int)
+    /// llama_decode returned a failure code.
+    case decodeFailed(code: Int32)
+    /// The engine was configured with impossible options.
+    case invalidOptions(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .modelNotFound(let path):
+            return "model file not found or unreadable: \(path). Check the path (run `make demo` once to fetch the demo model)."
+        case .notGGUF(let path, let detail):
+            return "\(path) is not a GGUF model file (\(detail))."
+        case .modelLoadFailed(let path, let detail):
+            return "llama.cpp could not load \(path): \(detail). The file may be truncated or of an unsupported kind."
+        case .contextCreationFailed(let detail):
+            return "llama.cpp could not create a context: \(detail). Try fewer parallel sequences or a shorter context."
+        case .noChatTemplate(let path):
+            return "\(path) has no chat template and none is configured; refusing to guess one (set a chat template in the config)."
+        case .unsupportedChatTemplate(let excerpt):
+            return "llama.cpp does not support this chat template: \(excerpt)"
+        case .tokenizationFailed(let detail):
+            return "tokenization failed: \(detail)"
+        case .invalidRequest(let index, let reason):
+            return "request \(index): \(reason)"
+        case .tooLong(let index, let tokens, let limit):
+            return "request \(index): needs \(tokens) tokens but a sequence holds at most \(limit); shorten the prompt or lower max tokens, or raise the sequence context."
+        case .decodeFailed(let code):
+            return "llama_decode failed with code \(code)."
+        case .invalidOptions(let reason):
+            return "invalid engine options: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import CJEInference
+
+/// Teacher forcing with continuous batching: each distinct (context, response, end-of-turn)
+/// sequence is decoded once, in its own KV stream, with logits requested only at the positions
+/// that predict response tokens; every requested temperature is scored from those rows.
+struct Scorer {
+    let context: LlamaContext
+    let model: LlamaModel
+
+    private struct Key: Hashable {
+        var context: [TokenID]
+        var response: [TokenID]
+        var appendEndOfTurn: Bool
+    }
+
+    private struct Job {
+        var tokens: [TokenID]
+        /// Position whose logits predict the first response token.
+        var firstOutput: Int
+        var temperatures: [Double]
+        /// logProbs[t][k]: temperature index t, scored token k.
+        var logProbs: [[Double]] = []
+        var error: LlamaError?
+    }
+
+    func run(_ requests: [ScoreRequest], progress: ((Int) -> Void)?) -> [Result<ScoreResult, LlamaError>] {
+        var results = [Result<ScoreResult, LlamaError>?](repeating: nil, count: requests.count)
+        var jobs: [Job] = []
+        var jobOfKey: [Key: Int] = [:]
+        var jobOfRequest = [Int?](repeating: nil, count: requests.count)
+
+        for (index, request) in requests.enumerated() {
+            if let problem = validate(request, index: index) {
+                results[index] = .failure(problem)
+                continue
+            }
+            let key = Key(context: request.context, response: request.response, appendEndOfTurn: request.appendEndOfTurn)
+            if let j = jobOfKey[key] {
+                for t in request.temperatures where !jobs[j].temperatures.contains(t) {
+                    jobs[j].temperatures.append(t)
+                }
+                jobOfRequest[index] = j
+            } else {
+                var tokens = request.context + request.response
+                if request.appendEndOfTurn { tokens.append(model.info.endOfTurnToken) }
+                var temperatures: [Double] = []
+                for t in request.temperatures where !temperatures.contains(t) { temperatures.append(t) }
+                jobs.append(Job(tokens: tokens, firstOutput: request.context.count - 1, temperatures: temperatures))
+                jobOfKey[key] = jobs.count - 1
+                jobOfRequest[index] = jobs.count - 1
+            }
+        }
+        for j in jobs.indices {
+            jobs[j].logProbs = Array(repeating: [], count: jobs[j].temperatures.count)
+        }
+
+        decodeAll(&jobs, progress: progress)
+
+        for (index, request) in requests.enumerated() {
+            guard let j = jobOfRequest[index] else { continue }
+            let job = jobs[j]
+            if let error = job.error {
+                results[index] = .failure(error)
+                continue
+            }
+            let scored = request.temperatures.map { t in
+                SequenceLogProb(temperature: t, tokenLogProbs: job.logProbs[job.temperatures.firstIndex(of: t)!])
+            }
+            results[index] = .success(ScoreResult(scored: scored))
+        }
+        return results.map { $0! }
+    }
+
+    private func validate(_ request: ScoreRequest, index: Int) -> LlamaError? {
+        if request.context.isEmpty { return .invalidRequest(index: index, reason: "the context is empty") }
+        if request.response.isEmpty {
+            return .invalidRequest(index: index, reason: "the response is empty; an empty response has no log probability")
+        }
+        if request.temperatures.isEmpty { return .invalidRequest(index: index, reason: "no temperature to score at") }
+        if let bad = request.temperatures.first(where: { !($0 > 0 && $0.isFinite) }) {
+            return .invalidRequest(index: index, reason: "temperature \(bad) is not a positive number")
+        }
+        let vocabulary = TokenID(model.info.vocabularySize)
+        if let bad = (request.context + request.response).first(where: { $0 < 0 || $0 >= vocabulary }) {
+            return .invalidRequest(index: index, reason: "token \(bad) is outside the vocabulary")
+        }
+        let length = request.context.count + request.response.count + (request.appendEndOfTurn ? 1 : 0)
+        if length > context.sequenceContext {
+            return .tooLong(index: index, tokens: length, limit: context.sequenceContext)
+        }
+        return nil
+    }
+
+    /// Feeds every job through the context, `sequences` at a time, refilling slots as jobs finish.
+    private func decodeAll(_ jobs: inout [Job], progress: ((Int) -> Void)?) {
+        var pending = jobs.indices.reversed().map { $0 }
+        // slot -> (job, next position to feed). The last token is never fed: nothing reads its logits.
+        var slots = [(job: Int, cursor: Int)?](repeating: nil, count: context.sequences)
+        var finished = 0
+        context.clearAll()
+
+        while true {
+            for s in slots.indices where slots[s] == nil {
+                guard let j = pending.popLast() else { break }
+                slots[s] = (j, 0)
+            }
+            if slots.allSatisfy({ $0 == nil }) { break }
+
+            context.clearBatch()
+            var outputs: [(index: Int, job: Int, position: Int)] = []
+            var inBatch = Set<Int>()
+            fill: for s in slots.indices {
+                guard var slot = slots[s] else { continue }
+                let job = jobs[slot.job]
+                while slot.cursor < job.tokens.count - 1 {
+                    if context.batchCount == context.batchSize { slots[s] = slot; break fill }
+                    let wants = slot.cursor >= job.firstOutput
+                    context.add(token: job.tokens[slot.cursor], position: slot.cursor, sequence: s, wantsLogits: wants)
+                    if wants { outputs.append((context.batchCount - 1, slot.job, slot.cursor)) }
+                    inBatch.insert(s)
+                    slot.cursor += 1
+                }
+                slots[s] = slot
+            }
+
+            let code = context.decode()
+            if code != 0 {
+                for s in inBatch {
+                    jobs[slots[s]!.job].error = .decodeFailed(code: code)
+                    context.clear(sequence: s)
+                    slots[s] = nil
+                    finished += 1
+                }
+                progress?(finished)
+                continue
+            }
+            for output in outputs {
+                let row = context.logits(at: output.index)
+                let target = jobs[output.job].tokens[output.position + 1]
+                for (t, temperature) in jobs[output.job].temperatures.enumerated() {
+                    let softmax = LogSoftmax(logits: row, temperature: temperature)
+                    jobs[output.job].logProbs[t].append(softmax.logProb(ofLogit: row[Int(target)]))
+                }
+            }
+            for s in slots.indices {
+                guard let slot = slots[s], slot.cursor == jobs[slot.job].tokens.count - 1 else { continue }
+                context.clear(sequence: s)
+                slots[s] = nil
+                finished += 1
+            }
+            progress?(finished)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import CJEInference
+import CJELlama
+import Foundation
+
+/// Throughput of the engine beside llama-bench's, same model and threads, in one run.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure teacher-forcing and generation throughput beside llama-bench (not a test).")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Sequences of about 600 tokens to teacher-force.")
+    var scoreSequences: Int = 16
+
+    @Option(help: "New tokens per generated sequence.")
+    var genTokens: Int = 128
+
+    @Option(help: "The llama-bench binary (default: $LLAMA_PREFIX/bin/llama-bench, then PATH).")
+    var llamaBench: String?
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let threads = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let model = try LlamaModel(path: modelOptions.model)
+        let engine = try LlamaEngine(model: model, options: LlamaEngineOptions(threads: threads, maxSequences: 8))
+        var figures: [String: Double] = [:]
+
+        // Teacher forcing: 600-token sequences (a ~100-token prompt and a ~500-token response).
+        let filler = String(repeating: Self.paragraph + " ", count: 12)
+        var requests: [ScoreRequest] = []
+        for i in 0..<scoreSequences {
+            let context = try model.promptTokens([.system("You are a helpful assistant."), .user("Question \(i): " + Self.question)])
+            let response = Array(try model.tokenize(response: "Answer \(i). " + filler).prefix(600 - context.count))
+            requests.append(ScoreRequest(context: context, response: response, appendEndOfTurn: true, temperatures: [1.0]))
+        }
+        _ = engine.scoreNow(Array(requests.prefix(1)))  // warm-up
+        var started = Date()
+        let scored = engine.scoreNow(requests)
+        let scoreTime = Date().timeIntervalSince(started)
+        let failures = scored.filter { if case .failure = $0 { true } else { false } }.count
+        let tokens = requests.reduce(0) { $0 + $1.context.count + $1.response.count }
+        figures["score_tok_s"] = Double(tokens) / scoreTime
+        figures["score_sequences"] = Double(requests.count)
+        figures["score_failures"] = Double(failures)
+
+        // Generation with 1 and 8 sequences in flight.
+        let context = try model.promptTokens([.system("You are a helpful assistant."), .user(Self.question)])
+        for parallel in [1, 8] {
+            let gen = (0..<parallel).map {
+                GenerationRequest(context: context, temperature: 1.0, maxNewTokens: genTokens, seed: UInt64($0 + 1))
+            }
+            started = Date()
+            let results = engine.generateNow(gen)
+            let elapsed = Date().timeIntervalSince(started)
+            let produced = results.reduce(0) { $0 + ((try? $1.get().tokens.count) ?? 0) }
+            figures["gen\(parallel)_tok_s"] = Double(produced) / elapsed
+        }
+
+        // The reference: llama-bench, same model and threads, flash attention off and on.
+        if let bench = locateLlamaBench() {
+            for fa in [0, 1] {
+                if let (pp, tg) = try runLlamaBench(bench, threads: threads, flashAttention: fa) {
+                    figures["llama_bench_pp512_fa\(fa)_tok_s"] = pp
+                    figures["llama_bench_tg128_fa\(fa)_tok_s"] = tg
+                }
+            }
+        }
+        if let pp = figures["llama_bench_pp512_fa0_tok_s"] { figures["score_vs_pp_fa0"] = figures["score_tok_s"]! / pp }
+        if let pp = figures["llama_bench_pp512_fa1_tok_s"] { figures["score_vs_pp_fa1"] = figures["score_tok_s"]! / pp }
+        if let tg = figures["llama_bench_tg128_fa0_tok_s"] { figures["gen8_vs_tg_fa0"] = figures["gen8_tok_s"]! / tg }
+        if let tg = figures["llama_bench_tg128_fa1_tok_s"] { figures["gen8_vs_tg_fa1"] = figures["gen8_tok_s"]! / tg }
+        figures["threads"] = Double(threads)
+
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(figures), as: UTF8.self))
+            return
+        }
+        func f(_ key: String) -> String { figures[key].map { String(format: "%.1f", $0) } ?? "n/a" }
+        func r(_ key: String) -> String { figures[key].map { String(format: "%.2f", $0) } ?? "n/a" }
+        print("model \(model.info.name ?? model.info.architecture), \(threads) threads")
+        print(
+            TextTable.render(
+                header: ["measure", "cje-prep tok/s", "llama-bench fa=0", "llama-bench fa=1", "ratio fa=0", "ratio fa=1"],
+                rows: [
+                    ["teacher forcing, 600-token seqs vs pp512", f("score_tok_s"), f("llama_bench_pp512_fa0_tok_s"), f("llama_bench_pp512_fa1_tok_s"), r("score_vs_pp_fa0"), r("score_vs_pp_fa1")],
+                    ["generation, 1 sequence vs tg128", f("gen1_tok_s"), f("llama_bench_tg128_fa0_tok_s"), f("llama_bench_tg128_fa1_tok_s"), "", ""],
+                    ["generation, 8 sequences vs tg128", f("gen8_tok_s"), f("llama_bench_tg128_fa0_tok_s"), f("llama_bench_tg128_fa1_tok_s"), r("gen8_vs_tg_fa0"), r("gen8_vs_tg_fa1")],
+                ]))
+        print("goals: teacher forcing >= 0.85 x pp512; generation with 8 sequences >= 1.5 x tg128")
+    }
+
+    private func locateLlamaBench() -> String? {
+        if let llamaBench { return llamaBench }
+        var candidates: [String] = []
+        if let prefix = ProcessInfo.processInfo.environment["LLAMA_PREFIX"] { candidates.append(prefix + "/bin/llama-bench") }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            candidates.append(dir + "/llama-bench")
+        }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs llama-bench once and returns (pp512, tg128) tokens/s.
+    private func runLlamaBench(_ path: String, threads: Int, flashAttention: Int) throws -> (Double, Double)? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = [
+            "-m", modelOptions.model, "-t", String(threads), "-p", "512", "-n", "128", "-fa", String(flashAttention),
+            "-r", "3", "-o", "json",
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+            let rows = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        else { return nil }
+        var pp: Double?
+        var tg: Double?
+        for row in rows {
+            let ts = row["avg_ts"] as? Double
+            if (row["n_prompt"] as? Int ?? 0) > 0 { pp = ts } else { tg = ts }
+        }
+        guard let pp, let tg else { return nil }
+        return (pp, tg)
+    }
+
+    static let question = "Summarise the main causes of the industrial revolution and its effects on daily life."
+    static let paragraph =
+        "The industrial revolution began in Britain in the late eighteenth century, when new machines, "
+        + "cheap coal and growing trade changed how goods were made. Workers moved from farms to towns, "
+        + "factories set the rhythm of the day, and railways carried people and products further than ever before."
+}

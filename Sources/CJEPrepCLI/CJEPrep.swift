@@ -1,0 +1,23 @@
+import ArgumentParser
+
+@main
+struct CJEPrep: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cje-prep",
+        abstract: "Prepare data sets for Causal Judge Evaluation with a deterministic llama.cpp engine.",
+        subcommands: [DemoCommand.self, BenchCommand.self, ModelInfoCommand.self, GenerateOnceCommand.self]
+    )
+}
+
+/// Options shared by every command that loads a local model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Path of a GGUF model file.")
+    var model: String
+
+    @Option(name: .long, help: "CPU threads for llama.cpp (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+}

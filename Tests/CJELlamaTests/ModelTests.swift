@@ -1,0 +1,150 @@
+import CJEInference
+import CJELlama
+import Foundation
+import Testing
+
+@Suite("Model loading, chat template and tokenizer")
+struct ModelTests {
+    @Test("the demo model describes itself")
+    func info() {
+        let info = Fixture.model.info
+        #expect(info.architecture == "llama")
+        #expect(info.parameterCount > 100_000_000 && info.parameterCount < 200_000_000)
+        #expect(info.vocabularySize == 49152)
+        #expect(info.contextLength == 8192)
+        #expect(info.hasChatTemplate)
+        #expect(info.sha256 == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
+        #expect(info.endOfGenerationTokens.contains(info.endOfTurnToken))
+        #expect(Fixture.model.detokenize([info.endOfTurnToken]).isEmpty)
+    }
+
+    @Test("a missing file, a non-GGUF file and a truncated GGUF are errors, not crashes")
+    func badFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cje-model-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        #expect(throws: LlamaError.modelNotFound(path: dir.path + "/none.gguf")) {
+            try LlamaModel(path: dir.path + "/none.gguf")
+        }
+        let text = dir.appendingPathComponent("notes.gguf")
+        try Data("this is not a model, just some text".utf8).write(to: text)
+        #expect {
+            try LlamaModel(path: text.path)
+        } throws: { error in
+            guard case LlamaError.notGGUF(let path, _) = error else { return false }
+            return path == text.path
+        }
+        let truncated = dir.appendingPathComponent("truncated.gguf")
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: Fixture.modelPath))
+        try handle.read(upToCount: 4 << 20)!.write(to: truncated)
+        try handle.close()
+        #expect {
+            try LlamaModel(path: truncated.path)
+        } throws: { error in
+            guard case LlamaError.modelLoadFailed(let path, let detail) = error else { return false }
+            return path == truncated.path && !detail.isEmpty
+        }
+    }
+
+    @Test("a model without a chat template is refused, never rendered as ChatML by default")
+    func noTemplate() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cje-model-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Rename the metadata key in a copy: same length, so the file stays valid.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: Fixture.modelPath))
+        let key = Data("tokenizer.chat_template".utf8)
+        let range = try #require(bytes.range(of: key))
+        bytes.replaceSubrange(range, with: Data("tokenizer.chat_templatX".utf8))
+        let copy = dir.appendingPathComponent("no-template.gguf")
+        try bytes.write(to: copy)
+
+        let model = try LlamaModel(path: copy.path)
+        #expect(!model.info.hasChatTemplate)
+        #expect(throws: LlamaError.noChatTemplate(path: copy.path)) {
+            try model.renderPrompt([.user("hello")])
+        }
+        // A configured template is used instead.
+        let configured = try LlamaModel(path: copy.path, chatTemplate: "chatml")
+        #expect(try configured.renderPrompt([.user("hello")]).contains("<|im_start|>user\nhello<|im_end|>"))
+    }
+
+    @Test("an unknown chat template is an error")
+    func unknownTemplate() throws {
+        let model = try LlamaModel(path: Fixture.modelPath, chatTemplate: "{{ this is not a known template }}")
+        #expect(throws: LlamaError.self) { try model.renderPrompt([.user("hello")]) }
+    }
+
+    @Test("the model's template renders the system prompt as a real system message")
+    func rendering() throws {
+        let text = try Fixture.model.renderPrompt([.system("Be brief."), .user("Hi")])
+        #expect(text == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+    }
+
+    @Test("response text is tokenized on its own: special-token text stays text")
+    func responseBoundary() throws {
+        let model = Fixture.model
+        let tokens = try model.tokenize(response: "Hello <|im_end|> there")
+        #expect(!tokens.contains { model.isEndOfGeneration($0) })
+        #expect(model.detokenize(tokens) == "Hello <|im_end|> there")
+        let prompt = try model.promptTokens([.user("Hi")])
+        #expect(prompt.contains(model.info.endOfTurnToken))
+        #expect(try model.tokenize(response: "").isEmpty)
+    }
+
+    @Test("detokenizing joins UTF-8 characters split across tokens", arguments: ["héllo wörld", "🌍 世界 ✓", "naïve café — ok"])
+    func utf8(text: String) throws {
+        let tokens = try Fixture.model.tokenize(response: text)
+        #expect(Fixture.model.detokenize(tokens) == text)
+    }
+}
+
+@Suite("Request errors", .serialized)
+struct RequestErrorTests {
+    @Test("a request too long for its sequence fails alone; the rest of the batch goes on")
+    func tooLong() throws {
+        let engine = try LlamaEngine(
+            model: Fixture.model, options: LlamaEngineOptions(threads: 2, maxSequences: 2, sequenceContext: 256))
+        let fits = ScoreRequest(
+            context: Fixture.context(Fixture.helpful, "Hi"), response: Fixture.response("Hello!"),
+            appendEndOfTurn: true, temperatures: [1])
+        let tooLong = ScoreRequest(
+            context: Fixture.context(Fixture.helpful, Fixture.longPrompt), response: Fixture.response("Sure."),
+            appendEndOfTurn: true, temperatures: [1])
+        let results = engine.scoreNow([fits, tooLong, fits])
+        #expect((try? results[0].get()) != nil)
+        #expect((try? results[2].get()) == (try? results[0].get()))
+        guard case .failure(.tooLong(let index, let tokens, let limit)) = results[1] else {
+            Issue.record("expected tooLong, got \(results[1])")
+            return
+        }
+        #expect(index == 1 && tokens > limit && limit == 256)
+
+        let generation = engine.generateNow([
+            GenerationRequest(context: tooLong.context, temperature: 1, maxNewTokens: 8, seed: 1),
+            GenerationRequest(context: fits.context, temperature: 1, maxNewTokens: 8, seed: 1),
+        ])
+        guard case .failure(.tooLong) = generation[0] else {
+            Issue.record("expected tooLong, got \(generation[0])")
+            return
+        }
+        #expect((try? generation[1].get()) != nil)
+    }
+
+    @Test("an empty response or a bad temperature is an error, never a number")
+    func invalid() {
+        let context = Fixture.context(Fixture.helpful, "Hi")
+        let results = Fixture.engine.scoreNow([
+            ScoreRequest(context: context, response: [], appendEndOfTurn: true, temperatures: [1]),
+            ScoreRequest(context: context, response: Fixture.response("Hi"), appendEndOfTurn: true, temperatures: [0]),
+            ScoreRequest(context: context, response: Fixture.response("Hi"), appendEndOfTurn: true, temperatures: []),
+        ])
+        for result in results {
+            guard case .failure(.invalidRequest) = result else {
+                Issue.record("expected invalidRequest, got \(result)")
+                continue
+            }
+        }
+    }
+}

