@@ -12,7 +12,7 @@ demo: build
 	$(ENV) bash -c '.build/release/cje-prep demo --model "$$CJE_MODEL"'
 
 test:
-	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && swift test $(SWIFT_BUILD_FLAGS) --skip-build'
+	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
 
 bench: build
 	$(ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL"'

@@ -107,7 +107,9 @@ struct Generator {
 
     private func validate(_ request: GenerationRequest, index: Int) -> LlamaError? {
         if request.context.isEmpty { return .invalidRequest(index: index, reason: "the context is empty") }
-        if request.maxNewTokens < 1 { return .invalidRequest(index: index, reason: "max new tokens must be at least 1") }
+        if request.maxNewTokens < 1 {
+            return .invalidRequest(index: index, reason: "max new tokens must be at least 1")
+        }
         if !(request.temperature >= 0 && request.temperature.isFinite) {
             return .invalidRequest(index: index, reason: "temperature \(request.temperature) is not a number >= 0")
         }

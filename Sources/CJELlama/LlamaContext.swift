@@ -12,6 +12,7 @@ final class LlamaContext {
     let sequenceContext: Int
     let batchSize: Int
     let vocabularySize: Int
+    private(set) var threads: Int
     private var batch: llama_batch
 
     init(model: LlamaModel, threads: Int, sequences: Int, sequenceContext: Int, batchSize: Int) throws {
@@ -33,6 +34,7 @@ final class LlamaContext {
         self.sequences = sequences
         self.sequenceContext = sequenceContext
         self.batchSize = batchSize
+        self.threads = threads
         self.vocabularySize = model.info.vocabularySize
         self.batch = llama_batch_init(Int32(batchSize), 0, 1)
     }
@@ -82,5 +84,6 @@ final class LlamaContext {
 
     func setThreads(_ n: Int) {
         llama_set_n_threads(pointer, Int32(n), Int32(n))
+        threads = n
     }
 }

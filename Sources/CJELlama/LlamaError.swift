@@ -28,7 +28,8 @@ public enum LlamaError: LocalizedError, Sendable, Hashable {
     public var errorDescription: String? {
         switch self {
         case .modelNotFound(let path):
-            return "model file not found or unreadable: \(path). Check the path (run `make demo` once to fetch the demo model)."
+            return
+                "model file not found or unreadable: \(path). Check the path (run `make demo` once to fetch the demo model)."
         case .notGGUF(let path, let detail):
             return "\(path) is not a GGUF model file (\(detail))."
         case .modelLoadFailed(let path, let detail):
@@ -36,7 +37,8 @@ public enum LlamaError: LocalizedError, Sendable, Hashable {
         case .contextCreationFailed(let detail):
             return "llama.cpp could not create a context: \(detail). Try fewer parallel sequences or a shorter context."
         case .noChatTemplate(let path):
-            return "\(path) has no chat template and none is configured; refusing to guess one (set a chat template in the config)."
+            return
+                "\(path) has no chat template and none is configured; refusing to guess one (set a chat template in the config)."
         case .unsupportedChatTemplate(let excerpt):
             return "llama.cpp does not support this chat template: \(excerpt)"
         case .tokenizationFailed(let detail):
@@ -44,7 +46,8 @@ public enum LlamaError: LocalizedError, Sendable, Hashable {
         case .invalidRequest(let index, let reason):
             return "request \(index): \(reason)"
         case .tooLong(let index, let tokens, let limit):
-            return "request \(index): needs \(tokens) tokens but a sequence holds at most \(limit); shorten the prompt or lower max tokens, or raise the sequence context."
+            return
+                "request \(index): needs \(tokens) tokens but a sequence holds at most \(limit); shorten the prompt or lower max tokens, or raise the sequence context."
         case .decodeFailed(let code):
             return "llama_decode failed with code \(code)."
         case .invalidOptions(let reason):

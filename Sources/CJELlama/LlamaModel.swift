@@ -24,6 +24,9 @@ public final class LlamaModel: @unchecked Sendable {
         _ = LlamaBackend.takeRecentErrors()
         var params = llama_model_default_params()
         params.n_gpu_layers = 0
+        // Repacked weight layouts (extra buffer types) switch kernels with the number of rows in
+        // a batch; plain layouts keep one kernel per output element, which batch invariance needs.
+        params.use_extra_bufts = false
         guard let model = llama_model_load_from_file(path, params) else {
             let detail = LlamaBackend.takeRecentErrors()
             throw LlamaError.modelLoadFailed(path: path, detail: detail.isEmpty ? "no detail given" : detail)
@@ -187,7 +190,8 @@ public final class LlamaModel: @unchecked Sendable {
         let messages: [ChatMessage] = [.user("hi"), .assistant(marker)]
         guard let text = try? renderTemplate(template, messages, addAssistantHeader: false),
             let range = text.range(of: marker),
-            let tokens = try? tokenize(vocab: vocab, String(text[range.upperBound...]), addSpecial: false, parseSpecial: true)
+            let tokens = try? tokenize(
+                vocab: vocab, String(text[range.upperBound...]), addSpecial: false, parseSpecial: true)
         else { return nil }
         return tokens.first { llama_vocab_is_eog(vocab, $0) }
     }

@@ -1,4 +1,5 @@
 import CJEInference
+import Dispatch
 
 /// Teacher forcing with continuous batching: each distinct (context, response, end-of-turn)
 /// sequence is decoded once, in its own KV stream, with logits requested only at the positions
@@ -34,7 +35,8 @@ struct Scorer {
                 results[index] = .failure(problem)
                 continue
             }
-            let key = Key(context: request.context, response: request.response, appendEndOfTurn: request.appendEndOfTurn)
+            let key = Key(
+                context: request.context, response: request.response, appendEndOfTurn: request.appendEndOfTurn)
             if let j = jobOfKey[key] {
                 for t in request.temperatures where !jobs[j].temperatures.contains(t) {
                     jobs[j].temperatures.append(t)
@@ -71,10 +73,40 @@ struct Scorer {
         return results.map { $0! }
     }
 
+    /// One output row to score: its logits, the token it must predict, and the temperatures.
+    private typealias Row = (logits: UnsafeBufferPointer<Float>, target: Int, temperatures: [Double])
+
+    /// Rows and result slots shared by the workers: each worker reads the logits (read-only until
+    /// the next decode) and writes only the result slots of its own rows.
+    private struct SharedRows: @unchecked Sendable {
+        let rows: [Row]
+        let results: UnsafeMutableBufferPointer<[Double]>
+    }
+
+    /// log p(target) at each temperature, for each row.
+    private static func logProbs(_ rows: [Row], workers: Int) -> [[Double]] {
+        let shared = SharedRows(rows: rows, results: .allocate(capacity: rows.count))
+        shared.results.initialize(repeating: [])
+        defer { shared.results.deallocate() }
+        let chunks = max(1, min(workers, rows.count))
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            var k = chunk
+            while k < shared.rows.count {
+                let row = shared.rows[k]
+                shared.results[k] = row.temperatures.map { temperature in
+                    LogSoftmax(logits: row.logits, temperature: temperature).logProb(ofLogit: row.logits[row.target])
+                }
+                k += chunks
+            }
+        }
+        return Array(shared.results)
+    }
+
     private func validate(_ request: ScoreRequest, index: Int) -> LlamaError? {
         if request.context.isEmpty { return .invalidRequest(index: index, reason: "the context is empty") }
         if request.response.isEmpty {
-            return .invalidRequest(index: index, reason: "the response is empty; an empty response has no log probability")
+            return .invalidRequest(
+                index: index, reason: "the response is empty; an empty response has no log probability")
         }
         if request.temperatures.isEmpty { return .invalidRequest(index: index, reason: "no temperature to score at") }
         if let bad = request.temperatures.first(where: { !($0 > 0 && $0.isFinite) }) {
@@ -134,12 +166,19 @@ struct Scorer {
                 progress?(finished)
                 continue
             }
-            for output in outputs {
-                let row = context.logits(at: output.index)
-                let target = jobs[output.job].tokens[output.position + 1]
-                for (t, temperature) in jobs[output.job].temperatures.enumerated() {
-                    let softmax = LogSoftmax(logits: row, temperature: temperature)
-                    jobs[output.job].logProbs[t].append(softmax.logProb(ofLogit: row[Int(target)]))
+            // Log-softmax of each output row, rows spread over the cores llama.cpp just released.
+            // Each row's value depends only on that row, so the split does not change any bit.
+            let rows: [Row] = outputs.map { output in
+                (
+                    logits: context.logits(at: output.index),
+                    target: Int(jobs[output.job].tokens[output.position + 1]),
+                    temperatures: jobs[output.job].temperatures
+                )
+            }
+            let values = Self.logProbs(rows, workers: context.threads)
+            for (k, output) in outputs.enumerated() {
+                for t in values[k].indices {
+                    jobs[output.job].logProbs[t].append(values[k][t])
                 }
             }
             for s in slots.indices {

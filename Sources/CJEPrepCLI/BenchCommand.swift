@@ -33,9 +33,12 @@ struct BenchCommand: AsyncParsableCommand {
         let filler = String(repeating: Self.paragraph + " ", count: 12)
         var requests: [ScoreRequest] = []
         for i in 0..<scoreSequences {
-            let context = try model.promptTokens([.system("You are a helpful assistant."), .user("Question \(i): " + Self.question)])
+            let context = try model.promptTokens([
+                .system("You are a helpful assistant."), .user("Question \(i): " + Self.question),
+            ])
             let response = Array(try model.tokenize(response: "Answer \(i). " + filler).prefix(600 - context.count))
-            requests.append(ScoreRequest(context: context, response: response, appendEndOfTurn: true, temperatures: [1.0]))
+            requests.append(
+                ScoreRequest(context: context, response: response, appendEndOfTurn: true, temperatures: [1.0]))
         }
         _ = engine.scoreNow(Array(requests.prefix(1)))  // warm-up
         var started = Date()
@@ -86,11 +89,22 @@ struct BenchCommand: AsyncParsableCommand {
         print("model \(model.info.name ?? model.info.architecture), \(threads) threads")
         print(
             TextTable.render(
-                header: ["measure", "cje-prep tok/s", "llama-bench fa=0", "llama-bench fa=1", "ratio fa=0", "ratio fa=1"],
+                header: [
+                    "measure", "cje-prep tok/s", "llama-bench fa=0", "llama-bench fa=1", "ratio fa=0", "ratio fa=1",
+                ],
                 rows: [
-                    ["teacher forcing, 600-token seqs vs pp512", f("score_tok_s"), f("llama_bench_pp512_fa0_tok_s"), f("llama_bench_pp512_fa1_tok_s"), r("score_vs_pp_fa0"), r("score_vs_pp_fa1")],
-                    ["generation, 1 sequence vs tg128", f("gen1_tok_s"), f("llama_bench_tg128_fa0_tok_s"), f("llama_bench_tg128_fa1_tok_s"), "", ""],
-                    ["generation, 8 sequences vs tg128", f("gen8_tok_s"), f("llama_bench_tg128_fa0_tok_s"), f("llama_bench_tg128_fa1_tok_s"), r("gen8_vs_tg_fa0"), r("gen8_vs_tg_fa1")],
+                    [
+                        "teacher forcing, 600-token seqs vs pp512", f("score_tok_s"), f("llama_bench_pp512_fa0_tok_s"),
+                        f("llama_bench_pp512_fa1_tok_s"), r("score_vs_pp_fa0"), r("score_vs_pp_fa1"),
+                    ],
+                    [
+                        "generation, 1 sequence vs tg128", f("gen1_tok_s"), f("llama_bench_tg128_fa0_tok_s"),
+                        f("llama_bench_tg128_fa1_tok_s"), "", "",
+                    ],
+                    [
+                        "generation, 8 sequences vs tg128", f("gen8_tok_s"), f("llama_bench_tg128_fa0_tok_s"),
+                        f("llama_bench_tg128_fa1_tok_s"), r("gen8_vs_tg_fa0"), r("gen8_vs_tg_fa1"),
+                    ],
                 ]))
         print("goals: teacher forcing >= 0.85 x pp512; generation with 8 sequences >= 1.5 x tg128")
     }
@@ -98,7 +112,9 @@ struct BenchCommand: AsyncParsableCommand {
     private func locateLlamaBench() -> String? {
         if let llamaBench { return llamaBench }
         var candidates: [String] = []
-        if let prefix = ProcessInfo.processInfo.environment["LLAMA_PREFIX"] { candidates.append(prefix + "/bin/llama-bench") }
+        if let prefix = ProcessInfo.processInfo.environment["LLAMA_PREFIX"] {
+            candidates.append(prefix + "/bin/llama-bench")
+        }
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
             candidates.append(dir + "/llama-bench")
         }

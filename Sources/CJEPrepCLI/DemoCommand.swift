@@ -39,7 +39,9 @@ struct DemoCommand: AsyncParsableCommand {
         var options = LlamaEngineOptions()
         if let threads = modelOptions.threads { options.threads = threads }
         let engine = try LlamaEngine(model: model, options: options)
-        print("model: \(model.info.name ?? model.info.architecture), \(model.info.parameterCount) parameters, sha256 \(model.info.sha256.prefix(12))")
+        print(
+            "model: \(model.info.name ?? model.info.architecture), \(model.info.parameterCount) parameters, sha256 \(model.info.sha256.prefix(12))"
+        )
 
         let contexts = try Self.policies.map { policy in
             try Self.prompts.map { try model.promptTokens([.system(policy.system), .user($0)]) }
@@ -95,14 +97,26 @@ struct DemoCommand: AsyncParsableCommand {
             ])
         }
         for (r, outcome) in generated.enumerated() {
-            if case .failure(let error) = outcome { table.append([Self.policies[r / Self.prompts.count].name, Self.preview(Self.prompts[r % Self.prompts.count], 24), "error: \(error.localizedDescription)", "", "", "", "", ""]) }
+            if case .failure(let error) = outcome {
+                table.append([
+                    Self.policies[r / Self.prompts.count].name, Self.preview(Self.prompts[r % Self.prompts.count], 24),
+                    "error: \(error.localizedDescription)", "", "", "", "", "",
+                ])
+            }
         }
         print(TextTable.render(header: header, rows: table))
+        let retokenized = rows.filter { $0.responseTokens != $0.result.tokens }.count
+        if retokenized > 0 {
+            print(
+                "\(retokenized) of \(rows.count) answers re-tokenize differently from the sampled tokens; their sampled and teacher-forced log probs describe different token sequences of the same text."
+            )
+        }
         let generatedTokens = rows.reduce(0) { $0 + $1.result.tokens.count }
         let scoredTokens = scoreRequests.reduce(0) { $0 + $1.context.count + $1.response.count }
         print(
             String(
-                format: "generated %d tokens in %.1f s (%.0f tok/s); scored %d answers x %d policies (%d tokens) in %.1f s",
+                format:
+                    "generated %d tokens in %.1f s (%.0f tok/s); scored %d answers x %d policies (%d tokens) in %.1f s",
                 generatedTokens, generationTime, Double(generatedTokens) / generationTime, rows.count,
                 Self.policies.count, scoredTokens, scoringTime))
         print(

@@ -79,7 +79,8 @@ struct ModelTests {
     @Test("the model's template renders the system prompt as a real system message")
     func rendering() throws {
         let text = try Fixture.model.renderPrompt([.system("Be brief."), .user("Hi")])
-        #expect(text == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+        #expect(
+            text == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
     }
 
     @Test("response text is tokenized on its own: special-token text stays text")
@@ -93,7 +94,9 @@ struct ModelTests {
         #expect(try model.tokenize(response: "").isEmpty)
     }
 
-    @Test("detokenizing joins UTF-8 characters split across tokens", arguments: ["héllo wörld", "🌍 世界 ✓", "naïve café — ok"])
+    @Test(
+        "detokenizing joins UTF-8 characters split across tokens",
+        arguments: ["héllo wörld", "🌍 世界 ✓", "naïve café — ok"])
     func utf8(text: String) throws {
         let tokens = try Fixture.model.tokenize(response: text)
         #expect(Fixture.model.detokenize(tokens) == text)

@@ -25,7 +25,8 @@ struct ScoringDeterminismTests {
             context: Fixture.context(
                 i % 2 == 0 ? Fixture.helpful : Fixture.unhelpful,
                 i % 3 == 0 ? Fixture.longPrompt : "Tell me about the number \(i)."),
-            response: Fixture.response(String(repeating: "Number \(i) is interesting because it is \(i). ", count: i + 1)),
+            response: Fixture.response(
+                String(repeating: "Number \(i) is interesting because it is \(i). ", count: i + 1)),
             appendEndOfTurn: i % 2 == 0, temperatures: [1.0])
     }
 
@@ -57,7 +58,7 @@ struct ScoringDeterminismTests {
         let one = try LlamaEngine(
             model: Fixture.model,
             options: LlamaEngineOptions(threads: 1, maxSequences: 3, sequenceContext: 1024, batchSize: 64))
-        #expect(try Self.run(one, [Self.long, Self.short] + Self.others) .prefix(2) == [reference[1], reference[0]])
+        #expect(try Self.run(one, [Self.long, Self.short] + Self.others).prefix(2) == [reference[1], reference[0]])
         let single = try LlamaEngine(
             model: Fixture.model, options: LlamaEngineOptions(threads: 2, maxSequences: 1, batchSize: 512))
         #expect(try Self.run(single, [Self.short]) == [reference[0]])
