@@ -41,6 +41,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CJELlamaTests", dependencies: ["CJELlama", "CJEInference"]),
+        .testTarget(name: "CJEInferenceTests", dependencies: ["CJEInference"]),
     ]
 )
 

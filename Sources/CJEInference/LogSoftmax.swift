@@ -28,6 +28,43 @@ public struct LogSoftmax: Sendable {
         self.temperature = temperature
     }
 
+    /// Draws from softmax(logits / temperature) by inverting the CDF in index order with the
+    /// uniform `u` in [0, 1). Returns the index and its log probability, bit-identical to
+    /// `LogSoftmax(logits:temperature:).logProb(ofLogit:)` of that index. `scratch` holds at
+    /// least `logits.count` values; it saves computing each exponential twice.
+    public static func sample(
+        logits: UnsafeBufferPointer<Float>, temperature: Double, u: Double, scratch: UnsafeMutableBufferPointer<Double>
+    ) -> (index: Int, logProb: Double) {
+        precondition(temperature > 0 && scratch.count >= logits.count)
+        let inv = 1.0 / temperature
+        var m = -Double.infinity
+        for l in logits {
+            let v = Double(l) * inv
+            if v > m { m = v }
+        }
+        var sum = 0.0
+        for i in logits.indices {
+            let e = exp(Double(logits[i]) * inv - m)
+            scratch[i] = e
+            sum += e
+        }
+        let target = u * sum
+        var cumulative = 0.0
+        var chosen = -1
+        var lastPositive = 0
+        for i in logits.indices {
+            let e = scratch[i]
+            if e > 0 { lastPositive = i }
+            cumulative += e
+            if target < cumulative {
+                chosen = i
+                break
+            }
+        }
+        if chosen < 0 { chosen = lastPositive }
+        return (chosen, Double(logits[chosen]) * inv - m - log(sum))
+    }
+
     /// log p(token) under this distribution.
     public func logProb(ofLogit logit: Float) -> Double {
         Double(logit) * (1.0 / temperature) - maxScaled - logSumExp

@@ -29,6 +29,8 @@ struct Generator {
         pending.reverse()
         var slots = [Slot?](repeating: nil, count: context.sequences)
         var finished = requests.count - pending.count
+        let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: context.vocabularySize)
+        defer { scratch.deallocate() }
         context.clearAll()
 
         func finish(_ s: Int, _ result: Result<GenerationResult, LlamaError>) {
@@ -81,7 +83,8 @@ struct Generator {
                 var slot = slots[output.slot]!
                 let request = requests[slot.request]
                 let (token, logProb) = Self.sample(
-                    context.logits(at: output.index), temperature: request.temperature, rng: &slot.rng)
+                    context.logits(at: output.index), temperature: request.temperature, rng: &slot.rng,
+                    scratch: scratch)
                 if let logProb { slot.logProbs.append(logProb) }
                 if model.isEndOfGeneration(token) {
                     slots[output.slot] = slot
@@ -124,34 +127,20 @@ struct Generator {
         return nil
     }
 
-    /// Pure temperature sampling over the full vocabulary by inversion of the CDF in token-id
-    /// order; greedy (lowest id among ties) at temperature 0. Returns the token and its log
-    /// probability under log-softmax(logits / T) (nil when greedy).
-    static func sample(
-        _ logits: UnsafeBufferPointer<Float>, temperature: Double, rng: inout SplitMix64
+    /// Pure temperature sampling over the full vocabulary (one uniform per step from the
+    /// request's generator); greedy (lowest id among ties) at temperature 0. Returns the token and
+    /// its log probability under log-softmax(logits / T) (nil when greedy).
+    private static func sample(
+        _ logits: UnsafeBufferPointer<Float>, temperature: Double, rng: inout SplitMix64,
+        scratch: UnsafeMutableBufferPointer<Double>
     ) -> (TokenID, Double?) {
         if temperature == 0 {
             var best = 0
             for i in logits.indices where logits[i] > logits[best] { best = i }
             return (TokenID(best), nil)
         }
-        let softmax = LogSoftmax(logits: logits, temperature: temperature)
         let u = rng.nextUnitInterval()
-        let inv = 1.0 / temperature
-        let shift = softmax.maxScaled + softmax.logSumExp
-        var cumulative = 0.0
-        var chosen = -1
-        var lastPositive = 0
-        for i in logits.indices {
-            let p = exp(Double(logits[i]) * inv - shift)
-            if p > 0 { lastPositive = i }
-            cumulative += p
-            if u < cumulative {
-                chosen = i
-                break
-            }
-        }
-        if chosen < 0 { chosen = lastPositive }
-        return (TokenID(chosen), softmax.logProb(ofLogit: logits[chosen]))
+        let (index, logProb) = LogSoftmax.sample(logits: logits, temperature: temperature, u: u, scratch: scratch)
+        return (TokenID(index), logProb)
     }
 }

@@ -50,6 +50,17 @@ struct BenchCommand: AsyncParsableCommand {
         figures["score_sequences"] = Double(requests.count)
         figures["score_failures"] = Double(failures)
 
+        // The same 600 tokens with one output each (all but the last token as context): how much
+        // of teacher forcing's cost is the output layer and log-softmax at every response position.
+        let ingest = requests.map {
+            ScoreRequest(
+                context: $0.context + $0.response.dropLast(), response: [$0.response.last!], appendEndOfTurn: false,
+                temperatures: [1.0])
+        }
+        started = Date()
+        _ = engine.scoreNow(ingest)
+        figures["ingest_tok_s"] = Double(tokens) / Date().timeIntervalSince(started)
+
         // Generation with 1 and 8 sequences in flight.
         let context = try model.promptTokens([.system("You are a helpful assistant."), .user(Self.question)])
         for parallel in [1, 8] {
@@ -96,6 +107,10 @@ struct BenchCommand: AsyncParsableCommand {
                     [
                         "teacher forcing, 600-token seqs vs pp512", f("score_tok_s"), f("llama_bench_pp512_fa0_tok_s"),
                         f("llama_bench_pp512_fa1_tok_s"), r("score_vs_pp_fa0"), r("score_vs_pp_fa1"),
+                    ],
+                    [
+                        "context only (1 output per sequence) vs pp512", f("ingest_tok_s"),
+                        f("llama_bench_pp512_fa0_tok_s"), f("llama_bench_pp512_fa1_tok_s"), "", "",
                     ],
                     [
                         "generation, 1 sequence vs tg128", f("gen1_tok_s"), f("llama_bench_tg128_fa0_tok_s"),
