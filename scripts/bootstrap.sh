@@ -88,7 +88,16 @@ llama_is_installed() { # prefix
 
 bootstrap_llama() {
     if [ -n "${LLAMA_PREFIX:-}" ]; then
-        llama_is_installed "$LLAMA_PREFIX" || die "LLAMA_PREFIX=$LLAMA_PREFIX holds no complete llama.cpp install made by this script"
+        [ -f "$LLAMA_PREFIX/lib/pkgconfig/llama.pc" ] && [ -f "$LLAMA_PREFIX/include/llama.h" ] ||
+            die "LLAMA_PREFIX=$LLAMA_PREFIX holds no llama.cpp install (lib/pkgconfig/llama.pc, include/llama.h)"
+        local version
+        version=$("$LLAMA_PREFIX/bin/llama-server" --version 2>&1 || true)
+        case "$version" in
+        *"commit $LLAMA_COMMIT"*) ;;
+        *) die "LLAMA_PREFIX=$LLAMA_PREFIX is not llama.cpp $LLAMA_COMMIT (its llama-server says: ${version:-nothing}); unset LLAMA_PREFIX to build the pinned version" ;;
+        esac
+        grep -q 'GGML_LLAMAFILE=OFF' "$LLAMA_PREFIX/FLAGS" 2>/dev/null ||
+            say "warning: $LLAMA_PREFIX may be built with llamafile's sgemm; the engine refuses such a build (not batch-invariant)"
         echo "$LLAMA_PREFIX"
         return
     fi

@@ -19,6 +19,12 @@ enum LlamaBackend {
         return true
     }()
 
+    /// llama.cpp's description of its CPU backend ("CPU : SSE3 = 1 | ... | LLAMAFILE = 1 | ...").
+    static var systemInfo: String {
+        ensureInitialized()
+        return String(cString: llama_print_system_info())
+    }
+
     /// The last error or warning lines llama.cpp logged, joined; cleared on read.
     static func takeRecentErrors() -> String {
         state.take()

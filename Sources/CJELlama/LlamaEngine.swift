@@ -53,6 +53,10 @@ public final class LlamaEngine: @unchecked Sendable {
         guard options.sequenceContext >= 16 else { throw LlamaError.invalidOptions("sequenceContext too small") }
         options.sequenceContext = min(
             (options.sequenceContext + 255) / 256 * 256, max(256, model.info.contextLength / 256 * 256))
+        if LlamaBackend.systemInfo.contains("LLAMAFILE = 1") {
+            throw LlamaError.notBatchInvariant(
+                detail: "it uses llamafile's sgemm, whose kernel changes with the number of rows in a batch")
+        }
         self.model = model
         self.options = options
         self.context = try LlamaContext(

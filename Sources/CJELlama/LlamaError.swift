@@ -22,6 +22,8 @@ public enum LlamaError: LocalizedError, Sendable, Hashable {
     case tooLong(index: Int, tokens: Int, limit: Int)
     /// llama_decode returned a failure code.
     case decodeFailed(code: Int32)
+    /// The llama.cpp library was built in a way that breaks batch invariance.
+    case notBatchInvariant(detail: String)
     /// The engine was configured with impossible options.
     case invalidOptions(String)
 
@@ -50,6 +52,9 @@ public enum LlamaError: LocalizedError, Sendable, Hashable {
                 "request \(index): needs \(tokens) tokens but a sequence holds at most \(limit); shorten the prompt or lower max tokens, or raise the sequence context."
         case .decodeFailed(let code):
             return "llama_decode failed with code \(code)."
+        case .notBatchInvariant(let detail):
+            return
+                "this llama.cpp build cannot give batch-invariant log probs: \(detail). Use the build from scripts/bootstrap.sh (GGML_LLAMAFILE=OFF)."
         case .invalidOptions(let reason):
             return "invalid engine options: \(reason)"
         }
