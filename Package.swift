@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "cje-prep", targets: ["CJEPrepCLI"]),
         .library(name: "CJEInference", targets: ["CJEInference"]),
         .library(name: "CJELlama", targets: ["CJELlama"]),
+        .library(name: "CJEPipeline", targets: ["CJEPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,6 +34,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Stages, storage and configuration; knows engines only through CJEInference.
+        .target(name: "CJEPipeline", dependencies: ["CJEInference"]),
         .executableTarget(
             name: "CJEPrepCLI",
             dependencies: [
@@ -42,6 +45,7 @@ let package = Package(
         ),
         .testTarget(name: "CJELlamaTests", dependencies: ["CJELlama", "CJEInference"]),
         .testTarget(name: "CJEInferenceTests", dependencies: ["CJEInference"]),
+        .testTarget(name: "CJEPipelineTests", dependencies: ["CJEPipeline"]),
     ]
 )
 

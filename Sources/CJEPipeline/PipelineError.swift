@@ -1,0 +1,30 @@
+public import Foundation
+
+/// Everything that can go wrong in the pipeline's own code (files, inputs), with the place it happened.
+public enum PipelineError: LocalizedError, Sendable, Hashable {
+    /// A file could not be read.
+    case unreadable(path: String, detail: String)
+    /// A line of a JSONL file is not a JSON object of the expected shape.
+    case malformedLine(path: String, line: Int, detail: String)
+    /// A JSON file (not JSONL) is malformed.
+    case malformedFile(path: String, detail: String)
+    /// An input held nothing usable.
+    case empty(path: String, detail: String)
+    /// A file could not be written.
+    case unwritable(path: String, detail: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .unreadable(let path, let detail):
+            return "cannot read \(path): \(detail)"
+        case .malformedLine(let path, let line, let detail):
+            return "\(path):\(line): \(detail)"
+        case .malformedFile(let path, let detail):
+            return "\(path): \(detail)"
+        case .empty(let path, let detail):
+            return "\(path): \(detail)"
+        case .unwritable(let path, let detail):
+            return "cannot write \(path): \(detail)"
+        }
+    }
+}

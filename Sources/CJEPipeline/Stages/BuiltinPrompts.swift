@@ -1,0 +1,36 @@
+/// Thirty prompts written for this project (no third-party text), in the spirit of ChatBot Arena
+/// first turns: questions, tasks, advice, code. They make an offline run possible with no data set.
+enum BuiltinPrompts {
+    static let texts = [
+        "What is the capital of Australia, and why isn't it Sydney?",
+        "Give me three tips for sleeping better.",
+        "Explain what a hash table is in two sentences.",
+        "Write a haiku about autumn rain.",
+        "How many legs does a spider have?",
+        "What is the difference between a virus and a bacterium?",
+        "Write a Python function that reverses a string.",
+        "Summarise the plot of Romeo and Juliet in three sentences.",
+        "Why is the sky blue?",
+        "Suggest a name for a bakery that specialises in sourdough.",
+        "How do I make a cup of green tea properly?",
+        "What are the main causes of inflation?",
+        "Translate 'Where is the train station?' into French and Spanish.",
+        "Write a short, polite email declining a meeting invitation.",
+        "What is the Pythagorean theorem? Give an example.",
+        "List five healthy snacks that need no cooking.",
+        "Explain recursion to a ten-year-old.",
+        "What should I pack for a three-day hiking trip?",
+        "Is it better to rent or buy a home? Give the main trade-offs.",
+        "Write a limerick about a cat who loves boxes.",
+        "How does a refrigerator keep food cold?",
+        "What is the difference between weather and climate?",
+        "Give me a simple recipe for pancakes.",
+        "What does HTTP status code 404 mean?",
+        "Explain the difference between 'affect' and 'effect'.",
+        "How can I improve my public speaking?",
+        "What is photosynthesis?",
+        "Write a SQL query that counts the rows in a table named orders.",
+        "Why do we have leap years?",
+        "Describe the water cycle in four steps.",
+    ]
+}

@@ -1,0 +1,190 @@
+import CJEInference
+public import Foundation
+
+/// One sampled prompt, as written to `data/arena_prompts_10k.jsonl`.
+public struct PromptRecord: Codable, Sendable, Hashable {
+    /// Where a prompt came from.
+    public struct Metadata: Codable, Sendable, Hashable {
+        public var language: String?
+        /// 0-based row of the source file (JSON array index or JSONL line among non-blank lines).
+        public var sourceRow: Int
+        /// The source file's name, or "builtin".
+        public var source: String
+        /// Arena's `question_id`, when the row had one.
+        public var questionId: String?
+
+        enum CodingKeys: String, CodingKey {
+            case language, source
+            case sourceRow = "source_row"
+            case questionId = "question_id"
+        }
+    }
+
+    public var promptId: String
+    public var prompt: String
+    public var metadata: Metadata
+
+    enum CodingKeys: String, CodingKey {
+        case prompt, metadata
+        case promptId = "prompt_id"
+    }
+}
+
+/// Stage 1: read prompts, keep usable English first turns, drop duplicates, sample N.
+public enum PromptsStage {
+    /// Which rows to keep.
+    public struct Filter: Sendable, Hashable {
+        /// Keep rows whose `language` is English (rows without a language are kept).
+        public var englishOnly: Bool
+        /// Drop Arena rows whose largest OpenAI moderation category score exceeds this.
+        public var maxModerationScore: Double?
+
+        public init(englishOnly: Bool = true, maxModerationScore: Double? = nil) {
+            self.englishOnly = englishOnly
+            self.maxModerationScore = maxModerationScore
+        }
+    }
+
+    /// Reads a source file: ChatBot Arena conversations (public schema: `question_id`,
+    /// `conversation_a` as a list of `{role, content}`, `language`, `openai_moderation`, ...) or
+    /// simple prompts (`{prompt_id, prompt}`), as a JSON array or as JSONL. Returns the rows that
+    /// pass the filter, first user turn trimmed, exact duplicates (after trimming) dropped, in file
+    /// order. Ids derive from the row: `arena_<question_id>` or the file's own `prompt_id`.
+    public static func load(from url: URL, filter: Filter = Filter()) throws -> [PromptRecord] {
+        let rows = try readRows(url)
+        var seenText = Set<String>()
+        var seenIds = Set<String>()
+        var records: [PromptRecord] = []
+        for (index, row) in rows.enumerated() {
+            guard let record = try parse(row.object, index: index, line: row.line, url: url, filter: filter) else {
+                continue
+            }
+            if seenIds.contains(record.promptId) {
+                throw PipelineError.malformedLine(
+                    path: url.path, line: row.line, detail: "prompt_id '\(record.promptId)' appears twice")
+            }
+            seenIds.insert(record.promptId)
+            guard seenText.insert(record.prompt).inserted else { continue }
+            records.append(record)
+        }
+        if records.isEmpty {
+            throw PipelineError.empty(
+                path: url.path, detail: "no usable prompt (after dropping empty, non-English and duplicate ones)")
+        }
+        return records
+    }
+
+    /// A seeded sample of `n` prompts: each prompt gets the key `ItemSeed(seed, "prompts",
+    /// prompt_id)` and the `n` smallest keys win, in key order (ties broken by id). The same seed
+    /// always ranks prompts the same way, on every platform, so a larger `n` extends a smaller
+    /// one's sample instead of redrawing it.
+    public static func sample(_ records: [PromptRecord], n: Int, seed: UInt64) -> [PromptRecord] {
+        let keyed = records.map {
+            (key: ItemSeed.derive(runSeed: seed, policy: "prompts", item: $0.promptId), record: $0)
+        }
+        let ranked = keyed.sorted { ($0.key, $0.record.promptId) < ($1.key, $1.record.promptId) }
+        return ranked.prefix(max(0, n)).map(\.record)
+    }
+
+    /// The built-in prompts, for an offline default run.
+    public static var builtin: [PromptRecord] {
+        BuiltinPrompts.texts.enumerated().map { index, text in
+            PromptRecord(
+                promptId: String(format: "builtin_%03d", index), prompt: text,
+                metadata: .init(language: "English", sourceRow: index, source: "builtin", questionId: nil))
+        }
+    }
+
+    private static func readRows(_ url: URL) throws -> [(line: Int, object: Any)] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw PipelineError.unreadable(path: url.path, detail: error.localizedDescription)
+        }
+        let first = data.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        if first == UInt8(ascii: "[") {
+            let array: Any
+            do {
+                array = try JSONSerialization.jsonObject(with: data)
+            } catch {
+                throw PipelineError.malformedFile(
+                    path: url.path, detail: "not valid JSON: \(error.localizedDescription)")
+            }
+            guard let rows = array as? [Any] else {
+                throw PipelineError.malformedFile(path: url.path, detail: "expected a JSON array of rows")
+            }
+            return rows.enumerated().map { (line: $0.offset + 1, object: $0.element) }
+        }
+        return try JSONLines.lines(of: url).map { line in
+            do {
+                return (line.number, try JSONSerialization.jsonObject(with: line.bytes))
+            } catch {
+                throw PipelineError.malformedLine(path: url.path, line: line.number, detail: "not valid JSON")
+            }
+        }
+    }
+
+    /// One row to a record, or nil when the filter drops it. `line` is what errors cite (the
+    /// JSONL line, or the 1-based array position).
+    private static func parse(_ object: Any, index: Int, line: Int, url: URL, filter: Filter) throws -> PromptRecord? {
+        func bad(_ detail: String) -> PipelineError { .malformedLine(path: url.path, line: line, detail: detail) }
+        guard let row = object as? [String: Any] else { throw bad("expected a JSON object") }
+        let language: String?
+        switch row["language"] {
+        case nil, is NSNull: language = nil
+        case let value as String: language = value
+        default: throw bad("key 'language' should be a string")
+        }
+        if filter.englishOnly, let language, language != "English" { return nil }
+
+        let source = url.lastPathComponent
+        if row["conversation_a"] != nil {
+            guard let turns = row["conversation_a"] as? [[String: Any]] else {
+                throw bad("key 'conversation_a' should be a list of {role, content} objects")
+            }
+            guard let firstUser = turns.first(where: { ($0["role"] as? String) == "user" }) else {
+                throw bad("'conversation_a' has no user turn")
+            }
+            guard let content = firstUser["content"] as? String else {
+                throw bad("the first user turn's 'content' should be a string")
+            }
+            if let limit = filter.maxModerationScore, let scores = moderationScores(row), scores.max() ?? 0 > limit {
+                return nil
+            }
+            let questionId: String?
+            switch row["question_id"] {
+            case let value as String: questionId = value
+            case let value as NSNumber: questionId = value.stringValue
+            default: questionId = nil
+            }
+            let text = content.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { return nil }
+            return PromptRecord(
+                promptId: "arena_" + (questionId ?? "row\(index)"), prompt: text,
+                metadata: .init(language: language, sourceRow: index, source: source, questionId: questionId))
+        }
+        guard let raw = row["prompt"] else {
+            throw bad("neither a 'prompt' nor an Arena 'conversation_a' key")
+        }
+        guard let prompt = raw as? String else { throw bad("key 'prompt' should be a string") }
+        let promptId: String
+        switch row["prompt_id"] {
+        case nil, is NSNull: promptId = url.deletingPathExtension().lastPathComponent + "_\(index)"
+        case let value as String where !value.isEmpty: promptId = value
+        default: throw bad("key 'prompt_id' should be a non-empty string")
+        }
+        let text = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return nil }
+        return PromptRecord(
+            promptId: promptId, prompt: text,
+            metadata: .init(language: language, sourceRow: index, source: source, questionId: nil))
+    }
+
+    private static func moderationScores(_ row: [String: Any]) -> [Double]? {
+        guard let moderation = row["openai_moderation"] as? [String: Any],
+            let scores = moderation["category_scores"] as? [String: Any]
+        else { return nil }
+        return scores.values.compactMap { ($0 as? NSNumber)?.doubleValue }
+    }
+}
