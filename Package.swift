@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // llama.h as a Clang module; found through pkg-config (the Makefile points it at the
@@ -35,11 +36,11 @@ let package = Package(
             ]
         ),
         // Stages, storage and configuration; knows engines only through CJEInference.
-        .target(name: "CJEPipeline", dependencies: ["CJEInference"]),
+        .target(name: "CJEPipeline", dependencies: ["CJEInference", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "CJEPrepCLI",
             dependencies: [
-                "CJEInference", "CJELlama",
+                "CJEInference", "CJELlama", "CJEPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

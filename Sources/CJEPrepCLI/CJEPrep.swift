@@ -5,7 +5,9 @@ struct CJEPrep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cje-prep",
         abstract: "Prepare data sets for Causal Judge Evaluation with a deterministic llama.cpp engine.",
-        subcommands: [DemoCommand.self, BenchCommand.self, ModelInfoCommand.self, GenerateOnceCommand.self]
+        subcommands: [
+            DemoCommand.self, BenchCommand.self, ModelInfoCommand.self, GenerateOnceCommand.self, InitCommand.self,
+        ]
     )
 }
 

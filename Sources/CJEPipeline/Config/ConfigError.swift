@@ -1,0 +1,66 @@
+public import Foundation
+
+/// A problem with a config file, naming the file and the key path (e.g. `policies[1].temperature`).
+public enum ConfigError: LocalizedError, Sendable, Hashable {
+    case unreadable(path: String, detail: String)
+    /// Not YAML at all.
+    case syntax(path: String, detail: String)
+    /// A key the config does not have (usually a typo).
+    case unknownKey(path: String, key: String, known: [String])
+    /// A value of the wrong type or out of range.
+    case invalid(path: String, key: String, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .unreadable(let path, let detail):
+            return "cannot read config \(path): \(detail)"
+        case .syntax(let path, let detail):
+            return "config \(path) is not valid YAML: \(detail)"
+        case .unknownKey(let path, let key, let known):
+            return "config \(path): unknown key '\(key)'. Known keys here: \(known.joined(separator: ", "))."
+        case .invalid(let path, let key, let reason):
+            return "config \(path): '\(key)' \(reason)"
+        }
+    }
+}
+
+/// Any key, for finding the keys a config mapping has.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(stringValue: String) { self.stringValue = stringValue }
+    init(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
+    }
+}
+
+/// Thrown while decoding, turned into a ConfigError with the file name by `PipelineConfig.load`.
+struct UnknownConfigKey: Error {
+    var path: String
+    var known: [String]
+}
+
+extension Decoder {
+    /// Fails on any key not among `known`: a typo in a config must not be silently ignored.
+    func rejectUnknownKeys<K: CodingKey & CaseIterable>(_ known: K.Type) throws {
+        let names = K.allCases.map(\.stringValue)
+        let container = try container(keyedBy: AnyKey.self)
+        if let bad = container.allKeys.first(where: { !names.contains($0.stringValue) }) {
+            throw UnknownConfigKey(path: keyPath(codingPath + [bad]), known: names)
+        }
+    }
+}
+
+/// `policies[1].temperature` from a coding path.
+func keyPath(_ path: [any CodingKey]) -> String {
+    var text = ""
+    for key in path {
+        if let index = key.intValue {
+            text += "[\(index)]"
+        } else {
+            text += text.isEmpty ? key.stringValue : "." + key.stringValue
+        }
+    }
+    return text.isEmpty ? "(top level)" : text
+}

@@ -1,0 +1,193 @@
+public import Foundation
+import Yams
+
+/// Everything a run needs, with every default in one place (`PipelineConfig.default`).
+public struct PipelineConfig: Codable, Sendable, Hashable {
+    /// Run seed: prompt sampling and every per-item seed derive from it.
+    public var seed: UInt64
+    /// Prompts to sample.
+    public var n: Int
+    public var prompts: PromptsConfig
+    /// Named local models; "default" is the SmolLM2 demo model unless given a path.
+    public var models: [String: ModelConfig]
+    /// The logging policy's name (its responses are the ones teacher-forced).
+    public var loggingPolicy: String
+    public var policies: [PolicyConfig]
+    public var judge: JudgeConfig
+    public var oracle: OracleConfig
+    public var engine: EngineConfig
+    /// A stage with a larger share of failed items exits non-zero (failures are kept as nulls).
+    public var maxFailureRate: Double
+    /// Attempts per item across resumes before it stays failed.
+    public var maxAttempts: Int
+
+    public static let helpfulSystemPrompt = "You are a helpful assistant. Answer clearly, accurately and concisely."
+    public static let unhelpfulSystemPrompt =
+        "You are an unhelpful assistant. Give vague, evasive answers and never address the question."
+
+    /// The built-in default experiment: p0, pi_clone (identical to p0) and pi_bad.
+    public static let `default` = PipelineConfig(
+        seed: 42, n: 20, prompts: PromptsConfig(), models: ["default": ModelConfig()], loggingPolicy: "p0",
+        policies: [
+            PolicyConfig(name: "p0", systemPrompt: helpfulSystemPrompt),
+            PolicyConfig(name: "pi_clone", systemPrompt: helpfulSystemPrompt),
+            PolicyConfig(name: "pi_bad", systemPrompt: unhelpfulSystemPrompt),
+        ],
+        judge: JudgeConfig(), oracle: OracleConfig(), engine: EngineConfig(), maxFailureRate: 0.05, maxAttempts: 3)
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case seed, n, prompts, models, policies, judge, oracle, engine
+        case loggingPolicy = "logging_policy"
+        case maxFailureRate = "max_failure_rate"
+        case maxAttempts = "max_attempts"
+    }
+
+    public init(
+        seed: UInt64, n: Int, prompts: PromptsConfig, models: [String: ModelConfig], loggingPolicy: String,
+        policies: [PolicyConfig], judge: JudgeConfig, oracle: OracleConfig, engine: EngineConfig,
+        maxFailureRate: Double, maxAttempts: Int
+    ) {
+        self.seed = seed
+        self.n = n
+        self.prompts = prompts
+        self.models = models
+        self.loggingPolicy = loggingPolicy
+        self.policies = policies
+        self.judge = judge
+        self.oracle = oracle
+        self.engine = engine
+        self.maxFailureRate = maxFailureRate
+        self.maxAttempts = maxAttempts
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self.default
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        n = try c.decodeIfPresent(Int.self, forKey: .n) ?? d.n
+        prompts = try c.decodeIfPresent(PromptsConfig.self, forKey: .prompts) ?? d.prompts
+        models = try c.decodeIfPresent([String: ModelConfig].self, forKey: .models) ?? d.models
+        if models["default"] == nil { models["default"] = ModelConfig() }
+        loggingPolicy = try c.decodeIfPresent(String.self, forKey: .loggingPolicy) ?? d.loggingPolicy
+        policies = try c.decodeIfPresent([PolicyConfig].self, forKey: .policies) ?? d.policies
+        judge = try c.decodeIfPresent(JudgeConfig.self, forKey: .judge) ?? d.judge
+        oracle = try c.decodeIfPresent(OracleConfig.self, forKey: .oracle) ?? d.oracle
+        engine = try c.decodeIfPresent(EngineConfig.self, forKey: .engine) ?? d.engine
+        maxFailureRate = try c.decodeIfPresent(Double.self, forKey: .maxFailureRate) ?? d.maxFailureRate
+        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+    }
+
+    /// Reads a YAML config; every problem names the file and the key path.
+    public static func load(from url: URL) throws -> PipelineConfig {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigError.unreadable(path: url.path, detail: error.localizedDescription)
+        }
+        return try parse(text, path: url.path)
+    }
+
+    /// Parses YAML text (an empty document is the default config) and validates it.
+    public static func parse(_ text: String, path: String) throws -> PipelineConfig {
+        let config: PipelineConfig
+        do {
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                config = .default
+            } else {
+                config = try YAMLDecoder().decode(PipelineConfig.self, from: text)
+            }
+        } catch let error as UnknownConfigKey {
+            throw ConfigError.unknownKey(path: path, key: error.path, known: error.known)
+        } catch let error as DecodingError {
+            throw ConfigError.from(error, path: path)
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError.syntax(path: path, detail: "\(error)")
+        }
+        try config.validate(path: path)
+        return config
+    }
+
+    /// Cross-field checks, each naming its key path.
+    public func validate(path: String) throws {
+        func fail(_ key: String, _ reason: String) -> ConfigError { .invalid(path: path, key: key, reason: reason) }
+        if n < 1 { throw fail("n", "must be at least 1 (got \(n))") }
+        if !(maxFailureRate >= 0 && maxFailureRate <= 1) { throw fail("max_failure_rate", "must be between 0 and 1") }
+        if maxAttempts < 1 { throw fail("max_attempts", "must be at least 1") }
+        if policies.isEmpty { throw fail("policies", "must name at least the logging policy") }
+        var names = Set<String>()
+        for (i, policy) in policies.enumerated() {
+            let key = "policies[\(i)]"
+            if policy.name.isEmpty || policy.name.contains("/") || policy.name.contains(" ") {
+                throw fail(key + ".name", "must be a non-empty name without spaces or slashes")
+            }
+            if !names.insert(policy.name).inserted { throw fail(key + ".name", "'\(policy.name)' is used twice") }
+            if models[policy.model] == nil {
+                throw fail(key + ".model", "names model '\(policy.model)', which is not under 'models'")
+            }
+            if !(policy.temperature > 0 && policy.temperature <= 5) {
+                throw fail(
+                    key + ".temperature", "must be > 0 and <= 5: a policy is a distribution (got \(policy.temperature))"
+                )
+            }
+            if policy.maxTokens < 1 { throw fail(key + ".max_tokens", "must be at least 1") }
+        }
+        if !names.contains(loggingPolicy) {
+            throw fail(
+                "logging_policy",
+                "'\(loggingPolicy)' is not one of the policies (\(policies.map(\.name).joined(separator: ", ")))")
+        }
+        for (name, model) in models.sorted(by: { $0.key < $1.key }) where name != "default" && model.path == nil {
+            throw fail("models.\(name).path", "is required for every model but 'default'")
+        }
+        if models[judge.model] == nil {
+            throw fail("judge.model", "names model '\(judge.model)', which is not under 'models'")
+        }
+        if models[oracle.model] == nil {
+            throw fail("oracle.model", "names model '\(oracle.model)', which is not under 'models'")
+        }
+        if !(oracle.fraction > 0 && oracle.fraction <= 1) { throw fail("oracle.fraction", "must be in (0, 1]") }
+        if engine.threads.map({ $0 < 1 }) ?? false { throw fail("engine.threads", "must be at least 1") }
+        if engine.maxSequences < 1 { throw fail("engine.max_sequences", "must be at least 1") }
+    }
+
+    /// The logging policy's settings.
+    public var logging: PolicyConfig { policies.first { $0.name == loggingPolicy }! }
+}
+
+extension ConfigError {
+    static func from(_ error: DecodingError, path: String) -> ConfigError {
+        switch error {
+        case .typeMismatch(let type, let context):
+            return .invalid(path: path, key: keyPath(context.codingPath), reason: "should be \(describe(type))")
+        case .valueNotFound(let type, let context):
+            return .invalid(
+                path: path, key: keyPath(context.codingPath), reason: "is empty, expected \(describe(type))")
+        case .keyNotFound(let key, let context):
+            return .invalid(path: path, key: keyPath(context.codingPath + [key]), reason: "is required")
+        case .dataCorrupted(let context):
+            if let unknown = context.underlyingError as? UnknownConfigKey {
+                return .unknownKey(path: path, key: unknown.path, known: unknown.known)
+            }
+            if context.codingPath.isEmpty {
+                return .syntax(path: path, detail: context.underlyingError.map { "\($0)" } ?? context.debugDescription)
+            }
+            return .invalid(path: path, key: keyPath(context.codingPath), reason: context.debugDescription)
+        @unknown default:
+            return .syntax(path: path, detail: "\(error)")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Double.Type: return "a number"
+        case is Int.Type, is UInt64.Type: return "a whole number"
+        case is Bool.Type: return "true or false"
+        default: return "\(type)"
+        }
+    }
+}
