@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "CJELlamaTests", dependencies: ["CJELlama", "CJEInference"]),
         .testTarget(name: "CJEInferenceTests", dependencies: ["CJEInference"]),
         .testTarget(name: "CJEPipelineTests", dependencies: ["CJEPipeline"]),
+        .testTarget(name: "PipelineRunTests", dependencies: ["CJEPipeline", "CJELlama", "CJEInference"]),
     ]
 )
 

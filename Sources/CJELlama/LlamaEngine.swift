@@ -35,6 +35,9 @@ public struct LlamaEngineOptions: Sendable, Hashable {
 /// The C state is touched by one thread at a time (a lock); the async methods run the work on a
 /// dedicated queue so that no Swift concurrency thread is blocked.
 public final class LlamaEngine: @unchecked Sendable {
+    /// The llama.cpp commit this package is built and tested against (scripts/bootstrap.sh pins it).
+    public static let llamaCommit = "0c1e57098"
+
     public let model: LlamaModel
     public let options: LlamaEngineOptions
     private let context: LlamaContext

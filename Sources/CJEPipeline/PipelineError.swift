@@ -12,6 +12,10 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
     case empty(path: String, detail: String)
     /// A file could not be written.
     case unwritable(path: String, detail: String)
+    /// A run directory was made with other settings.
+    case fingerprintMismatch(path: String, changes: [String])
+    /// A stage failed on more items than allowed.
+    case tooManyFailures(stage: String, failed: Int, total: Int, limit: Double)
 
     public var errorDescription: String? {
         switch self {
@@ -25,6 +29,14 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
             return "\(path): \(detail)"
         case .unwritable(let path, let detail):
             return "cannot write \(path): \(detail)"
+        case .fingerprintMismatch(let path, let changes):
+            return
+                "the run in \(path) was made with other settings (\(changes.joined(separator: "; "))). Resuming would mix results; start a new run with another --dir, or restore the settings."
+        case .tooManyFailures(let stage, let failed, let total, let limit):
+            return String(
+                format:
+                    "%@: %d of %d items failed (more than max_failure_rate %.0f%%); they are null in the outputs and will be retried on the next run",
+                stage, failed, total, limit * 100)
         }
     }
 }

@@ -6,7 +6,8 @@ struct CJEPrep: AsyncParsableCommand {
         commandName: "cje-prep",
         abstract: "Prepare data sets for Causal Judge Evaluation with a deterministic llama.cpp engine.",
         subcommands: [
-            DemoCommand.self, BenchCommand.self, ModelInfoCommand.self, GenerateOnceCommand.self, InitCommand.self,
+            RunCommand.self, InitCommand.self, DemoCommand.self, BenchCommand.self, ModelInfoCommand.self,
+            GenerateOnceCommand.self,
         ]
     )
 }

@@ -1,0 +1,14 @@
+/// What the pipeline needs from a local model engine: chat rendering and tokenization, batched
+/// generation and batched teacher forcing. The pipeline sees engines only through this protocol.
+public protocol TextEngine: Sendable {
+    /// The model behind the engine.
+    var modelInfo: ModelInfo { get }
+    /// Tokens of a conversation's prompt prefix (rendered with the model's chat template).
+    func promptTokens(_ messages: [ChatMessage]) throws -> [TokenID]
+    /// Tokens of a response text on its own (special-token text stays text).
+    func responseTokens(_ text: String) throws -> [TokenID]
+    /// Generates for every request, in request order.
+    func generateBatch(_ requests: [GenerationRequest]) async -> [Result<GenerationResult, any Error>]
+    /// Teacher-forces every request, in request order.
+    func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>]
+}

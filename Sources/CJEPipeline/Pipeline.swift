@@ -1,0 +1,208 @@
+public import CJEInference
+public import Foundation
+
+/// Everything that decides a run's numbers. A run directory keeps it in its manifest and
+/// refuses to resume under another one.
+public struct RunFingerprint: Codable, Sendable, Hashable {
+    /// The config without `n` (which may grow) and `engine` (which changes only speed).
+    public var config: String
+    /// sha256 of each model file, by config name.
+    public var models: [String: String]
+    /// The inference engine and its version, e.g. "llama.cpp 0c1e57098".
+    public var engine: String
+
+    public init(config: String, models: [String: String], engine: String) {
+        self.config = config
+        self.models = models
+        self.engine = engine
+    }
+
+    /// What differs from `other`, for a person.
+    public func differences(from other: RunFingerprint) -> [String] {
+        var out: [String] = []
+        if engine != other.engine { out.append("engine: \(other.engine) -> \(engine)") }
+        for name in Set(models.keys).union(other.models.keys).sorted() where models[name] != other.models[name] {
+            out.append(
+                "model '\(name)': sha256 \(other.models[name]?.prefix(12) ?? "none") -> \(models[name]?.prefix(12) ?? "none")"
+            )
+        }
+        if config != other.config {
+            let a = (try? JSONSerialization.jsonObject(with: Data(other.config.utf8))) as? [String: Any] ?? [:]
+            let b = (try? JSONSerialization.jsonObject(with: Data(config.utf8))) as? [String: Any] ?? [:]
+            for key in Set(a.keys).union(b.keys).sorted() {
+                let x = a[key].flatMap {
+                    try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed])
+                }
+                let y = b[key].flatMap {
+                    try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed])
+                }
+                if x != y { out.append("config '\(key)' changed") }
+            }
+        }
+        return out
+    }
+}
+
+/// The run manifest: fingerprint, stage reports, times.
+public struct Manifest: Codable, Sendable {
+    public var tool: String
+    public var fingerprint: RunFingerprint
+    public var n: Int
+    public var stages: [String: StageReport]
+    public var created: Date
+    public var updated: Date
+}
+
+/// Runs the stages in order into one run directory, resuming whatever is already there.
+public struct Pipeline: Sendable {
+    public let config: PipelineConfig
+    public let run: RunDirectory
+    public let fingerprint: RunFingerprint
+    public let engine: @Sendable (String) throws -> any TextEngine
+    public let say: @Sendable (String) -> Void
+
+    public init(
+        config: PipelineConfig, run: RunDirectory, fingerprint: RunFingerprint,
+        engine: @escaping @Sendable (String) throws -> any TextEngine, say: @escaping @Sendable (String) -> Void
+    ) {
+        self.config = config
+        self.run = run
+        self.fingerprint = fingerprint
+        self.engine = engine
+        self.say = say
+    }
+
+    /// The config part of a fingerprint.
+    public static func configFingerprint(_ config: PipelineConfig) throws -> String {
+        var stable = config
+        stable.n = 0
+        stable.engine = EngineConfig()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(stable), as: UTF8.self)
+    }
+
+    /// Opens (or creates) the run directory's manifest; refuses another fingerprint.
+    public func openManifest() throws -> Manifest {
+        let encoder = JSONDecoder()
+        encoder.dateDecodingStrategy = .iso8601
+        if FileManager.default.fileExists(atPath: run.manifest.path) {
+            let data: Data
+            do {
+                data = try Data(contentsOf: run.manifest)
+            } catch {
+                throw PipelineError.unreadable(path: run.manifest.path, detail: error.localizedDescription)
+            }
+            let manifest: Manifest
+            do {
+                manifest = try encoder.decode(Manifest.self, from: data)
+            } catch {
+                throw PipelineError.malformedFile(path: run.manifest.path, detail: JSONLines.describe(error))
+            }
+            if manifest.fingerprint != fingerprint {
+                throw PipelineError.fingerprintMismatch(
+                    path: run.root.path, changes: fingerprint.differences(from: manifest.fingerprint))
+            }
+            return manifest
+        }
+        let now = Date()
+        return Manifest(
+            tool: "cje-prep", fingerprint: fingerprint, n: config.n, stages: [:], created: now, updated: now)
+    }
+
+    func save(_ manifest: Manifest) throws {
+        var manifest = manifest
+        manifest.updated = Date()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        try AtomicFile.write(try encoder.encode(manifest), to: run.manifest)
+    }
+
+    /// Stage 1: the first `n` prompts of the seeded ranking (a larger `n` extends the file).
+    public func prompts() throws -> [PromptRecord] {
+        let source: [PromptRecord]
+        if config.prompts.source == "builtin" {
+            source = PromptsStage.builtin
+        } else {
+            let path = (config.prompts.source as NSString).expandingTildeInPath
+            source = try PromptsStage.load(
+                from: URL(fileURLWithPath: path),
+                filter: .init(
+                    englishOnly: config.prompts.englishOnly, maxModerationScore: config.prompts.maxModerationScore))
+        }
+        let sample = PromptsStage.sample(source, n: config.n, seed: config.seed)
+        if sample.count < config.n {
+            say("prompts: the source has \(sample.count) usable prompts, fewer than n = \(config.n); using all of them")
+        }
+        try AtomicFile.write(try JSONLines.encode(sample), to: run.prompts)
+        return sample
+    }
+
+    /// Runs prompts, generate and logprobs; returns their reports. A stage whose failure rate
+    /// passes `max_failure_rate` throws after writing its outputs (failures stay null).
+    public func execute() async throws -> [StageReport] {
+        try FileManager.default.createDirectory(at: run.root, withIntermediateDirectories: true)
+        var manifest = try openManifest()
+        manifest.n = max(manifest.n, config.n)
+        try save(manifest)
+
+        let prompts = try prompts()
+        say("prompts: \(prompts.count) written to \(run.prompts.path)")
+
+        let generate = GenerateStage(config: config, run: run, engine: engine)
+        let generated = try await generate.execute(prompts: prompts, progress: progressPrinter("generate"))
+        try finish(generated, into: &manifest)
+
+        let responses = try JSONLines.decode(ResponsesRecord.self, from: run.responses)
+        let logprobs = LogprobsStage(config: config, run: run, engine: engine)
+        let scored = try await logprobs.execute(responses: responses, progress: progressPrinter("logprobs"))
+        try finish(scored, into: &manifest)
+        return [generated, scored]
+    }
+
+    private func finish(_ report: StageReport, into manifest: inout Manifest) throws {
+        manifest.stages[report.stage] = report
+        try save(manifest)
+        say(
+            String(
+                format: "%@: %d/%d done, %d failed, %.1f s", report.stage, report.succeeded, report.total,
+                report.failed,
+                report.seconds))
+        if report.failureRate > config.maxFailureRate {
+            throw PipelineError.tooManyFailures(
+                stage: report.stage, failed: report.failed, total: report.total, limit: config.maxFailureRate)
+        }
+    }
+
+    private func progressPrinter(_ stage: String) -> StageProgress {
+        let started = Date()
+        let say = self.say
+        let first = LockedValue<Int?>(nil)
+        return { done, total, failed in
+            let elapsed = Date().timeIntervalSince(started)
+            let base = first.update { $0 = $0 ?? done + failed } ?? 0
+            let rate = elapsed > 0 ? Double(done + failed - base) / elapsed : 0
+            let left = total - done - failed
+            let eta = rate > 0 ? String(format: "%.0f s", Double(left) / rate) : "?"
+            say(
+                String(format: "%@: %d/%d done, %d failed, %.2f items/s, ETA %@", stage, done, total, failed, rate, eta)
+            )
+        }
+    }
+}
+
+/// A value behind a lock, for progress callbacks.
+final class LockedValue<T>: @unchecked Sendable {
+    private var value: T
+    private let lock = NSLock()
+
+    init(_ value: T) { self.value = value }
+
+    func update(_ body: (inout T) -> Void) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        body(&value)
+        return value
+    }
+}

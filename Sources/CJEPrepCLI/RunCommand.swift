@@ -1,0 +1,107 @@
+import ArgumentParser
+import CJEInference
+import CJELlama
+import CJEPipeline
+import Foundation
+
+/// Options shared by the pipeline commands.
+struct RunOptions: ParsableArguments {
+    @Option(help: "The run directory.")
+    var dir = "./data-run"
+
+    @Option(help: "A YAML config (see `cje-prep init`); the built-in default when absent.")
+    var config: String?
+
+    @Option(help: "Run seed (overrides the config).")
+    var seed: UInt64?
+
+    func load(n: Int?) throws -> PipelineConfig {
+        var config = try config.map { try PipelineConfig.load(from: URL(fileURLWithPath: $0)) } ?? .default
+        if let n { config.n = n }
+        if let seed { config.seed = seed }
+        try config.validate(path: self.config ?? "(built-in default)")
+        return config
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run every stage into the run directory, resuming whatever is already done.")
+
+    @Argument(help: "Prompts to sample (default: the config's n).")
+    var n: Int?
+
+    @OptionGroup var options: RunOptions
+
+    func validate() throws {
+        if let n, n < 1 { throw ValidationError("N must be at least 1") }
+    }
+
+    func run() async throws {
+        let config = try options.load(n: n)
+        let engines = try EngineCache(config: config)
+        let pipeline = Pipeline(
+            config: config, run: RunDirectory(root: URL(fileURLWithPath: options.dir)),
+            fingerprint: try engines.fingerprint(), engine: { try engines.engine(for: $0) },
+            say: { print($0) })
+        _ = try await pipeline.execute()
+    }
+}
+
+/// One llama.cpp engine per model file, made on first use and shared by every stage.
+final class EngineCache: @unchecked Sendable {
+    let config: PipelineConfig
+    private var models: [String: LlamaModel] = [:]
+    private var engines: [String: LlamaEngine] = [:]
+    private let lock = NSLock()
+
+    /// Loads every model the config names (to fingerprint them) but makes no context yet.
+    init(config: PipelineConfig) throws {
+        self.config = config
+        let used = Set(config.policies.map(\.model) + [config.judge.model, config.oracle.model])
+        for name in used.sorted() {
+            let model = config.models[name]!
+            models[name] = try LlamaModel(path: try Self.path(of: name, model), chatTemplate: model.chatTemplate)
+        }
+    }
+
+    func fingerprint() throws -> RunFingerprint {
+        RunFingerprint(
+            config: try Pipeline.configFingerprint(config), models: models.mapValues(\.info.sha256),
+            engine: "llama.cpp \(LlamaEngine.llamaCommit)")
+    }
+
+    func engine(for name: String) throws -> any TextEngine {
+        lock.lock()
+        defer { lock.unlock() }
+        if let engine = engines[name] { return engine }
+        guard let model = models[name] else { throw ValidationError("no model named '\(name)' in the config") }
+        // Models that are the same file share one engine.
+        if let twin = engines.first(where: { models[$0.key]?.info.path == model.info.path })?.value {
+            engines[name] = twin
+            return twin
+        }
+        var options = LlamaEngineOptions(
+            maxSequences: config.engine.maxSequences, sequenceContext: config.engine.sequenceContext)
+        if let threads = config.engine.threads { options.threads = threads }
+        let engine = try LlamaEngine(model: model, options: options)
+        engines[name] = engine
+        return engine
+    }
+
+    /// A model's file: its configured path, or for "default" the demo model.
+    static func path(of name: String, _ model: ModelConfig) throws -> String {
+        if let path = model.path { return (path as NSString).expandingTildeInPath }
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["CJE_MODEL"], !path.isEmpty { return path }
+        let cache = environment["CJE_CACHE"] ?? (NSHomeDirectory() + "/.cache/cje-prep")
+        let demo = cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+        guard FileManager.default.fileExists(atPath: demo) else {
+            throw ValidationError(
+                "model '\(name)' has no path and the demo model is not at \(demo): run `scripts/bootstrap.sh model` (or `make demo`) once, or set models.\(name).path in the config"
+            )
+        }
+        return demo
+    }
+}

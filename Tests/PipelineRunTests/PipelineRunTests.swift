@@ -1,0 +1,182 @@
+import CJEInference
+import CJELlama
+import CJEPipeline
+import Foundation
+import Testing
+
+/// The pipeline end to end on the real model: outputs, exact clone weights, resume, extension,
+/// refusal of changed settings, and SIGKILL at any moment.
+@Suite("Pipeline runs", .serialized)
+struct PipelineRunTests {
+    static let modelPath: String = {
+        guard let path = ProcessInfo.processInfo.environment["CJE_MODEL"], !path.isEmpty else {
+            fatalError("CJE_MODEL is not set: run the tests with `make test`, which fetches the model")
+        }
+        return path
+    }()
+
+    static let yaml = """
+        n: 4
+        seed: 11
+        policies:
+          - {name: p0, system_prompt: "You are a helpful assistant.", temperature: 0.5, max_tokens: 40}
+          - {name: pi_clone, system_prompt: "You are a helpful assistant.", temperature: 0.5, max_tokens: 40}
+          - {name: pi_bad, system_prompt: "You are an unhelpful assistant.", temperature: 0.5, max_tokens: 40}
+        engine: {threads: 2, max_sequences: 4}
+        """
+
+    static let config = try! PipelineConfig.parse(yaml, path: "test.yaml")
+    static let engine: LlamaEngine = try! LlamaEngine(
+        model: LlamaModel(path: modelPath), options: LlamaEngineOptions(threads: 2, maxSequences: 4))
+
+    static func pipeline(_ dir: URL, n: Int = 4, seed: UInt64 = 11) -> Pipeline {
+        var config = Self.config
+        config.n = n
+        config.seed = seed
+        let fingerprint = RunFingerprint(
+            config: try! Pipeline.configFingerprint(config), models: ["default": engine.model.info.sha256],
+            engine: "llama.cpp \(LlamaEngine.llamaCommit)")
+        return Pipeline(
+            config: config, run: RunDirectory(root: dir), fingerprint: fingerprint, engine: { _ in engine },
+            say: { _ in })
+    }
+
+    static func tempDir(_ name: String) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cje-run-\(name)-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The data files of a finished run (the manifest holds timings, so it is left out).
+    static func outputs(_ dir: URL) throws -> [String: Data] {
+        let run = RunDirectory(root: dir)
+        return [
+            "prompts": try Data(contentsOf: run.prompts), "responses": try Data(contentsOf: run.responses),
+            "logprobs": try Data(contentsOf: run.logprobs),
+        ]
+    }
+
+    /// An uninterrupted run, made once and compared against.
+    static let reference: (dir: URL, outputs: [String: Data]) = {
+        let dir = tempDir("reference")
+        let semaphore = DispatchSemaphore(value: 0)
+        Task {
+            _ = try! await pipeline(dir).execute()
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return (dir, try! outputs(dir))
+    }()
+
+    @Test("a run writes every output; pi_clone's log probs equal p0's exactly; sampled equals scored")
+    func outputsAreRight() throws {
+        let records = try JSONLines.decode(LogprobsRecord.self, from: RunDirectory(root: Self.reference.dir).logprobs)
+        #expect(records.count == 4)
+        for record in records {
+            let p0 = try #require(record.logprobs["p0"] ?? nil)
+            let clone = try #require(record.logprobs["pi_clone"] ?? nil)
+            let bad = try #require(record.logprobs["pi_bad"] ?? nil)
+            #expect(p0 == clone)
+            #expect(exp(clone - p0) == 1.0)
+            #expect(p0 < 0 && bad < 0 && p0.isFinite && bad.isFinite)
+            #expect(record.p0SampledMinusScored == 0)
+            #expect(record.errors.isEmpty)
+        }
+        let responses = try JSONLines.decode(
+            ResponsesRecord.self, from: RunDirectory(root: Self.reference.dir).responses)
+        #expect(
+            responses.allSatisfy { $0.responses.count == 3 && $0.responses.values.allSatisfy { $0.response != nil } })
+    }
+
+    @Test("running again changes nothing and redoes nothing")
+    func idempotent() async throws {
+        let dir = Self.tempDir("again")
+        _ = try await Self.pipeline(dir).execute()
+        let reports = try await Self.pipeline(dir).execute()
+        #expect(reports.allSatisfy { $0.doneNow == 0 })
+        #expect(try Self.outputs(dir) == Self.reference.outputs)
+    }
+
+    @Test("a larger N extends a run: the result equals a run made with that N from the start")
+    func extend() async throws {
+        let dir = Self.tempDir("extend")
+        _ = try await Self.pipeline(dir, n: 2).execute()
+        let reports = try await Self.pipeline(dir, n: 4).execute()
+        #expect(reports[0].doneNow == 2 * 3)
+        #expect(try Self.outputs(dir) == Self.reference.outputs)
+    }
+
+    @Test("a torn journal line is dropped and its item redone, giving the same data set")
+    func tornJournal() async throws {
+        let dir = Self.tempDir("torn")
+        _ = try await Self.pipeline(dir).execute()
+        let run = RunDirectory(root: dir)
+        for stage in ["generate", "logprobs"] {
+            var data = try Data(contentsOf: run.journal(stage))
+            data = data.prefix(data.count / 2)  // cut mid-line, as a crash would
+            try data.write(to: run.journal(stage))
+        }
+        try FileManager.default.removeItem(at: run.logprobs)
+        _ = try await Self.pipeline(dir).execute()
+        #expect(try Self.outputs(dir) == Self.reference.outputs)
+    }
+
+    @Test("resuming with other settings is refused and names what changed")
+    func fingerprint() async throws {
+        let dir = Self.tempDir("fingerprint")
+        _ = try await Self.pipeline(dir, n: 1).execute()
+        let before = try Self.outputs(dir)
+        await #expect {
+            _ = try await Self.pipeline(dir, n: 1, seed: 12).execute()
+        } throws: { error in
+            guard case PipelineError.fingerprintMismatch(_, let changes) = error else { return false }
+            return changes == ["config 'seed' changed"]
+        }
+        #expect(try Self.outputs(dir) == before)
+    }
+
+    @Test("SIGKILL mid-generate and mid-logprobs, then the same command: the data set is byte-identical")
+    func killAndResume() throws {
+        let dir = Self.tempDir("kill")
+        let config = dir.appendingPathComponent("config.yaml")
+        try Data(Self.yaml.utf8).write(to: config)
+        let run = RunDirectory(root: dir)
+        func start() throws -> Process {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["run", "--dir", dir.appendingPathComponent("run").path, "--config", config.path]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        let runDir = RunDirectory(root: dir.appendingPathComponent("run"))
+        _ = run
+        // Kill mid-generate (the prompts are written, generation is under way), then
+        // mid-logprobs (generation is done, scoring is under way).
+        for (marker, delay) in [(runDir.prompts, 1.5), (runDir.responses, 0.7)] {
+            let process = try start()
+            let deadline = Date().addingTimeInterval(300)
+            while Date() < deadline, process.isRunning, !FileManager.default.fileExists(atPath: marker.path) {
+                usleep(20_000)
+            }
+            usleep(useconds_t(delay * 1_000_000))
+            #expect(process.isRunning, "the run ended before it could be killed")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        #expect(!FileManager.default.fileExists(atPath: runDir.logprobs.path))
+        let last = try start()
+        last.waitUntilExit()
+        #expect(last.terminationStatus == 0)
+        #expect(try Self.outputs(dir.appendingPathComponent("run")) == Self.reference.outputs)
+    }
+
+    var executable: URL {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            runner.appendingPathComponent("cje-prep"), Bundle.main.bundleURL.appendingPathComponent("cje-prep"),
+            runner.deletingLastPathComponent().appendingPathComponent("cje-prep"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+}
