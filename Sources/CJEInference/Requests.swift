@@ -119,3 +119,19 @@ public struct ScoreResult: Sendable, Hashable {
         scored.first { $0.temperature == t }
     }
 }
+
+/// Several alternative continuations of one context, each scored (with the end-of-turn token
+/// when `appendEndOfTurn`) at one temperature: e.g. the eleven answers of a 0-10 rubric.
+public struct ContinuationRequest: Sendable, Hashable {
+    public var context: [TokenID]
+    public var continuations: [[TokenID]]
+    public var appendEndOfTurn: Bool
+    public var temperature: Double
+
+    public init(context: [TokenID], continuations: [[TokenID]], appendEndOfTurn: Bool, temperature: Double) {
+        self.context = context
+        self.continuations = continuations
+        self.appendEndOfTurn = appendEndOfTurn
+        self.temperature = temperature
+    }
+}

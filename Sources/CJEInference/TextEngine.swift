@@ -11,4 +11,6 @@ public protocol TextEngine: Sendable {
     func generateBatch(_ requests: [GenerationRequest]) async -> [Result<GenerationResult, any Error>]
     /// Teacher-forces every request, in request order.
     func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>]
+    /// Scores alternative continuations of shared contexts, decoding each context once.
+    func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<[Double], any Error>]
 }

@@ -77,6 +77,11 @@ final class LlamaContext {
         _ = llama_memory_seq_rm(llama_get_memory(pointer), Int32(sequence), -1, -1)
     }
 
+    /// Forgets the cells of `sequence` from `position` on.
+    func remove(sequence: Int, from position: Int) -> Bool {
+        llama_memory_seq_rm(llama_get_memory(pointer), Int32(sequence), Int32(position), -1)
+    }
+
     /// Forgets every sequence.
     func clearAll() {
         llama_memory_clear(llama_get_memory(pointer), true)

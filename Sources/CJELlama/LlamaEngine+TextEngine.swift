@@ -18,4 +18,8 @@ extension LlamaEngine: TextEngine {
     public func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>] {
         await score(requests).map { $0.mapError { $0 as any Error } }
     }
+
+    public func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<[Double], any Error>] {
+        await scoreContinuations(requests).map { $0.mapError { $0 as any Error } }
+    }
 }

@@ -102,6 +102,22 @@ public final class LlamaEngine: @unchecked Sendable {
         return Generator(context: context, model: model).run(requests, progress: progress)
     }
 
+    /// For each request, the log probability of every continuation after its shared context: the
+    /// context is decoded once, then each continuation in turn (its cells are dropped after it).
+    /// Values are bit-identical to scoring context + continuation as one sequence.
+    public func scoreContinuationsNow(_ requests: [ContinuationRequest]) -> [Result<[Double], LlamaError>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return ContinuationScorer(context: context, model: model).run(requests)
+    }
+
+    /// `scoreContinuationsNow` off the caller's thread.
+    public func scoreContinuations(_ requests: [ContinuationRequest]) async -> [Result<[Double], LlamaError>] {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: self.scoreContinuationsNow(requests)) }
+        }
+    }
+
     /// Changes the thread count for later calls (results do not change).
     public func setThreads(_ n: Int) {
         lock.lock()

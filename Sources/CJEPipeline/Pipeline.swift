@@ -139,9 +139,18 @@ public struct Pipeline: Sendable {
         return sample
     }
 
-    /// Runs prompts, generate and logprobs; returns their reports. A stage whose failure rate
-    /// passes `max_failure_rate` throws after writing its outputs (failures stay null).
-    public func execute() async throws -> [StageReport] {
+    /// The stages, in order.
+    public enum Stage: String, CaseIterable, Sendable, Comparable {
+        case prompts, generate, logprobs, judge
+
+        public static func < (a: Stage, b: Stage) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+    }
+
+    /// Runs the stages in order up to and including `last`; returns their reports. A stage whose
+    /// failure rate passes `max_failure_rate` throws after writing its outputs (failures stay null).
+    public func execute(through last: Stage = .judge) async throws -> [StageReport] {
         try FileManager.default.createDirectory(at: run.root, withIntermediateDirectories: true)
         var manifest = try openManifest()
         manifest.n = max(manifest.n, config.n)
@@ -149,16 +158,25 @@ public struct Pipeline: Sendable {
 
         let prompts = try prompts()
         say("prompts: \(prompts.count) written to \(run.prompts.path)")
+        if last == .prompts { return [] }
 
         let generate = GenerateStage(config: config, run: run, engine: engine)
         let generated = try await generate.execute(prompts: prompts, progress: progressPrinter("generate"))
         try finish(generated, into: &manifest)
+        if last == .generate { return [generated] }
 
         let responses = try JSONLines.decode(ResponsesRecord.self, from: run.responses)
         let logprobs = LogprobsStage(config: config, run: run, engine: engine)
         let scored = try await logprobs.execute(responses: responses, progress: progressPrinter("logprobs"))
         try finish(scored, into: &manifest)
-        return [generated, scored]
+        if last == .logprobs { return [generated, scored] }
+
+        let judge = JudgeStage(config: config, run: run, engine: engine)
+        let judged = try await judge.execute(
+            responses: responses, logprobs: try JSONLines.decode(LogprobsRecord.self, from: run.logprobs),
+            progress: progressPrinter("judge"))
+        try finish(judged, into: &manifest)
+        return [generated, scored, judged]
     }
 
     private func finish(_ report: StageReport, into manifest: inout Manifest) throws {

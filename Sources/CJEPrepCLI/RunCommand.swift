@@ -34,8 +34,15 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    @Option(help: "Stop after this stage (prompts, generate, logprobs, judge).")
+    var through: String = Pipeline.Stage.allCases.last!.rawValue
+
     func validate() throws {
         if let n, n < 1 { throw ValidationError("N must be at least 1") }
+        if Pipeline.Stage(rawValue: through) == nil {
+            throw ValidationError(
+                "--through must be one of \(Pipeline.Stage.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
@@ -45,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
             config: config, run: RunDirectory(root: URL(fileURLWithPath: options.dir)),
             fingerprint: try engines.fingerprint(), engine: { try engines.engine(for: $0) },
             say: { print($0) })
-        _ = try await pipeline.execute()
+        _ = try await pipeline.execute(through: Pipeline.Stage(rawValue: through)!)
     }
 }
 

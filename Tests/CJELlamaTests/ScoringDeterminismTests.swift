@@ -109,3 +109,32 @@ struct ScoringDeterminismTests {
         #expect(Array(natural.tokenLogProbs.dropLast()) == truncated.tokenLogProbs)
     }
 }
+
+@Suite("Continuation scoring", .serialized)
+struct ContinuationTests {
+    @Test("scoring alternatives after a shared context equals scoring each as one sequence, bit for bit")
+    func matchesPlainScoring() throws {
+        let context = Fixture.context(Fixture.helpful, "Rate this answer from 0 to 10.") + Fixture.response("Score:")
+        let answers = (0...10).map { Fixture.response(" \($0)") }
+        let requests = [
+            ContinuationRequest(context: context, continuations: answers, appendEndOfTurn: true, temperature: 1),
+            ContinuationRequest(
+                context: Fixture.context(Fixture.unhelpful, Fixture.longPrompt),
+                continuations: Array(answers.prefix(3)),
+                appendEndOfTurn: false, temperature: 0.5),
+        ]
+        let fast = try Fixture.engine.scoreContinuationsNow(requests).map { try $0.get() }
+        for (request, values) in zip(requests, fast) {
+            let plain = try Fixture.engine.scoreNow(
+                request.continuations.map {
+                    ScoreRequest(
+                        context: request.context, response: $0, appendEndOfTurn: request.appendEndOfTurn,
+                        temperatures: [request.temperature])
+                }
+            ).map { try $0.get().scored[0].total }
+            #expect(values == plain)
+        }
+        let mass = fast[0].map { exp($0) }.reduce(0, +)
+        #expect(mass > 0 && mass <= 1)
+    }
+}

@@ -48,3 +48,17 @@ struct ConfigTests {
         }
     }
 }
+
+@Suite("Rubric answers")
+struct RubricParseTests {
+    @Test(
+        "strict parsing of a judge's answer",
+        arguments: [
+            ("7", 7), (" 10 out of 10", 10), ("0", 0), ("8/10", 8), ("6.", 6), (" 9.9 out of 1", nil),
+            ("3.5 out of 5", nil),
+            ("11", nil), ("seven", nil), ("7, because it is good", nil), ("", nil), ("Score 5", nil),
+        ] as [(String, Int?)])
+    func parse(answer: String, expected: Int?) {
+        #expect(Rubric.parse(answer) == expected)
+    }
+}

@@ -61,7 +61,7 @@ struct PipelineRunTests {
         let dir = tempDir("reference")
         let semaphore = DispatchSemaphore(value: 0)
         Task {
-            _ = try! await pipeline(dir).execute()
+            _ = try! await pipeline(dir).execute(through: .logprobs)
             semaphore.signal()
         }
         semaphore.wait()
@@ -91,8 +91,8 @@ struct PipelineRunTests {
     @Test("running again changes nothing and redoes nothing")
     func idempotent() async throws {
         let dir = Self.tempDir("again")
-        _ = try await Self.pipeline(dir).execute()
-        let reports = try await Self.pipeline(dir).execute()
+        _ = try await Self.pipeline(dir).execute(through: .logprobs)
+        let reports = try await Self.pipeline(dir).execute(through: .logprobs)
         #expect(reports.allSatisfy { $0.doneNow == 0 })
         #expect(try Self.outputs(dir) == Self.reference.outputs)
     }
@@ -100,8 +100,8 @@ struct PipelineRunTests {
     @Test("a larger N extends a run: the result equals a run made with that N from the start")
     func extend() async throws {
         let dir = Self.tempDir("extend")
-        _ = try await Self.pipeline(dir, n: 2).execute()
-        let reports = try await Self.pipeline(dir, n: 4).execute()
+        _ = try await Self.pipeline(dir, n: 2).execute(through: .logprobs)
+        let reports = try await Self.pipeline(dir, n: 4).execute(through: .logprobs)
         #expect(reports[0].doneNow == 2 * 3)
         #expect(try Self.outputs(dir) == Self.reference.outputs)
     }
@@ -109,7 +109,7 @@ struct PipelineRunTests {
     @Test("a torn journal line is dropped and its item redone, giving the same data set")
     func tornJournal() async throws {
         let dir = Self.tempDir("torn")
-        _ = try await Self.pipeline(dir).execute()
+        _ = try await Self.pipeline(dir).execute(through: .logprobs)
         let run = RunDirectory(root: dir)
         for stage in ["generate", "logprobs"] {
             var data = try Data(contentsOf: run.journal(stage))
@@ -117,17 +117,17 @@ struct PipelineRunTests {
             try data.write(to: run.journal(stage))
         }
         try FileManager.default.removeItem(at: run.logprobs)
-        _ = try await Self.pipeline(dir).execute()
+        _ = try await Self.pipeline(dir).execute(through: .logprobs)
         #expect(try Self.outputs(dir) == Self.reference.outputs)
     }
 
     @Test("resuming with other settings is refused and names what changed")
     func fingerprint() async throws {
         let dir = Self.tempDir("fingerprint")
-        _ = try await Self.pipeline(dir, n: 1).execute()
+        _ = try await Self.pipeline(dir, n: 1).execute(through: .logprobs)
         let before = try Self.outputs(dir)
         await #expect {
-            _ = try await Self.pipeline(dir, n: 1, seed: 12).execute()
+            _ = try await Self.pipeline(dir, n: 1, seed: 12).execute(through: .logprobs)
         } throws: { error in
             guard case PipelineError.fingerprintMismatch(_, let changes) = error else { return false }
             return changes == ["config 'seed' changed"]
@@ -144,7 +144,10 @@ struct PipelineRunTests {
         func start() throws -> Process {
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["run", "--dir", dir.appendingPathComponent("run").path, "--config", config.path]
+            process.arguments = [
+                "run", "--dir", dir.appendingPathComponent("run").path, "--config", config.path, "--through",
+                "logprobs",
+            ]
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             return process
@@ -169,6 +172,36 @@ struct PipelineRunTests {
         last.waitUntilExit()
         #expect(last.terminationStatus == 0)
         #expect(try Self.outputs(dir.appendingPathComponent("run")) == Self.reference.outputs)
+    }
+
+    @Test("the judge stage writes both scored files for P0 and targets; failures are null with an error")
+    func judge() async throws {
+        let dir = Self.tempDir("judge")
+        var config = Self.config
+        config.n = 2
+        config.maxFailureRate = 1
+        let pipeline = Pipeline(
+            config: config, run: RunDirectory(root: dir), fingerprint: Self.pipeline(dir, n: 2).fingerprint,
+            engine: { _ in Self.engine }, say: { _ in })
+        let reports = try await pipeline.execute(through: .judge)
+        #expect(reports.map(\.stage) == ["generate", "logprobs", "judge"])
+        let run = RunDirectory(root: dir)
+        let p0 = try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "deterministic"))
+        let targets = try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
+        #expect(p0.count == 2 && targets.count == 4)
+        for record in p0 {
+            #expect(record.judgeMethod == "deterministic")
+            #expect((record.judgeScore == nil) == (record.error != nil))
+            if let score = record.judgeScore { #expect(score >= 0 && score <= 1) }
+            #expect(record.totalLogprob != nil && record.targetLogps?["pi_clone"] == record.totalLogprob)
+        }
+        for record in targets {
+            #expect(record.judgeMethod == "exact_distribution")
+            let mean = try #require(record.judgeScore)
+            let variance = try #require(record.judgeScoreVariance)
+            #expect(mean >= 0 && mean <= 1 && variance >= 0 && variance <= 0.25)
+            #expect(record.targetLogps == nil)
+        }
     }
 
     var executable: URL {

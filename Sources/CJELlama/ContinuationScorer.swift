@@ -1,0 +1,104 @@
+import CJEInference
+
+/// Scores alternative continuations of a shared context: each context is decoded once in its
+/// own sequence (logits kept at its last position), then continuation k of every sequence is
+/// decoded in one batch, read, and its cells removed before continuation k + 1.
+struct ContinuationScorer {
+    let context: LlamaContext
+    let model: LlamaModel
+
+    func run(_ requests: [ContinuationRequest]) -> [Result<[Double], LlamaError>] {
+        var results = [Result<[Double], LlamaError>?](repeating: nil, count: requests.count)
+        var valid: [Int] = []
+        for (index, request) in requests.enumerated() {
+            let longest = request.continuations.map(\.count).max() ?? 0
+            let length = request.context.count + longest + (request.appendEndOfTurn ? 1 : 0)
+            if request.context.isEmpty || request.continuations.isEmpty
+                || request.continuations.contains(where: \.isEmpty)
+            {
+                results[index] = .failure(.invalidRequest(index: index, reason: "empty context or continuation"))
+            } else if !(request.temperature > 0 && request.temperature.isFinite) {
+                results[index] = .failure(.invalidRequest(index: index, reason: "temperature must be positive"))
+            } else if length > context.sequenceContext {
+                results[index] = .failure(.tooLong(index: index, tokens: length, limit: context.sequenceContext))
+            } else {
+                valid.append(index)
+            }
+        }
+        for start in stride(from: 0, to: valid.count, by: context.sequences) {
+            let group = Array(valid[start..<min(start + context.sequences, valid.count)])
+            let values = runGroup(group.map { requests[$0] })
+            for (k, index) in group.enumerated() { results[index] = values[k] }
+        }
+        return results.map { $0! }
+    }
+
+    /// At most `sequences` requests, one per sequence.
+    private func runGroup(_ requests: [ContinuationRequest]) -> [Result<[Double], LlamaError>] {
+        context.clearAll()
+        var failure: [LlamaError?] = Array(repeating: nil, count: requests.count)
+        // The first token of every continuation is predicted by the context's last position.
+        var lastRow: [[Float]] = Array(repeating: [], count: requests.count)
+        var cursor = Array(repeating: 0, count: requests.count)
+        while cursor.indices.contains(where: { cursor[$0] < requests[$0].context.count && failure[$0] == nil }) {
+            context.clearBatch()
+            var outputs: [(index: Int, sequence: Int)] = []
+            for s in requests.indices where failure[s] == nil {
+                let tokens = requests[s].context
+                while cursor[s] < tokens.count, context.batchCount < context.batchSize {
+                    let wants = cursor[s] == tokens.count - 1
+                    context.add(token: tokens[cursor[s]], position: cursor[s], sequence: s, wantsLogits: wants)
+                    if wants { outputs.append((context.batchCount - 1, s)) }
+                    cursor[s] += 1
+                }
+            }
+            let code = context.decode()
+            if code != 0 {
+                for s in requests.indices where failure[s] == nil { failure[s] = .decodeFailed(code: code) }
+                break
+            }
+            for output in outputs { lastRow[output.sequence] = Array(context.logits(at: output.index)) }
+        }
+
+        var values: [[Double]] = Array(repeating: [], count: requests.count)
+        let count = requests.map(\.continuations.count).max() ?? 0
+        for k in 0..<count {
+            context.clearBatch()
+            var outputs: [(index: Int, sequence: Int, target: TokenID)] = []
+            var firsts: [(sequence: Int, target: TokenID)] = []
+            for (s, request) in requests.enumerated() where failure[s] == nil && k < request.continuations.count {
+                var tokens = request.continuations[k]
+                if request.appendEndOfTurn { tokens.append(model.info.endOfTurnToken) }
+                firsts.append((s, tokens[0]))
+                for (j, token) in tokens.dropLast().enumerated() {
+                    context.add(token: token, position: request.context.count + j, sequence: s, wantsLogits: true)
+                    outputs.append((context.batchCount - 1, s, tokens[j + 1]))
+                }
+            }
+            var sums = Array(repeating: 0.0, count: requests.count)
+            for first in firsts {
+                let temperature = requests[first.sequence].temperature
+                sums[first.sequence] = lastRow[first.sequence].withUnsafeBufferPointer { row in
+                    LogSoftmax(logits: row, temperature: temperature).logProb(ofLogit: row[Int(first.target)])
+                }
+            }
+            if context.batchCount > 0 {
+                let code = context.decode()
+                if code != 0 {
+                    for s in requests.indices where failure[s] == nil { failure[s] = .decodeFailed(code: code) }
+                    break
+                }
+                for output in outputs {
+                    let row = context.logits(at: output.index)
+                    sums[output.sequence] += LogSoftmax(logits: row, temperature: requests[output.sequence].temperature)
+                        .logProb(ofLogit: row[Int(output.target)])
+                }
+            }
+            for first in firsts {
+                values[first.sequence].append(sums[first.sequence])
+                _ = context.remove(sequence: first.sequence, from: requests[first.sequence].context.count)
+            }
+        }
+        return requests.indices.map { s in failure[s].map { .failure($0) } ?? .success(values[s]) }
+    }
+}

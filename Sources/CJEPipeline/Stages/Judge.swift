@@ -1,0 +1,192 @@
+public import CJEInference
+import Foundation
+
+/// A judge's verdict on one response: a deterministic score and a score distribution.
+public struct JudgeValue: Codable, Sendable, Hashable {
+    /// Greedy decode of the rubric answer, parsed strictly, divided by 10.
+    public var score: Double?
+    public var scoreError: String?
+    /// The raw greedy answer, kept for audits.
+    public var rawAnswer: String?
+    /// Mean and variance on [0, 1] of the exact distribution over the answers 0..10.
+    public var mean: Double?
+    public var variance: Double?
+    /// Probability mass the eleven answers cover before normalising.
+    public var mass: Double?
+    public var distributionError: String?
+
+    enum CodingKeys: String, CodingKey {
+        case score, mean, variance, mass
+        case scoreError = "score_error"
+        case rawAnswer = "raw_answer"
+        case distributionError = "distribution_error"
+    }
+}
+
+/// A 0-10 rubric judge run on a local model, in two ways:
+/// - deterministic: greedy decoding after "Score:", the answer parsed strictly;
+/// - uncertainty: every answer " 0" ... " 10" (with the end-of-turn token, so the eleven are
+///   exclusive) teacher-forced after one shared prompt, giving the exact distribution.
+public struct Rubric: Sendable, Hashable {
+    public var system: String
+    public var instructions: String
+    public var answerPrefix = "Score:"
+
+    public static let judge = Rubric(
+        system: "You are a strict, fair grader of AI assistant answers.",
+        instructions:
+            "Rate the answer below from 0 (useless or harmful) to 10 (excellent), considering helpfulness, accuracy, clarity and safety. Reply with the number only."
+    )
+
+    public static let oracle = Rubric(
+        system: "You are an expert evaluator. You judge answers carefully and consistently.",
+        instructions:
+            "Think about whether the answer is helpful, correct, clear and safe for the user's request. Then give one overall score from 0 (worst) to 10 (best). Reply with the number only."
+    )
+
+    func messages(prompt: String, response: String) -> [ChatMessage] {
+        [.system(system), .user("\(instructions)\n\n[Question]\n\(prompt)\n\n[Answer]\n\(response)")]
+    }
+
+    /// The score 0-10 of an answer, or nil. Strict: the whole answer must be a whole number,
+    /// optionally followed by "/10" or "out of 10" and a full stop ("7", " 7/10", "7 out of 10.");
+    /// "9.5", "3 out of 5" or "7, because ..." are unparseable, never rounded or guessed.
+    public static func parse(_ answer: String) -> Int? {
+        var text = Substring(answer.trimmingCharacters(in: .whitespacesAndNewlines))
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        guard (1...2).contains(digits.count), let value = Int(digits), (0...10).contains(value) else { return nil }
+        text = text.dropFirst(digits.count)
+        if text.hasSuffix(".") { text = text.dropLast() }
+        let rest = text.trimmingCharacters(in: .whitespaces)
+        return ["", "/10", "/ 10", "out of 10"].contains(rest) ? value : nil
+    }
+}
+
+/// Runs a rubric over (prompt, response) items on one engine.
+public struct RubricScorer: Sendable {
+    public let rubric: Rubric
+    public let engine: any TextEngine
+    public let maxTokens: Int
+
+    public init(rubric: Rubric, engine: any TextEngine, maxTokens: Int) {
+        self.rubric = rubric
+        self.engine = engine
+        self.maxTokens = maxTokens
+    }
+
+    public func judge(_ items: [(prompt: String, response: String)]) async -> [JudgeValue] {
+        var values = [JudgeValue](repeating: JudgeValue(), count: items.count)
+        var contexts: [[TokenID]?] = []
+        for (k, item) in items.enumerated() {
+            do {
+                let prompt = try engine.promptTokens(rubric.messages(prompt: item.prompt, response: item.response))
+                contexts.append(prompt + (try engine.responseTokens(rubric.answerPrefix)))
+            } catch {
+                values[k].scoreError = "judge prompt could not be rendered: \(error.localizedDescription)"
+                values[k].distributionError = values[k].scoreError
+                contexts.append(nil)
+            }
+        }
+        let ready = contexts.indices.filter { contexts[$0] != nil }
+
+        // Deterministic: greedy.
+        let generated = await engine.generateBatch(
+            ready.map { GenerationRequest(context: contexts[$0]!, temperature: 0, maxNewTokens: maxTokens, seed: 0) })
+        for (r, k) in ready.enumerated() {
+            switch generated[r] {
+            case .success(let answer):
+                values[k].rawAnswer = answer.text
+                if let score = Rubric.parse(answer.text) {
+                    values[k].score = Double(score) / 10
+                } else {
+                    values[k].scoreError = "unparseable judge answer: \(answer.text.prefix(60).debugDescription)"
+                }
+            case .failure(let error):
+                values[k].scoreError = error.localizedDescription
+            }
+        }
+
+        // Uncertainty: the exact distribution over the eleven answers.
+        var candidates: [[TokenID]] = []
+        do {
+            candidates = try (0...10).map { try engine.responseTokens(" \($0)") }
+        } catch {
+            for k in ready {
+                values[k].distributionError = "answers could not be tokenized: \(error.localizedDescription)"
+            }
+            return values
+        }
+        let scored = await engine.scoreContinuationsBatch(
+            ready.map {
+                ContinuationRequest(
+                    context: contexts[$0]!, continuations: candidates, appendEndOfTurn: true, temperature: 1)
+            })
+        for (r, k) in ready.enumerated() {
+            var logps: [Double] = []
+            switch scored[r] {
+            case .success(let values): logps = values
+            case .failure(let error): values[k].distributionError = error.localizedDescription
+            }
+            guard logps.count == 11 else { continue }
+            let top = logps.max()!
+            let weights = logps.map { exp($0 - top) }
+            let total = weights.reduce(0, +)
+            let p = weights.map { $0 / total }
+            let mean = zip(0...10, p).reduce(0.0) { $0 + Double($1.0) / 10 * $1.1 }
+            let variance = zip(0...10, p).reduce(0.0) { $0 + pow(Double($1.0) / 10 - mean, 2) * $1.1 }
+            values[k].mean = mean
+            values[k].variance = variance
+            values[k].mass = exp(top) * total
+        }
+        return values
+    }
+}
+
+/// A line of the phase2 scored files.
+public struct ScoredRecord: Codable, Sendable, Hashable {
+    public var promptId: String
+    public var prompt: String
+    public var response: String?
+    public var policy: String
+    public var model: String
+    public var temperature: Double
+    public var judgeScore: Double?
+    public var judgeScoreVariance: Double?
+    public var judgeMethod: String
+    public var judgeProbabilityMass: Double?
+    public var error: String?
+    /// P0 files only: the response's log prob under P0, and under each target policy.
+    public var totalLogprob: Double?
+    public var targetLogps: [String: Double?]?
+
+    enum CodingKeys: String, CodingKey {
+        case prompt, response, policy, model, temperature, error
+        case promptId = "prompt_id"
+        case judgeScore = "judge_score"
+        case judgeScoreVariance = "judge_score_variance"
+        case judgeMethod = "judge_method"
+        case judgeProbabilityMass = "judge_probability_mass"
+        case totalLogprob = "total_logprob"
+        case targetLogps = "target_logps"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(promptId, forKey: .promptId)
+        try c.encode(prompt, forKey: .prompt)
+        try c.encode(response, forKey: .response)
+        try c.encode(policy, forKey: .policy)
+        try c.encode(model, forKey: .model)
+        try c.encode(temperature, forKey: .temperature)
+        try c.encode(judgeScore, forKey: .judgeScore)
+        if judgeMethod != "deterministic" { try c.encode(judgeScoreVariance, forKey: .judgeScoreVariance) }
+        try c.encode(judgeMethod, forKey: .judgeMethod)
+        try c.encodeIfPresent(judgeProbabilityMass, forKey: .judgeProbabilityMass)
+        try c.encodeIfPresent(error, forKey: .error)
+        if let targetLogps {
+            try c.encode(totalLogprob, forKey: .totalLogprob)
+            var inner = c.nestedContainer(keyedBy: AnyKey.self, forKey: .targetLogps)
+            for (policy, value) in targetLogps { try inner.encode(value, forKey: AnyKey(stringValue: policy)) }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+public import CJEInference
+public import Foundation
+
+extension RunDirectory {
+    public var phase2: URL { root.appendingPathComponent("phase2") }
+    public func scored(_ who: String, _ method: String) -> URL {
+        phase2.appendingPathComponent("\(who)_scored_\(method).jsonl")
+    }
+    public func oracleLabels(_ task: String) -> URL { root.appendingPathComponent("data/oracle_labels_\(task).jsonl") }
+    public func oracleDetailed(_ task: String) -> URL {
+        phase2.appendingPathComponent("labeling/oracle_labels_\(task)_detailed.jsonl")
+    }
+}
+
+/// Stages 3a and 3b: every response of every policy judged, deterministically and with a
+/// score distribution, in one pass.
+public struct JudgeStage: Sendable {
+    public let config: PipelineConfig
+    public let run: RunDirectory
+    public let engine: @Sendable (String) throws -> any TextEngine
+    public var batchSize = 16
+
+    public init(
+        config: PipelineConfig, run: RunDirectory, engine: @escaping @Sendable (String) throws -> any TextEngine
+    ) {
+        self.config = config
+        self.run = run
+        self.engine = engine
+    }
+
+    public func execute(
+        responses: [ResponsesRecord], logprobs: [LogprobsRecord], progress: StageProgress? = nil
+    ) async throws -> StageReport {
+        let started = Date()
+        let journal = Journal<JournalEntry<JudgeValue>>(url: run.journal("judge"))
+        var latest = GenerateStage.latest(try journal.load())
+        var pending: [(record: ResponsesRecord, policy: String, response: String, attempt: Int)] = []
+        var total = 0
+        for record in responses {
+            for policy in config.policies {
+                guard let text = record.responses[policy.name]?.response else { continue }
+                total += 1
+                let previous = latest[record.promptId + "\u{0}" + policy.name]
+                if let previous, previous.value.scoreError == nil, previous.value.distributionError == nil { continue }
+                let attempt = (previous?.attempt ?? 0) + 1
+                if attempt > config.maxAttempts { continue }
+                pending.append((record, policy.name, text, attempt))
+            }
+        }
+        let scorer = RubricScorer(
+            rubric: .judge, engine: try engine(config.judge.model), maxTokens: config.judge.maxTokens)
+        var doneNow = 0
+        for start in stride(from: 0, to: pending.count, by: batchSize) {
+            let batch = Array(pending[start..<min(start + batchSize, pending.count)])
+            let values = await scorer.judge(batch.map { ($0.record.prompt, $0.response) })
+            let entries = zip(batch, values).map { item, value in
+                JournalEntry(promptId: item.record.promptId, policy: item.policy, attempt: item.attempt, value: value)
+            }
+            try journal.append(entries)
+            for entry in entries { latest[entry.promptId + "\u{0}" + entry.policy] = entry }
+            doneNow += entries.count
+            let failed = latest.values.filter { $0.value.scoreError != nil || $0.value.distributionError != nil }.count
+            progress?(latest.count - failed, total, failed)
+        }
+
+        // The four phase2 files.
+        let logprobsByPrompt = Dictionary(uniqueKeysWithValues: logprobs.map { ($0.promptId, $0) })
+        var failed = 0
+        var files: [String: [ScoredRecord]] = [:]
+        for record in responses {
+            for policy in config.policies {
+                guard let response = record.responses[policy.name] else { continue }
+                let value = latest[record.promptId + "\u{0}" + policy.name]?.value
+                let isP0 = policy.name == config.loggingPolicy
+                if response.response != nil, value?.scoreError != nil || value?.distributionError != nil || value == nil
+                {
+                    failed += 1
+                }
+                let noResponse = response.response == nil ? "no response: \(response.error ?? "missing")" : nil
+                var base = ScoredRecord(
+                    promptId: record.promptId, prompt: record.prompt, response: response.response, policy: policy.name,
+                    model: response.model, temperature: response.temperature, judgeScore: nil, judgeScoreVariance: nil,
+                    judgeMethod: "deterministic", judgeProbabilityMass: nil, error: nil, totalLogprob: nil,
+                    targetLogps: nil)
+                if isP0 {
+                    let lp = logprobsByPrompt[record.promptId]
+                    base.totalLogprob = lp?.logprobs[policy.name] ?? nil
+                    var targets: [String: Double?] = [:]
+                    for target in config.policies where target.name != policy.name {
+                        targets[target.name] = .some(lp?.logprobs[target.name] ?? nil)
+                    }
+                    base.targetLogps = targets
+                }
+                var deterministic = base
+                deterministic.judgeScore = value?.score
+                deterministic.error = noResponse ?? value?.scoreError ?? (value == nil ? "not judged" : nil)
+                var uncertainty = base
+                uncertainty.judgeMethod = "exact_distribution"
+                uncertainty.judgeScore = value?.mean
+                uncertainty.judgeScoreVariance = value?.variance
+                uncertainty.judgeProbabilityMass = value?.mass
+                uncertainty.error = noResponse ?? value?.distributionError ?? (value == nil ? "not judged" : nil)
+                let who = isP0 ? "p0" : "targets"
+                files[who + "/deterministic", default: []].append(deterministic)
+                files[who + "/uncertainty", default: []].append(uncertainty)
+            }
+        }
+        for who in ["p0", "targets"] {
+            for method in ["deterministic", "uncertainty"] {
+                try AtomicFile.write(try JSONLines.encode(files[who + "/" + method] ?? []), to: run.scored(who, method))
+            }
+        }
+        return StageReport(
+            stage: "judge", total: total, succeeded: total - failed, failed: failed, doneNow: doneNow,
+            seconds: Date().timeIntervalSince(started))
+    }
+}
