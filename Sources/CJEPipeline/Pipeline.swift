@@ -72,11 +72,14 @@ public struct Pipeline: Sendable {
         self.say = say
     }
 
-    /// The config part of a fingerprint.
+    /// The config part of a fingerprint: everything but `n` (which may grow), the engine's shape
+    /// and the failure policy, none of which changes a number.
     public static func configFingerprint(_ config: PipelineConfig) throws -> String {
         var stable = config
         stable.n = 0
         stable.engine = EngineConfig()
+        stable.maxFailureRate = PipelineConfig.default.maxFailureRate
+        stable.maxAttempts = PipelineConfig.default.maxAttempts
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(stable), as: UTF8.self)
@@ -141,7 +144,7 @@ public struct Pipeline: Sendable {
 
     /// The stages, in order.
     public enum Stage: String, CaseIterable, Sendable, Comparable {
-        case prompts, generate, logprobs, judge
+        case prompts, generate, logprobs, judge, oracle
 
         public static func < (a: Stage, b: Stage) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -150,7 +153,7 @@ public struct Pipeline: Sendable {
 
     /// Runs the stages in order up to and including `last`; returns their reports. A stage whose
     /// failure rate passes `max_failure_rate` throws after writing its outputs (failures stay null).
-    public func execute(through last: Stage = .judge) async throws -> [StageReport] {
+    public func execute(through last: Stage = .oracle) async throws -> [StageReport] {
         try FileManager.default.createDirectory(at: run.root, withIntermediateDirectories: true)
         var manifest = try openManifest()
         manifest.n = max(manifest.n, config.n)
@@ -176,7 +179,12 @@ public struct Pipeline: Sendable {
             responses: responses, logprobs: try JSONLines.decode(LogprobsRecord.self, from: run.logprobs),
             progress: progressPrinter("judge"))
         try finish(judged, into: &manifest)
-        return [generated, scored, judged]
+        if last == .judge { return [generated, scored, judged] }
+
+        let oracle = OracleStage(config: config, run: run, engine: engine)
+        let labelled = try await oracle.execute(responses: responses, progress: progressPrinter("oracle"))
+        for report in labelled { try finish(report, into: &manifest) }
+        return [generated, scored, judged] + labelled
     }
 
     private func finish(_ report: StageReport, into manifest: inout Manifest) throws {

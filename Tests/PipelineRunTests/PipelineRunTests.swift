@@ -204,6 +204,44 @@ struct PipelineRunTests {
         }
     }
 
+    @Test("oracle labels: a seeded 25% of P0 (calibration) and of each target policy (validation), separate state")
+    func oracle() async throws {
+        let dir = Self.tempDir("oracle")
+        var config = Self.config
+        config.maxFailureRate = 1
+        let pipeline = Pipeline(
+            config: config, run: RunDirectory(root: dir), fingerprint: Self.pipeline(dir).fingerprint,
+            engine: { _ in Self.engine }, say: { _ in })
+        // Reuse the reference run's generation and scoring.
+        let run = RunDirectory(root: dir)
+        try FileManager.default.createDirectory(
+            at: run.root.appendingPathComponent("state"), withIntermediateDirectories: true)
+        for stage in ["generate", "logprobs"] {
+            try FileManager.default.copyItem(
+                at: RunDirectory(root: Self.reference.dir).journal(stage), to: run.journal(stage))
+        }
+        let reports = try await pipeline.execute(through: .oracle)
+        #expect(reports.suffix(2).map(\.stage) == ["oracle_calibration", "oracle_validation"])
+        #expect(reports.suffix(2).map(\.total) == [1, 2])  // ceil(25% of 4) of p0; 1 per target policy
+        let calibration = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels("calibration"))
+        let validation = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels("validation"))
+        #expect(calibration.count == 4 && calibration.allSatisfy { $0.policy == "p0" })
+        #expect(validation.count == 8 && Set(validation.map(\.policy)) == ["pi_clone", "pi_bad"])
+        #expect(calibration.filter(\.selected).count == 1)
+        for policy in ["pi_clone", "pi_bad"] {
+            #expect(validation.filter { $0.selected && $0.policy == policy }.count == 1)
+        }
+        for record in calibration + validation {
+            if !record.selected { #expect(record.yTrue == nil && record.oracleFull == nil) }
+            if let y = record.yTrue { #expect(y >= 0 && y <= 1) }
+            if record.selected { #expect((record.yTrue == nil) == (record.error != nil)) }
+        }
+        #expect(FileManager.default.fileExists(atPath: run.journal("oracle_calibration").path))
+        #expect(FileManager.default.fileExists(atPath: run.journal("oracle_validation").path))
+        let detailed = try JSONLines.decode(OracleRecord.self, from: run.oracleDetailed("validation"))
+        #expect(detailed.count == 2)
+    }
+
     var executable: URL {
         let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [
