@@ -144,7 +144,7 @@ public struct Pipeline: Sendable {
 
     /// The stages, in order.
     public enum Stage: String, CaseIterable, Sendable, Comparable {
-        case prompts, generate, logprobs, judge, oracle
+        case prompts, generate, logprobs, judge, oracle, validate
 
         public static func < (a: Stage, b: Stage) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -153,7 +153,7 @@ public struct Pipeline: Sendable {
 
     /// Runs the stages in order up to and including `last`; returns their reports. A stage whose
     /// failure rate passes `max_failure_rate` throws after writing its outputs (failures stay null).
-    public func execute(through last: Stage = .oracle) async throws -> [StageReport] {
+    public func execute(through last: Stage = .validate) async throws -> [StageReport] {
         try FileManager.default.createDirectory(at: run.root, withIntermediateDirectories: true)
         var manifest = try openManifest()
         manifest.n = max(manifest.n, config.n)
@@ -184,6 +184,11 @@ public struct Pipeline: Sendable {
         let oracle = OracleStage(config: config, run: run, engine: engine)
         let labelled = try await oracle.execute(responses: responses, progress: progressPrinter("oracle"))
         for report in labelled { try finish(report, into: &manifest) }
+        if last == .oracle { return [generated, scored, judged] + labelled }
+
+        let validation = try await ValidateStage(config: config, run: run, engine: engine).execute()
+        say(validation.summary)
+        if !validation.passed { throw PipelineError.validationFailed(failures: validation.failures) }
         return [generated, scored, judged] + labelled
     }
 

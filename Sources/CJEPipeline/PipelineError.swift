@@ -14,6 +14,8 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
     case unwritable(path: String, detail: String)
     /// A run directory was made with other settings.
     case fingerprintMismatch(path: String, changes: [String])
+    /// A hard validation check failed.
+    case validationFailed(failures: [String])
     /// A stage failed on more items than allowed.
     case tooManyFailures(stage: String, failed: Int, total: Int, limit: Double)
 
@@ -32,6 +34,9 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
         case .fingerprintMismatch(let path, let changes):
             return
                 "the run in \(path) was made with other settings (\(changes.joined(separator: "; "))). Resuming would mix results; start a new run with another --dir, or restore the settings."
+        case .validationFailed(let failures):
+            let shown = failures.prefix(5).joined(separator: "; ")
+            return "validation failed (\(failures.count) hard failures): \(shown)\(failures.count > 5 ? "; ..." : "")"
         case .tooManyFailures(let stage, let failed, let total, let limit):
             return String(
                 format:

@@ -34,7 +34,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    @Option(help: "Stop after this stage (prompts, generate, logprobs, judge, oracle).")
+    @Option(help: "Stop after this stage (prompts, generate, logprobs, judge, oracle, validate).")
     var through: String = Pipeline.Stage.allCases.last!.rawValue
 
     func validate() throws {

@@ -240,6 +240,22 @@ struct PipelineRunTests {
         #expect(FileManager.default.fileExists(atPath: run.journal("oracle_validation").path))
         let detailed = try JSONLines.decode(OracleRecord.self, from: run.oracleDetailed("validation"))
         #expect(detailed.count == 2)
+
+        // Validation passes: clone weights exactly 1, a 12-pair audit bit-identical.
+        let report = try await ValidateStage(config: config, run: run, engine: { _ in Self.engine }).execute()
+        #expect(report.passed, "\(report.failures)")
+        #expect(report.auditPairs == 12 && report.auditMismatches == 0)
+        #expect(report.policies["pi_clone"]?.effectiveSampleSize == 4)
+        #expect(report.policies["pi_bad"]?.samples == 4)
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("data/dataset_info.json").path))
+
+        // A log prob that is no longer p0's own is caught: the clone weight and the audit fail.
+        var records = try JSONLines.decode(LogprobsRecord.self, from: run.logprobs)
+        records[0].logprobs["pi_clone"] = .some((records[0].logprobs["pi_clone"]! ?? 0) - 0.5)
+        try AtomicFile.write(try JSONLines.encode(records), to: run.logprobs)
+        let broken = try await ValidateStage(config: config, run: run, engine: { _ in Self.engine }).execute()
+        #expect(!broken.passed)
+        #expect(broken.failures.contains { $0.contains("pi_clone weight") })
     }
 
     var executable: URL {

@@ -67,6 +67,27 @@ public struct LogprobsStage: Sendable {
         self.engine = engine
     }
 
+    /// The teacher-forcing request for the logging policy's response to `record` under `policy`:
+    /// the sampled tokens when the policy's model sampled them, otherwise the text tokenized on
+    /// its own; the end-of-turn token when the response stopped naturally.
+    public static func request(
+        record: ResponsesRecord, policy: PolicyConfig, logging: PolicyConfig, engine: any TextEngine
+    ) throws -> ScoreRequest {
+        guard let p0 = record.responses[logging.name], let text = p0.response else {
+            throw PipelineError.empty(path: record.promptId, detail: "no \(logging.name) response")
+        }
+        let context = try engine.promptTokens([.system(policy.systemPrompt), .user(record.prompt)])
+        let tokens: [TokenID]
+        if let ids = p0.tokenIds, policy.model == logging.model {
+            tokens = ids
+        } else {
+            tokens = try engine.responseTokens(text)
+        }
+        return ScoreRequest(
+            context: context, response: tokens, appendEndOfTurn: p0.finishReason == .stop,
+            temperatures: [policy.temperature])
+    }
+
     public func execute(responses: [ResponsesRecord], progress: StageProgress? = nil) async throws -> StageReport {
         let started = Date()
         let journal = Journal<JournalEntry<ScoredValue>>(url: run.journal("logprobs"))
@@ -95,23 +116,10 @@ public struct LogprobsStage: Sendable {
                 var requests: [ScoreRequest] = []
                 var requestItem: [Int] = []
                 for (k, item) in batch.enumerated() {
-                    let p0 = item.record.responses[logging.name]!
                     do {
-                        let context = try engine.promptTokens([
-                            .system(item.policy.systemPrompt), .user(item.record.prompt),
-                        ])
-                        // The sampled tokens when this model sampled them; otherwise the text,
-                        // tokenized on its own.
-                        let tokens: [TokenID]
-                        if let ids = p0.tokenIds, item.policy.model == logging.model {
-                            tokens = ids
-                        } else {
-                            tokens = try engine.responseTokens(p0.response!)
-                        }
                         requests.append(
-                            ScoreRequest(
-                                context: context, response: tokens, appendEndOfTurn: p0.finishReason == .stop,
-                                temperatures: [item.policy.temperature]))
+                            try Self.request(record: item.record, policy: item.policy, logging: logging, engine: engine)
+                        )
                         requestItem.append(k)
                     } catch {
                         values[k] = ScoredValue(logprob: nil, nTokens: nil, error: error.localizedDescription)
