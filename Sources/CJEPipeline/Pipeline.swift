@@ -186,6 +186,11 @@ public struct Pipeline: Sendable {
         for report in labelled { try finish(report, into: &manifest) }
         if last == .oracle { return [generated, scored, judged] + labelled }
 
+        let exported = try ExportStage(config: config, run: run).execute()
+        say(
+            "export: \(exported.written) rows in \(run.root.appendingPathComponent("cje").path), \(exported.leftOut) left out (no judge score or no P0 log prob)"
+        )
+
         let validation = try await ValidateStage(config: config, run: run, engine: engine).execute()
         say(validation.summary)
         if !validation.passed { throw PipelineError.validationFailed(failures: validation.failures) }
