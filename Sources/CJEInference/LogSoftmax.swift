@@ -13,19 +13,31 @@ public struct LogSoftmax: Sendable {
     /// Prepares log-softmax(logits / temperature). `temperature` must be > 0.
     public init(logits: UnsafeBufferPointer<Float>, temperature: Double) {
         precondition(temperature > 0, "log-softmax needs a positive temperature")
-        let inv = 1.0 / temperature
+        let (m, sum) = Self.normaliser(logits, inverseTemperature: 1.0 / temperature, storingExpInto: nil)
+        self.maxScaled = m
+        self.logSumExp = log(sum)
+        self.temperature = temperature
+    }
+
+    /// The largest scaled logit m and sum_i exp(l_i / T - m), summed in index order; with
+    /// `scratch`, each exponential is also stored there. The one place both the scorer's and the
+    /// sampler's normaliser come from, so their log probs agree to the bit.
+    private static func normaliser(
+        _ logits: UnsafeBufferPointer<Float>, inverseTemperature inv: Double,
+        storingExpInto scratch: UnsafeMutableBufferPointer<Double>?
+    ) -> (max: Double, sum: Double) {
         var m = -Double.infinity
         for l in logits {
             let v = Double(l) * inv
             if v > m { m = v }
         }
         var sum = 0.0
-        for l in logits {
-            sum += exp(Double(l) * inv - m)
+        for i in logits.indices {
+            let e = exp(Double(logits[i]) * inv - m)
+            scratch?[i] = e
+            sum += e
         }
-        self.maxScaled = m
-        self.logSumExp = log(sum)
-        self.temperature = temperature
+        return (m, sum)
     }
 
     /// Draws from softmax(logits / temperature) by inverting the CDF in index order with the
@@ -37,17 +49,7 @@ public struct LogSoftmax: Sendable {
     ) -> (index: Int, logProb: Double) {
         precondition(temperature > 0 && scratch.count >= logits.count)
         let inv = 1.0 / temperature
-        var m = -Double.infinity
-        for l in logits {
-            let v = Double(l) * inv
-            if v > m { m = v }
-        }
-        var sum = 0.0
-        for i in logits.indices {
-            let e = exp(Double(logits[i]) * inv - m)
-            scratch[i] = e
-            sum += e
-        }
+        let (m, sum) = normaliser(logits, inverseTemperature: inv, storingExpInto: scratch)
         let target = u * sum
         var cumulative = 0.0
         var chosen = -1
