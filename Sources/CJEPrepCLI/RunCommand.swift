@@ -46,13 +46,18 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await Self.execute(n: n, options: options, through: Pipeline.Stage(rawValue: through)!)
+    }
+
+    /// Loads the config and models, then runs the pipeline through `stage`.
+    static func execute(n: Int?, options: RunOptions, through stage: Pipeline.Stage) async throws {
         let config = try options.load(n: n)
         let engines = try EngineCache(config: config)
         let pipeline = Pipeline(
             config: config, run: RunDirectory(root: URL(fileURLWithPath: options.dir)),
             fingerprint: try engines.fingerprint(), engine: { try engines.engine(for: $0) },
             say: { print($0) })
-        _ = try await pipeline.execute(through: Pipeline.Stage(rawValue: through)!)
+        _ = try await pipeline.execute(through: stage)
     }
 }
 
