@@ -56,6 +56,16 @@ public struct JournalEntry<Value: Codable & Sendable & Hashable>: Codable, Senda
     }
 }
 
+extension JournalEntry {
+    /// The attempt an item is due for after `previous`: nil when it succeeded (`failed` is false)
+    /// or has used `maxAttempts`.
+    static func nextAttempt(after previous: JournalEntry?, failed: (Value) -> Bool, maxAttempts: Int) -> Int? {
+        if let previous, !failed(previous.value) { return nil }
+        let attempt = (previous?.attempt ?? 0) + 1
+        return attempt <= maxAttempts ? attempt : nil
+    }
+}
+
 /// How a stage went.
 public struct StageReport: Sendable, Hashable, Codable {
     public var stage: String
@@ -98,10 +108,11 @@ public struct GenerateStage: Sendable {
         var pending: [(prompt: PromptRecord, policy: PolicyConfig, attempt: Int)] = []
         for prompt in prompts {
             for policy in config.policies {
-                let previous = latest["\(prompt.promptId)\u{0}\(policy.name)"]
-                if let previous, previous.value.error == nil { continue }
-                let attempt = (previous?.attempt ?? 0) + 1
-                if attempt > config.maxAttempts { continue }
+                guard
+                    let attempt = JournalEntry.nextAttempt(
+                        after: latest["\(prompt.promptId)\u{0}\(policy.name)"], failed: { $0.error != nil },
+                        maxAttempts: config.maxAttempts)
+                else { continue }
                 pending.append((prompt, policy, attempt))
             }
         }

@@ -40,10 +40,12 @@ public struct JudgeStage: Sendable {
             for policy in config.policies {
                 guard let text = record.responses[policy.name]?.response else { continue }
                 total += 1
-                let previous = latest[record.promptId + "\u{0}" + policy.name]
-                if let previous, previous.value.scoreError == nil, previous.value.distributionError == nil { continue }
-                let attempt = (previous?.attempt ?? 0) + 1
-                if attempt > config.maxAttempts { continue }
+                guard
+                    let attempt = JournalEntry.nextAttempt(
+                        after: latest[record.promptId + "\u{0}" + policy.name],
+                        failed: { $0.scoreError != nil || $0.distributionError != nil }, maxAttempts: config.maxAttempts
+                    )
+                else { continue }
                 pending.append((record, policy.name, text, attempt))
             }
         }

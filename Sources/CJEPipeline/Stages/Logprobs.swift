@@ -98,10 +98,11 @@ public struct LogprobsStage: Sendable {
         for record in responses {
             guard let p0 = record.responses[logging.name], p0.response != nil else { continue }
             for policy in config.policies {
-                let previous = latest[record.promptId + "\u{0}" + policy.name]
-                if let previous, previous.value.error == nil { continue }
-                let attempt = (previous?.attempt ?? 0) + 1
-                if attempt > config.maxAttempts { continue }
+                guard
+                    let attempt = JournalEntry.nextAttempt(
+                        after: latest[record.promptId + "\u{0}" + policy.name], failed: { $0.error != nil },
+                        maxAttempts: config.maxAttempts)
+                else { continue }
                 pending.append((record, policy, attempt))
             }
         }

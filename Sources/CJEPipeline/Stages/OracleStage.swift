@@ -78,22 +78,24 @@ public struct OracleStage: Sendable {
                 selected.insert(id + "\u{0}" + policy)
             }
         }
-        let pending = rows.filter { row in
+        let pending = rows.compactMap {
+            row -> (row: (record: ResponsesRecord, policy: String, response: ResponseRecord), attempt: Int)? in
             let key = row.record.promptId + "\u{0}" + row.policy
-            guard selected.contains(key) else { return false }
-            let previous = latest[key]
-            return (previous == nil || previous!.value.scoreError != nil)
-                && (previous?.attempt ?? 0) < config.maxAttempts
+            guard selected.contains(key),
+                let attempt = JournalEntry.nextAttempt(
+                    after: latest[key], failed: { $0.scoreError != nil }, maxAttempts: config.maxAttempts)
+            else { return nil }
+            return (row, attempt)
         }
         let oracleEngine = try engine(config.oracle.model)
         let scorer = RubricScorer(rubric: .oracle, engine: oracleEngine, maxTokens: config.judge.maxTokens)
         var doneNow = 0
         for start in stride(from: 0, to: pending.count, by: batchSize) {
             let batch = Array(pending[start..<min(start + batchSize, pending.count)])
-            let values = await scorer.judge(batch.map { ($0.record.prompt, $0.response.response!) })
-            let entries = zip(batch, values).map { row, value in
-                let attempt = (latest[row.record.promptId + "\u{0}" + row.policy]?.attempt ?? 0) + 1
-                return JournalEntry(promptId: row.record.promptId, policy: row.policy, attempt: attempt, value: value)
+            let values = await scorer.judge(batch.map { ($0.row.record.prompt, $0.row.response.response!) })
+            let entries = zip(batch, values).map { item, value in
+                JournalEntry(
+                    promptId: item.row.record.promptId, policy: item.row.policy, attempt: item.attempt, value: value)
             }
             try journal.append(entries)
             for entry in entries { latest[entry.promptId + "\u{0}" + entry.policy] = entry }
