@@ -11,4 +11,19 @@ public enum ItemSeed {
         var mixer = SplitMix64(seed: runSeed ^ hash)
         return mixer.next()
     }
+
+    /// `values` in seeded order: ascending `derive(runSeed, stream, item)`, ties broken by item,
+    /// then stream. The same seed ranks the same values the same way on every platform, and a
+    /// prefix of the ranking stays a prefix when values are added. Each key is derived once.
+    public static func ranked<T>(
+        _ values: [T], runSeed: UInt64, key: (T) -> (stream: String, item: String)
+    ) -> [T] {
+        let keyed = values.map { value in
+            let (stream, item) = key(value)
+            return (
+                hash: derive(runSeed: runSeed, policy: stream, item: item), item: item, stream: stream, value: value
+            )
+        }
+        return keyed.sorted { ($0.hash, $0.item, $0.stream) < ($1.hash, $1.item, $1.stream) }.map(\.value)
+    }
 }

@@ -44,11 +44,7 @@ public struct OracleStage: Sendable {
     /// `ItemSeed(oracle.seed, task/policy, prompt_id)`.
     public func slice(_ promptIds: [String], task: String, policy: String) -> Set<String> {
         let take = Int((config.oracle.fraction * Double(promptIds.count)).rounded(.up))
-        let ranked = promptIds.sorted {
-            let a = ItemSeed.derive(runSeed: config.oracle.seed, policy: task + "/" + policy, item: $0)
-            let b = ItemSeed.derive(runSeed: config.oracle.seed, policy: task + "/" + policy, item: $1)
-            return (a, $0) < (b, $1)
-        }
+        let ranked = ItemSeed.ranked(promptIds, runSeed: config.oracle.seed) { (task + "/" + policy, $0) }
         return Set(ranked.prefix(take))
     }
 

@@ -79,11 +79,8 @@ public enum PromptsStage {
     /// always ranks prompts the same way, on every platform, so a larger `n` extends a smaller
     /// one's sample instead of redrawing it.
     public static func sample(_ records: [PromptRecord], n: Int, seed: UInt64) -> [PromptRecord] {
-        let keyed = records.map {
-            (key: ItemSeed.derive(runSeed: seed, policy: "prompts", item: $0.promptId), record: $0)
-        }
-        let ranked = keyed.sorted { ($0.key, $0.record.promptId) < ($1.key, $1.record.promptId) }
-        return ranked.prefix(max(0, n)).map(\.record)
+        let ranked = ItemSeed.ranked(records, runSeed: seed) { ("prompts", $0.promptId) }
+        return Array(ranked.prefix(max(0, n)))
     }
 
     /// The built-in prompts, for an offline default run.

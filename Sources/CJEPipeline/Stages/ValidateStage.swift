@@ -148,11 +148,7 @@ public struct ValidateStage: Sendable {
                 }
             }
         }
-        pairs.sort {
-            let a = ItemSeed.derive(runSeed: config.seed, policy: "audit/" + $0.policy.name, item: $0.record.promptId)
-            let b = ItemSeed.derive(runSeed: config.seed, policy: "audit/" + $1.policy.name, item: $1.record.promptId)
-            return (a, $0.record.promptId, $0.policy.name) < (b, $1.record.promptId, $1.policy.name)
-        }
+        pairs = ItemSeed.ranked(pairs, runSeed: config.seed) { ("audit/" + $0.policy.name, $0.record.promptId) }
         let audit = Array(pairs.prefix(auditSize))
         var mismatches = 0
         for pair in audit {
