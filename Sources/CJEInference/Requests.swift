@@ -127,11 +127,30 @@ public struct ContinuationRequest: Sendable, Hashable {
     public var continuations: [[TokenID]]
     public var appendEndOfTurn: Bool
     public var temperature: Double
+    /// Also greedy-decode up to this many tokens after the context, reusing its decoded cells
+    /// (0: none). The result equals a temperature-0 `GenerationRequest` on the same context.
+    public var greedyMaxTokens: Int
 
-    public init(context: [TokenID], continuations: [[TokenID]], appendEndOfTurn: Bool, temperature: Double) {
+    public init(
+        context: [TokenID], continuations: [[TokenID]], appendEndOfTurn: Bool, temperature: Double,
+        greedyMaxTokens: Int = 0
+    ) {
         self.context = context
         self.continuations = continuations
         self.appendEndOfTurn = appendEndOfTurn
         self.temperature = temperature
+        self.greedyMaxTokens = greedyMaxTokens
+    }
+}
+
+/// What a continuation request produced: one log probability per continuation, in order, and
+/// the greedy answer when one was asked for.
+public struct ContinuationResult: Sendable, Hashable {
+    public var logProbs: [Double]
+    public var greedy: GenerationResult?
+
+    public init(logProbs: [Double], greedy: GenerationResult?) {
+        self.logProbs = logProbs
+        self.greedy = greedy
     }
 }

@@ -12,5 +12,5 @@ public protocol TextEngine: Sendable {
     /// Teacher-forces every request, in request order.
     func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>]
     /// Scores alternative continuations of shared contexts, decoding each context once.
-    func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<[Double], any Error>]
+    func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<ContinuationResult, any Error>]
 }

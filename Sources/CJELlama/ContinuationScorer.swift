@@ -2,23 +2,28 @@ import CJEInference
 
 /// Scores alternative continuations of a shared context: each context is decoded once in its
 /// own sequence (logits kept at its last position), then continuation k of every sequence is
-/// decoded in one batch, read, and its cells removed before continuation k + 1.
+/// decoded in one batch, read, and its cells removed before continuation k + 1. A greedy answer,
+/// when asked for, is decoded last from the same context cells.
 struct ContinuationScorer {
     let context: LlamaContext
     let model: LlamaModel
 
-    func run(_ requests: [ContinuationRequest]) -> [Result<[Double], LlamaError>] {
-        var results = [Result<[Double], LlamaError>?](repeating: nil, count: requests.count)
+    func run(_ requests: [ContinuationRequest]) -> [Result<ContinuationResult, LlamaError>] {
+        var results = [Result<ContinuationResult, LlamaError>?](repeating: nil, count: requests.count)
         var valid: [Int] = []
         for (index, request) in requests.enumerated() {
             let longest = request.continuations.map(\.count).max() ?? 0
-            let length = request.context.count + longest + (request.appendEndOfTurn ? 1 : 0)
+            let length =
+                request.context.count
+                + max(longest + (request.appendEndOfTurn ? 1 : 0), request.greedyMaxTokens)
             if request.context.isEmpty || request.continuations.isEmpty
                 || request.continuations.contains(where: \.isEmpty)
             {
                 results[index] = .failure(.invalidRequest(index: index, reason: "empty context or continuation"))
             } else if !(request.temperature > 0 && request.temperature.isFinite) {
                 results[index] = .failure(.invalidRequest(index: index, reason: "temperature must be positive"))
+            } else if request.greedyMaxTokens < 0 {
+                results[index] = .failure(.invalidRequest(index: index, reason: "greedy max tokens must be >= 0"))
             } else if length > context.sequenceContext {
                 results[index] = .failure(.tooLong(index: index, tokens: length, limit: context.sequenceContext))
             } else {
@@ -34,7 +39,7 @@ struct ContinuationScorer {
     }
 
     /// At most `sequences` requests, one per sequence.
-    private func runGroup(_ requests: [ContinuationRequest]) -> [Result<[Double], LlamaError>] {
+    private func runGroup(_ requests: [ContinuationRequest]) -> [Result<ContinuationResult, LlamaError>] {
         context.clearAll()
         var failure: [LlamaError?] = Array(repeating: nil, count: requests.count)
         // The first token of every continuation is predicted by the context's last position.
@@ -99,6 +104,53 @@ struct ContinuationScorer {
                 _ = context.remove(sequence: first.sequence, from: requests[first.sequence].context.count)
             }
         }
-        return requests.indices.map { s in failure[s].map { .failure($0) } ?? .success(values[s]) }
+        let greedy = decodeGreedy(requests, lastRow: lastRow, failure: &failure)
+        return requests.indices.map { s in
+            failure[s].map { .failure($0) } ?? .success(ContinuationResult(logProbs: values[s], greedy: greedy[s]))
+        }
+    }
+
+    /// Greedy decoding after each context (whose cells are all the sequence holds now), one
+    /// token per sequence per step, as `Generator` does at temperature 0.
+    private func decodeGreedy(
+        _ requests: [ContinuationRequest], lastRow: [[Float]], failure: inout [LlamaError?]
+    ) -> [GenerationResult?] {
+        var generated: [[TokenID]] = Array(repeating: [], count: requests.count)
+        var results: [GenerationResult?] = Array(repeating: nil, count: requests.count)
+        var active: [Int] = []
+        func step(_ s: Int, _ token: TokenID) {
+            if model.isEndOfGeneration(token) {
+                results[s] = GenerationResult(
+                    text: model.detokenize(generated[s]), tokens: generated[s], finishReason: .stop, tokenLogProbs: [])
+                return
+            }
+            generated[s].append(token)
+            if generated[s].count == requests[s].greedyMaxTokens {
+                results[s] = GenerationResult(
+                    text: model.detokenize(generated[s]), tokens: generated[s], finishReason: .length,
+                    tokenLogProbs: [])
+            } else {
+                active.append(s)
+            }
+        }
+        for s in requests.indices where failure[s] == nil && requests[s].greedyMaxTokens > 0 {
+            step(s, lastRow[s].withUnsafeBufferPointer { Generator.greedy($0) })
+        }
+        while !active.isEmpty {
+            context.clearBatch()
+            let stepping = active
+            active = []
+            for s in stepping {
+                let position = requests[s].context.count + generated[s].count - 1
+                context.add(token: generated[s].last!, position: position, sequence: s, wantsLogits: true)
+            }
+            let code = context.decode()
+            if code != 0 {
+                for s in stepping { failure[s] = .decodeFailed(code: code) }
+                break
+            }
+            for (index, s) in stepping.enumerated() { step(s, Generator.greedy(context.logits(at: index))) }
+        }
+        return results
     }
 }

@@ -134,13 +134,16 @@ struct Generator {
         _ logits: UnsafeBufferPointer<Float>, temperature: Double, rng: inout SplitMix64,
         scratch: UnsafeMutableBufferPointer<Double>
     ) -> (TokenID, Double?) {
-        if temperature == 0 {
-            var best = 0
-            for i in logits.indices where logits[i] > logits[best] { best = i }
-            return (TokenID(best), nil)
-        }
+        if temperature == 0 { return (greedy(logits), nil) }
         let u = rng.nextUnitInterval()
         let (index, logProb) = LogSoftmax.sample(logits: logits, temperature: temperature, u: u, scratch: scratch)
         return (TokenID(index), logProb)
+    }
+
+    /// The greedy choice: the largest logit, the lowest id among ties.
+    static func greedy(_ logits: UnsafeBufferPointer<Float>) -> TokenID {
+        var best = 0
+        for i in logits.indices where logits[i] > logits[best] { best = i }
+        return TokenID(best)
     }
 }

@@ -19,7 +19,9 @@ extension LlamaEngine: TextEngine {
         await score(requests).map { $0.mapError { $0 as any Error } }
     }
 
-    public func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<[Double], any Error>] {
+    public func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<
+        ContinuationResult, any Error
+    >] {
         await scoreContinuations(requests).map { $0.mapError { $0 as any Error } }
     }
 }

@@ -104,15 +104,17 @@ public final class LlamaEngine: @unchecked Sendable {
 
     /// For each request, the log probability of every continuation after its shared context: the
     /// context is decoded once, then each continuation in turn (its cells are dropped after it).
-    /// Values are bit-identical to scoring context + continuation as one sequence.
-    public func scoreContinuationsNow(_ requests: [ContinuationRequest]) -> [Result<[Double], LlamaError>] {
+    /// Values are bit-identical to scoring context + continuation as one sequence, and a greedy
+    /// answer is identical to `generateNow` at temperature 0.
+    public func scoreContinuationsNow(_ requests: [ContinuationRequest]) -> [Result<ContinuationResult, LlamaError>] {
         lock.lock()
         defer { lock.unlock() }
         return ContinuationScorer(context: context, model: model).run(requests)
     }
 
     /// `scoreContinuationsNow` off the caller's thread.
-    public func scoreContinuations(_ requests: [ContinuationRequest]) async -> [Result<[Double], LlamaError>] {
+    public func scoreContinuations(_ requests: [ContinuationRequest]) async -> [Result<ContinuationResult, LlamaError>]
+    {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: self.scoreContinuationsNow(requests)) }
         }

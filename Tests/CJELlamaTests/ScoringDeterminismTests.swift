@@ -123,7 +123,7 @@ struct ContinuationTests {
                 continuations: Array(answers.prefix(3)),
                 appendEndOfTurn: false, temperature: 0.5),
         ]
-        let fast = try Fixture.engine.scoreContinuationsNow(requests).map { try $0.get() }
+        let fast = try Fixture.engine.scoreContinuationsNow(requests).map { try $0.get().logProbs }
         for (request, values) in zip(requests, fast) {
             let plain = try Fixture.engine.scoreNow(
                 request.continuations.map {
@@ -136,5 +136,32 @@ struct ContinuationTests {
         }
         let mass = fast[0].map { exp($0) }.reduce(0, +)
         #expect(mass > 0 && mass <= 1)
+    }
+
+    @Test("the greedy answer decoded after the continuations equals greedy generation")
+    func greedyMatchesGeneration() throws {
+        let context = Fixture.context(Fixture.helpful, "Rate this answer from 0 to 10.") + Fixture.response("Score:")
+        let answers = (0...10).map { Fixture.response(" \($0)") }
+        let contexts = [context, Fixture.context(Fixture.unhelpful, Fixture.longPrompt)]
+        for maxTokens in [1, 6, 40] {
+            let requests = contexts.map {
+                ContinuationRequest(
+                    context: $0, continuations: answers, appendEndOfTurn: true, temperature: 1,
+                    greedyMaxTokens: maxTokens)
+            }
+            let combined = try Fixture.engine.scoreContinuationsNow(requests).map { try $0.get() }
+            let generated = try Fixture.engine.generateNow(
+                contexts.map { GenerationRequest(context: $0, temperature: 0, maxNewTokens: maxTokens, seed: 0) }
+            ).map { try $0.get() }
+            #expect(combined.map(\.greedy) == generated.map { Optional($0) })
+            let plain = try Fixture.engine.scoreContinuationsNow(
+                requests.map {
+                    var r = $0; r.greedyMaxTokens = 0; return r
+                }
+            )
+            .map { try $0.get() }
+            #expect(combined.map(\.logProbs) == plain.map(\.logProbs))
+            #expect(plain.allSatisfy { $0.greedy == nil })
+        }
     }
 }

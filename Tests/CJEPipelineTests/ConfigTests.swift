@@ -37,6 +37,7 @@ struct ConfigTests {
             ("logging_policy: p9\n", "'logging_policy' 'p9' is not one of the policies"),
             ("models:\n  big: {}\n", "'models.big.path' is required"),
             ("judge:\n  model: nope\n", "'judge.model' names model 'nope'"),
+            ("oracle:\n  deterministic: best\n", "'oracle.deterministic' is 'best', expected one of argmax, greedy"),
             ("n: [1\n", "is not valid YAML"),
         ])
     func mistakes(text: String, message: String) throws {

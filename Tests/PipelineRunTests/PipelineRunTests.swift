@@ -190,9 +190,9 @@ struct PipelineRunTests {
         let targets = try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
         #expect(p0.count == 2 && targets.count == 4)
         for record in p0 {
-            #expect(record.judgeMethod == "deterministic")
-            #expect((record.judgeScore == nil) == (record.error != nil))
-            if let score = record.judgeScore { #expect(score >= 0 && score <= 1) }
+            #expect(record.judgeMethod == "argmax")
+            let score = try #require(record.judgeScore)
+            #expect(score >= 0 && score <= 1 && record.error == nil)
             #expect(record.totalLogprob != nil && record.targetLogps?["pi_clone"] == record.totalLogprob)
         }
         for record in targets {
@@ -201,6 +201,28 @@ struct PipelineRunTests {
             let variance = try #require(record.judgeScoreVariance)
             #expect(mean >= 0 && mean <= 1 && variance >= 0 && variance <= 0.25)
             #expect(record.targetLogps == nil)
+        }
+    }
+
+    @Test("the deterministic rules: argmax is always a score, greedy is the strict parse of the same greedy answer")
+    func deterministicRules() async throws {
+        let responses = try JSONLines.decode(
+            ResponsesRecord.self, from: RunDirectory(root: Self.reference.dir).responses)
+        let items = responses.prefix(2).flatMap { record in
+            record.responses.values.compactMap(\.response).prefix(2).map { (record.prompt, $0) }
+        }
+        let argmax = await RubricScorer(rubric: .judge, engine: Self.engine, maxTokens: 8, rule: .argmax).judge(items)
+        let greedy = await RubricScorer(rubric: .judge, engine: Self.engine, maxTokens: 8, rule: .greedy).judge(items)
+        #expect(argmax.count == 4 && greedy.count == 4)
+        for (a, g) in zip(argmax, greedy) {
+            #expect(a.rule == .argmax && g.rule == .greedy)
+            #expect(a.rawAnswer != nil && a.rawAnswer == g.rawAnswer)
+            #expect(a.mean == g.mean && a.variance == g.variance && a.mass == g.mass)
+            let score = try #require(a.score)
+            #expect((score * 10).rounded() == score * 10 && a.scoreError == nil)
+            let parsed = Rubric.parse(g.rawAnswer!)
+            #expect(g.score == parsed.map { Double($0) / 10 })
+            #expect((g.scoreError == nil) == (parsed != nil))
         }
     }
 

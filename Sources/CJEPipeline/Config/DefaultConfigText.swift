@@ -48,12 +48,18 @@ extension PipelineConfig {
             temperature: 0.5
             max_tokens: 512
 
+        # Judge and oracle answer a 0-10 rubric. Uncertainty score: the exact distribution over
+        # the eleven answers. Deterministic score: "argmax" (the most probable of the eleven, never
+        # unparseable) or "greedy" (greedy decoding, parsed strictly; failures are null + error).
         judge:
           model: default
+          deterministic: argmax
+          # Greedy answer length (decoded and kept for audits under either rule).
           max_tokens: 8
 
         oracle:
           model: default
+          deterministic: argmax
           # Share of P0 responses (calibration) and of target responses (validation) labelled.
           fraction: 0.25
           seed: 7

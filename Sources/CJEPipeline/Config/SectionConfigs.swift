@@ -82,15 +82,24 @@ public struct PolicyConfig: Codable, Sendable, Hashable {
     }
 }
 
+/// How a judge's deterministic score is obtained from a local model.
+public enum DeterministicRule: String, Codable, Sendable, Hashable, CaseIterable {
+    /// The most probable of the eleven answers " 0" ... " 10" (exact, always a valid score).
+    case argmax
+    /// Greedy decoding, parsed strictly (a small model may answer "3.5 out of 5": null + error).
+    case greedy
+}
+
 /// The LLM judge.
 public struct JudgeConfig: Codable, Sendable, Hashable {
     public var model: String = "default"
     public var maxTokens: Int = 8
+    public var deterministic: DeterministicRule = .argmax
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model
+        case model, deterministic
         case maxTokens = "max_tokens"
     }
 
@@ -99,6 +108,22 @@ public struct JudgeConfig: Codable, Sendable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? model
         maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxTokens
+        deterministic = try c.decodeRule(forKey: .deterministic) ?? deterministic
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A `DeterministicRule`, with an error that lists the allowed values.
+    func decodeRule(forKey key: Key) throws -> DeterministicRule? {
+        guard let text = try decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let rule = DeterministicRule(rawValue: text) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: self,
+                debugDescription:
+                    "is '\(text)', expected one of \(DeterministicRule.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        return rule
     }
 }
 
@@ -109,11 +134,12 @@ public struct OracleConfig: Codable, Sendable, Hashable {
     public var fraction: Double = 0.25
     /// Seed of the slice, separate from the run seed so the slice can be redrawn alone.
     public var seed: UInt64 = 7
+    public var deterministic: DeterministicRule = .argmax
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, fraction, seed
+        case model, fraction, seed, deterministic
     }
 
     public init(from decoder: any Decoder) throws {
@@ -122,6 +148,7 @@ public struct OracleConfig: Codable, Sendable, Hashable {
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? model
         fraction = try c.decodeIfPresent(Double.self, forKey: .fraction) ?? fraction
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        deterministic = try c.decodeRule(forKey: .deterministic) ?? deterministic
     }
 }
 

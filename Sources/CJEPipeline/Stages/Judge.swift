@@ -3,10 +3,11 @@ import Foundation
 
 /// A judge's verdict on one response: a deterministic score and a score distribution.
 public struct JudgeValue: Codable, Sendable, Hashable {
-    /// Greedy decode of the rubric answer, parsed strictly, divided by 10.
+    /// The deterministic score on [0, 1] (answer / 10), under `rule`.
     public var score: Double?
+    public var rule: DeterministicRule?
     public var scoreError: String?
-    /// The raw greedy answer, kept for audits.
+    /// The raw greedy answer, kept for audits under either rule.
     public var rawAnswer: String?
     /// Mean and variance on [0, 1] of the exact distribution over the answers 0..10.
     public var mean: Double?
@@ -17,6 +18,7 @@ public struct JudgeValue: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case score, mean, variance, mass
+        case rule = "deterministic"
         case scoreError = "score_error"
         case rawAnswer = "raw_answer"
         case distributionError = "distribution_error"
@@ -24,9 +26,10 @@ public struct JudgeValue: Codable, Sendable, Hashable {
 }
 
 /// A 0-10 rubric judge run on a local model, in two ways:
-/// - deterministic: greedy decoding after "Score:", the answer parsed strictly;
 /// - uncertainty: every answer " 0" ... " 10" (with the end-of-turn token, so the eleven are
-///   exclusive) teacher-forced after one shared prompt, giving the exact distribution.
+///   exclusive) teacher-forced after one shared prompt, giving the exact distribution;
+/// - deterministic: the most probable of those answers (`argmax`), or greedy decoding after
+///   "Score:" with the answer parsed strictly (`greedy`).
 public struct Rubric: Sendable, Hashable {
     public var system: String
     public var instructions: String
@@ -44,8 +47,35 @@ public struct Rubric: Sendable, Hashable {
             "Think about whether the answer is helpful, correct, clear and safe for the user's request. Then give one overall score from 0 (worst) to 10 (best). Reply with the number only."
     )
 
+    /// Worked examples shown before the real item, so that a small model answers in the
+    /// expected form ("Score: 7" and nothing else).
+    public var examples: [Example] = Rubric.standardExamples
+
+    public struct Example: Sendable, Hashable {
+        public var prompt: String
+        public var response: String
+        public var score: Int
+    }
+
+    public static let standardExamples = [
+        Example(prompt: "What is the capital of France?", response: "The capital of France is Paris.", score: 9),
+        Example(prompt: "How many legs does a spider have?", response: "I don't know. Ask someone else.", score: 1),
+        Example(
+            prompt: "Give me a word that rhymes with cat.", response: "Hat rhymes with cat. So does dog.", score: 5),
+    ]
+
+    func task(prompt: String, response: String) -> String {
+        "\(instructions)\n\n[Question]\n\(prompt)\n\n[Answer]\n\(response)"
+    }
+
     func messages(prompt: String, response: String) -> [ChatMessage] {
-        [.system(system), .user("\(instructions)\n\n[Question]\n\(prompt)\n\n[Answer]\n\(response)")]
+        var messages: [ChatMessage] = [.system(system)]
+        for example in examples {
+            messages.append(.user(task(prompt: example.prompt, response: example.response)))
+            messages.append(.assistant("\(answerPrefix) \(example.score)"))
+        }
+        messages.append(.user(task(prompt: prompt, response: response)))
+        return messages
     }
 
     /// The score 0-10 of an answer, or nil. Strict: the whole answer must be a whole number,
@@ -67,15 +97,17 @@ public struct RubricScorer: Sendable {
     public let rubric: Rubric
     public let engine: any TextEngine
     public let maxTokens: Int
+    public let rule: DeterministicRule
 
-    public init(rubric: Rubric, engine: any TextEngine, maxTokens: Int) {
+    public init(rubric: Rubric, engine: any TextEngine, maxTokens: Int, rule: DeterministicRule) {
         self.rubric = rubric
         self.engine = engine
         self.maxTokens = maxTokens
+        self.rule = rule
     }
 
     public func judge(_ items: [(prompt: String, response: String)]) async -> [JudgeValue] {
-        var values = [JudgeValue](repeating: JudgeValue(), count: items.count)
+        var values = [JudgeValue](repeating: JudgeValue(rule: rule), count: items.count)
         var contexts: [[TokenID]?] = []
         for (k, item) in items.enumerated() {
             do {
@@ -88,46 +120,55 @@ public struct RubricScorer: Sendable {
             }
         }
         let ready = contexts.indices.filter { contexts[$0] != nil }
-
-        // Deterministic: greedy.
-        let generated = await engine.generateBatch(
-            ready.map { GenerationRequest(context: contexts[$0]!, temperature: 0, maxNewTokens: maxTokens, seed: 0) })
-        for (r, k) in ready.enumerated() {
-            switch generated[r] {
-            case .success(let answer):
-                values[k].rawAnswer = answer.text
-                if let score = Rubric.parse(answer.text) {
-                    values[k].score = Double(score) / 10
-                } else {
-                    values[k].scoreError = "unparseable judge answer: \(answer.text.prefix(60).debugDescription)"
-                }
-            case .failure(let error):
-                values[k].scoreError = error.localizedDescription
-            }
-        }
-
-        // Uncertainty: the exact distribution over the eleven answers.
-        var candidates: [[TokenID]] = []
+        let candidates: [[TokenID]]
         do {
             candidates = try (0...10).map { try engine.responseTokens(" \($0)") }
         } catch {
             for k in ready {
-                values[k].distributionError = "answers could not be tokenized: \(error.localizedDescription)"
+                values[k].scoreError = "answers could not be tokenized: \(error.localizedDescription)"
+                values[k].distributionError = values[k].scoreError
             }
             return values
         }
+        // One pass per item: the context is decoded once, then the eleven answers are scored
+        // (uncertainty) and the greedy answer decoded (deterministic) from the same cells.
         let scored = await engine.scoreContinuationsBatch(
             ready.map {
                 ContinuationRequest(
-                    context: contexts[$0]!, continuations: candidates, appendEndOfTurn: true, temperature: 1)
+                    context: contexts[$0]!, continuations: candidates, appendEndOfTurn: true, temperature: 1,
+                    greedyMaxTokens: maxTokens)
             })
         for (r, k) in ready.enumerated() {
-            var logps: [Double] = []
+            let result: ContinuationResult
             switch scored[r] {
-            case .success(let values): logps = values
-            case .failure(let error): values[k].distributionError = error.localizedDescription
+            case .success(let value): result = value
+            case .failure(let error):
+                values[k].scoreError = error.localizedDescription
+                values[k].distributionError = error.localizedDescription
+                continue
             }
-            guard logps.count == 11 else { continue }
+            values[k].rawAnswer = result.greedy?.text
+            if rule == .greedy {
+                if let answer = result.greedy {
+                    if let score = Rubric.parse(answer.text) {
+                        values[k].score = Double(score) / 10
+                    } else {
+                        values[k].scoreError = "unparseable judge answer: \(answer.text.prefix(60).debugDescription)"
+                    }
+                } else {
+                    values[k].scoreError = "the engine returned no greedy answer"
+                }
+            }
+            let logps = result.logProbs
+            guard logps.count == 11, logps.allSatisfy({ $0.isFinite }) else {
+                values[k].distributionError = "the engine scored \(logps.count) of 11 answers or a non-finite one"
+                if rule == .argmax { values[k].scoreError = values[k].distributionError }
+                continue
+            }
+            if rule == .argmax {
+                // The first maximum: ties go to the lower score.
+                values[k].score = Double(logps.firstIndex(of: logps.max()!)!) / 10
+            }
             let top = logps.max()!
             let weights = logps.map { exp($0 - top) }
             let total = weights.reduce(0, +)
@@ -179,7 +220,9 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
         try c.encode(model, forKey: .model)
         try c.encode(temperature, forKey: .temperature)
         try c.encode(judgeScore, forKey: .judgeScore)
-        if judgeMethod != "deterministic" { try c.encode(judgeScoreVariance, forKey: .judgeScoreVariance) }
+        if !DeterministicRule.allCases.map(\.rawValue).contains(judgeMethod) {
+            try c.encode(judgeScoreVariance, forKey: .judgeScoreVariance)
+        }
         try c.encode(judgeMethod, forKey: .judgeMethod)
         try c.encodeIfPresent(judgeProbabilityMass, forKey: .judgeProbabilityMass)
         try c.encodeIfPresent(error, forKey: .error)

@@ -50,7 +50,8 @@ public struct JudgeStage: Sendable {
             }
         }
         let scorer = RubricScorer(
-            rubric: .judge, engine: try engine(config.judge.model), maxTokens: config.judge.maxTokens)
+            rubric: .judge, engine: try engine(config.judge.model), maxTokens: config.judge.maxTokens,
+            rule: config.judge.deterministic)
         var doneNow = 0
         for start in stride(from: 0, to: pending.count, by: batchSize) {
             let batch = Array(pending[start..<min(start + batchSize, pending.count)])
@@ -82,7 +83,8 @@ public struct JudgeStage: Sendable {
                 var base = ScoredRecord(
                     promptId: record.promptId, prompt: record.prompt, response: response.response, policy: policy.name,
                     model: response.model, temperature: response.temperature, judgeScore: nil, judgeScoreVariance: nil,
-                    judgeMethod: "deterministic", judgeProbabilityMass: nil, error: nil, totalLogprob: nil,
+                    judgeMethod: config.judge.deterministic.rawValue, judgeProbabilityMass: nil, error: nil,
+                    totalLogprob: nil,
                     targetLogps: nil)
                 if isP0 {
                     let lp = logprobsByPrompt[record.promptId]

@@ -84,7 +84,8 @@ public struct OracleStage: Sendable {
             return (row, attempt)
         }
         let oracleEngine = try engine(config.oracle.model)
-        let scorer = RubricScorer(rubric: .oracle, engine: oracleEngine, maxTokens: config.judge.maxTokens)
+        let scorer = RubricScorer(
+            rubric: .oracle, engine: oracleEngine, maxTokens: config.judge.maxTokens, rule: config.oracle.deterministic)
         var doneNow = 0
         for start in stride(from: 0, to: pending.count, by: batchSize) {
             let batch = Array(pending[start..<min(start + batchSize, pending.count)])
