@@ -3,7 +3,7 @@
 SWIFT_BUILD_FLAGS = -c release -Xlinker -rpath -Xlinker "$$LLAMA_PREFIX/lib"
 ENV = scripts/with-env.sh
 
-.PHONY: build demo test bench lint
+.PHONY: build demo test integration bench lint
 
 build:
 	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS)'
@@ -11,8 +11,14 @@ build:
 demo: build
 	$(ENV) bash -c '.build/release/cje-prep demo --model "$$CJE_MODEL"'
 
+# The Swift suites, then the one test that is a script: cje-eval 0.3.0 and 0.9.3 (PyPI) read
+# our export unchanged.
 test:
 	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
+	$(ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
+
+integration: build
+	$(ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
 
 bench: build
 	$(ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL"'
