@@ -3,12 +3,17 @@
 SWIFT_BUILD_FLAGS = -c release -Xlinker -rpath -Xlinker "$$LLAMA_PREFIX/lib"
 ENV = scripts/with-env.sh
 
-.PHONY: build demo test integration bench lint
+.PHONY: build demo engine-demo test integration bench lint
 
 build:
 	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS)'
 
+# The whole pipeline on 5 built-in prompts into ./data-run (run again: it resumes, redoing nothing).
 demo: build
+	$(ENV) .build/release/cje-prep run 5 --dir ./data-run
+
+# The engine alone: generation, teacher forcing and the determinism checks on a few prompts.
+engine-demo: build
 	$(ENV) bash -c '.build/release/cje-prep demo --model "$$CJE_MODEL"'
 
 # The Swift suites, then the one test that is a script: cje-eval 0.3.0 and 0.9.3 (PyPI) read

@@ -34,6 +34,7 @@ enum LlamaBackend {
         if ProcessInfo.processInfo.environment["CJE_LLAMA_LOG"] == "1" {
             FileHandle.standardError.write(Data(text.utf8))
         }
+        state.emit(text)
         if level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN {
             state.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -46,9 +47,57 @@ private let logCallback: @convention(c) (ggml_log_level, UnsafePointer<CChar>?, 
     LlamaBackend.record(level: level, text: String(cString: text))
 }
 
+/// Where llama.cpp's own log lines go besides the error buffer: e.g. a run's log file.
+public enum LlamaLog {
+    /// Sends every complete llama.cpp log line (without its newline) to `sink`.
+    public static func route(to sink: (@Sendable (String) -> Void)?) {
+        LlamaBackend.ensureInitialized()
+        LlamaBackend.setSink(sink)
+    }
+
+    /// llama.cpp's description of the CPU backend it was built with.
+    public static var systemInfo: String { LlamaBackend.systemInfo }
+}
+
+extension LlamaBackend {
+    fileprivate static func setSink(_ sink: (@Sendable (String) -> Void)?) { state.sink = sink }
+}
+
 private final class LogState: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
+    private var _sink: (@Sendable (String) -> Void)?
+    private var partial = ""
+
+    /// llama.cpp writes lines in pieces; whole lines go to the sink.
+    func emit(_ text: String) {
+        lock.lock()
+        guard let sink = _sink else {
+            lock.unlock()
+            return
+        }
+        partial += text
+        var complete: [Substring] = []
+        if let end = partial.lastIndex(of: "\n") {
+            complete = partial[..<end].split(separator: "\n")
+            partial = String(partial[partial.index(after: end)...])
+        }
+        lock.unlock()
+        for line in complete where !line.trimmingCharacters(in: .whitespaces).isEmpty { sink(String(line)) }
+    }
+
+    var sink: (@Sendable (String) -> Void)? {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return _sink
+        }
+        set {
+            lock.lock()
+            defer { lock.unlock() }
+            _sink = newValue
+        }
+    }
 
     func append(_ line: String) {
         guard !line.isEmpty else { return }

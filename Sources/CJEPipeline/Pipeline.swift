@@ -59,17 +59,24 @@ public struct Pipeline: Sendable {
     public let run: RunDirectory
     public let fingerprint: RunFingerprint
     public let engine: @Sendable (String) throws -> any TextEngine
+    /// For the console (and the log).
     public let say: @Sendable (String) -> Void
+    /// For the log only.
+    public let debug: @Sendable (String) -> Void
+    /// Console progress lines come at most this often; the log gets every one.
+    public var progressInterval: TimeInterval = 5
 
     public init(
         config: PipelineConfig, run: RunDirectory, fingerprint: RunFingerprint,
-        engine: @escaping @Sendable (String) throws -> any TextEngine, say: @escaping @Sendable (String) -> Void
+        engine: @escaping @Sendable (String) throws -> any TextEngine, say: @escaping @Sendable (String) -> Void,
+        debug: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.config = config
         self.run = run
         self.fingerprint = fingerprint
         self.engine = engine
         self.say = say
+        self.debug = debug
     }
 
     /// The config part of a fingerprint: everything but `n` (which may grow), the engine's shape
@@ -182,7 +189,7 @@ public struct Pipeline: Sendable {
         if last == .judge { return [generated, scored, judged] }
 
         let oracle = OracleStage(config: config, run: run, engine: engine)
-        let labelled = try await oracle.execute(responses: responses, progress: progressPrinter("oracle"))
+        let labelled = try await oracle.execute(responses: responses, progress: { progressPrinter($0) })
         for report in labelled { try finish(report, into: &manifest) }
         if last == .oracle { return [generated, scored, judged] + labelled }
 
@@ -211,19 +218,30 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// Progress lines: done/total, failures, rate and ETA over the items done in this
+    /// invocation. The console gets one every `progressInterval` seconds and the last; the log all.
     private func progressPrinter(_ stage: String) -> StageProgress {
         let started = Date()
-        let say = self.say
+        let (say, debug, interval) = (self.say, self.debug, progressInterval)
         let first = LockedValue<Int?>(nil)
+        let lastShown = LockedValue<Date?>(nil)
         return { done, total, failed in
-            let elapsed = Date().timeIntervalSince(started)
+            let now = Date()
+            let elapsed = now.timeIntervalSince(started)
             let base = first.update { $0 = $0 ?? done + failed } ?? 0
             let rate = elapsed > 0 ? Double(done + failed - base) / elapsed : 0
             let left = total - done - failed
-            let eta = rate > 0 ? String(format: "%.0f s", Double(left) / rate) : "?"
-            say(
-                String(format: "%@: %d/%d done, %d failed, %.2f items/s, ETA %@", stage, done, total, failed, rate, eta)
-            )
+            let eta = left == 0 ? "0 s" : rate > 0 ? String(format: "%.0f s", Double(left) / rate) : "?"
+            let line = String(
+                format: "%@: %d/%d done, %d failed, %.2f items/s, ETA %@", stage, done, total, failed, rate, eta)
+            var show = false
+            _ = lastShown.update { shown in
+                if left == 0 || shown.map({ now.timeIntervalSince($0) >= interval }) ?? true {
+                    show = true
+                    shown = now
+                }
+            }
+            if show { say(line) } else { debug(line) }
         }
     }
 }

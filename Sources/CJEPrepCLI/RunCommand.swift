@@ -49,15 +49,36 @@ struct RunCommand: AsyncParsableCommand {
         try await Self.execute(n: n, options: options, through: Pipeline.Stage(rawValue: through)!)
     }
 
-    /// Loads the config and models, then runs the pipeline through `stage`.
+    /// Loads the config and models, opens this invocation's log, then runs the pipeline
+    /// through `stage`. Bad input fails before anything is written.
     static func execute(n: Int?, options: RunOptions, through stage: Pipeline.Stage) async throws {
         let config = try options.load(n: n)
         let engines = try EngineCache(config: config)
+        let fingerprint = try engines.fingerprint()
+        let run = RunDirectory(root: URL(fileURLWithPath: options.dir))
+        let command = stage == Pipeline.Stage.allCases.last! ? "run" : stage.rawValue
+        let log = try RunLog(directory: run.root.appendingPathComponent("logs"), command: command)
+        LlamaLog.route { log.debug("llama.cpp: \($0)") }
+        defer { LlamaLog.route(to: nil) }
+        log.info("cje-prep \(command): run directory \(run.root.path), log \(log.url.path)")
+        log.debug("arguments: \(CommandLine.arguments.joined(separator: " "))")
+        log.debug("config (\(options.config ?? "built-in default")), n = \(config.n): \(fingerprint.config)")
+        for (name, sha) in fingerprint.models.sorted(by: { $0.key < $1.key }) {
+            log.debug("model \(name): \(engines.path(of: name) ?? "?") sha256 \(sha)")
+        }
+        log.debug("engine: \(fingerprint.engine); \(LlamaLog.systemInfo)")
         let pipeline = Pipeline(
-            config: config, run: RunDirectory(root: URL(fileURLWithPath: options.dir)),
-            fingerprint: try engines.fingerprint(), engine: { try engines.engine(for: $0) },
-            say: { print($0) })
-        _ = try await pipeline.execute(through: stage)
+            config: config, run: run, fingerprint: fingerprint, engine: { try engines.engine(for: $0) },
+            say: { log.info($0) }, debug: { log.debug($0) })
+        let started = Date()
+        do {
+            _ = try await pipeline.execute(through: stage)
+        } catch {
+            log.error(error.localizedDescription)
+            log.info(String(format: "stopped after %.1f s: see %@", Date().timeIntervalSince(started), log.url.path))
+            throw error
+        }
+        log.info(String(format: "done in %.1f s", Date().timeIntervalSince(started)))
     }
 }
 
@@ -77,6 +98,9 @@ final class EngineCache: @unchecked Sendable {
             models[name] = try LlamaModel(path: try Self.path(of: name, model), chatTemplate: model.chatTemplate)
         }
     }
+
+    /// The file of a configured model, once loaded.
+    func path(of name: String) -> String? { models[name]?.info.path }
 
     func fingerprint() throws -> RunFingerprint {
         RunFingerprint(

@@ -140,7 +140,6 @@ struct PipelineRunTests {
         let dir = Self.tempDir("kill")
         let config = dir.appendingPathComponent("config.yaml")
         try Data(Self.yaml.utf8).write(to: config)
-        let run = RunDirectory(root: dir)
         func start() throws -> Process {
             let process = Process()
             process.executableURL = executable
@@ -153,7 +152,6 @@ struct PipelineRunTests {
             return process
         }
         let runDir = RunDirectory(root: dir.appendingPathComponent("run"))
-        _ = run
         // Kill mid-generate (the prompts are written, generation is under way), then
         // mid-logprobs (generation is done, scoring is under way).
         for (marker, delay) in [(runDir.prompts, 1.5), (runDir.responses, 0.7)] {
@@ -172,6 +170,16 @@ struct PipelineRunTests {
         last.waitUntilExit()
         #expect(last.terminationStatus == 0)
         #expect(try Self.outputs(dir.appendingPathComponent("run")) == Self.reference.outputs)
+
+        // One timestamped log per invocation, killed ones included, written as the run went.
+        let logs = try FileManager.default.contentsOfDirectory(
+            at: runDir.root.appendingPathComponent("logs"), includingPropertiesForKeys: nil
+        ).sorted { $0.lastPathComponent < $1.lastPathComponent }
+        #expect(logs.count == 3 && logs.allSatisfy { $0.lastPathComponent.hasPrefix("logprobs-") })
+        let texts = try logs.map { try String(contentsOf: $0, encoding: .utf8) }
+        #expect(texts.allSatisfy { $0.contains(" INFO  prompts: 4 written") && $0.contains(" DEBUG llama.cpp: ") })
+        #expect(texts.filter { $0.contains(" INFO  done in ") }.count == 1)
+        #expect(texts.contains { $0.contains(" INFO  logprobs: 12/12 done, 0 failed") })
     }
 
     @Test("the judge stage writes both scored files for P0 and targets; failures are null with an error")

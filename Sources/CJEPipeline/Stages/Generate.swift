@@ -75,6 +75,20 @@ public struct StageReport: Sendable, Hashable, Codable {
     /// Items done in this invocation (the rest came from the journal).
     public var doneNow: Int
     public var seconds: Double
+    /// Tokens the stage's outputs hold (generate: response tokens of every policy), if counted.
+    public var tokens: Int?
+
+    public init(
+        stage: String, total: Int, succeeded: Int, failed: Int, doneNow: Int, seconds: Double, tokens: Int? = nil
+    ) {
+        self.stage = stage
+        self.total = total
+        self.succeeded = succeeded
+        self.failed = failed
+        self.doneNow = doneNow
+        self.seconds = seconds
+        self.tokens = tokens
+    }
 
     public var failureRate: Double { total == 0 ? 0 : Double(failed) / Double(total) }
 }
@@ -198,9 +212,12 @@ public struct GenerateStage: Sendable {
         }
         try AtomicFile.write(try JSONLines.encode(records), to: run.responses)
         (done, failed) = counts()
+        let tokens = records.reduce(0) { sum, record in
+            sum + record.responses.values.reduce(0) { $0 + ($1.nTokens ?? 0) }
+        }
         return StageReport(
             stage: "generate", total: total, succeeded: done - failed, failed: failed, doneNow: doneNow,
-            seconds: Date().timeIntervalSince(started))
+            seconds: Date().timeIntervalSince(started), tokens: tokens)
     }
 
     /// The last entry of each (prompt, policy).

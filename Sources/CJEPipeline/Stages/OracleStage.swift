@@ -48,12 +48,18 @@ public struct OracleStage: Sendable {
         return Set(ranked.prefix(take))
     }
 
-    public func execute(responses: [ResponsesRecord], progress: StageProgress? = nil) async throws -> [StageReport] {
+    /// `progress` gives the progress callback of each task's report name ("oracle_calibration", ...).
+    public func execute(
+        responses: [ResponsesRecord], progress: ((String) -> StageProgress)? = nil
+    ) async throws -> [StageReport] {
         let logging = config.loggingPolicy
         let targets = config.policies.map(\.name).filter { $0 != logging }
         return [
-            try await label(task: "calibration", policies: [logging], responses: responses, progress: progress),
-            try await label(task: "validation", policies: targets, responses: responses, progress: progress),
+            try await label(
+                task: "calibration", policies: [logging], responses: responses,
+                progress: progress?("oracle_calibration")),
+            try await label(
+                task: "validation", policies: targets, responses: responses, progress: progress?("oracle_validation")),
         ]
     }
 

@@ -1,0 +1,64 @@
+public import Foundation
+
+/// One log file per invocation, in `<run>/logs/`: every line the console showed plus debug
+/// detail, each stamped with the UTC time and a level. Lines reach the file as they are
+/// written, so a killed run leaves its log complete up to the kill.
+public final class RunLog: @unchecked Sendable {
+    public let url: URL
+    private let handle: FileHandle
+    private let lock = NSLock()
+    private let stamper: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
+    private let console: @Sendable (String) -> Void
+
+    /// Creates `<directory>/<command>-<yyyyMMdd-HHmmss>Z-<pid>.log`.
+    public init(
+        directory: URL, command: String, date: Date = Date(),
+        console: @escaping @Sendable (String) -> Void = { print($0) }
+    ) throws {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let name = "\(command)-\(formatter.string(from: date))Z-\(ProcessInfo.processInfo.processIdentifier).log"
+        url = directory.appendingPathComponent(name)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw CocoaError(.fileWriteNoPermission)
+            }
+            handle = try FileHandle(forWritingTo: url)
+        } catch {
+            throw PipelineError.unwritable(path: url.path, detail: error.localizedDescription)
+        }
+        self.console = console
+    }
+
+    deinit { try? handle.close() }
+
+    /// Shown on the console and logged.
+    public func info(_ text: String) {
+        console(text)
+        write("INFO ", text)
+    }
+
+    /// Logged only.
+    public func debug(_ text: String) { write("DEBUG", text) }
+
+    /// Logged only: the command line shows errors itself, on standard error.
+    public func error(_ text: String) { write("ERROR", text) }
+
+    private func write(_ level: String, _ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        let stamp = stamper.string(from: Date())
+        var lines = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lines += "\(stamp) \(level) \(line)\n"
+        }
+        try? handle.write(contentsOf: Data(lines.utf8))
+    }
+}
