@@ -7,10 +7,20 @@ public protocol TextEngine: Sendable {
     func promptTokens(_ messages: [ChatMessage]) throws -> [TokenID]
     /// Tokens of a response text on its own (special-token text stays text).
     func responseTokens(_ text: String) throws -> [TokenID]
-    /// Generates for every request, in request order.
-    func generateBatch(_ requests: [GenerationRequest]) async -> [Result<GenerationResult, any Error>]
+    /// Generates for every request, in request order; `progress` may be told, now and then, how
+    /// many requests have finished.
+    func generateBatch(
+        _ requests: [GenerationRequest], progress: (@Sendable (Int) -> Void)?
+    ) async -> [Result<GenerationResult, any Error>]
     /// Teacher-forces every request, in request order.
     func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>]
     /// Scores alternative continuations of shared contexts, decoding each context once.
     func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<ContinuationResult, any Error>]
+}
+
+extension TextEngine {
+    /// Generates for every request, in request order.
+    public func generateBatch(_ requests: [GenerationRequest]) async -> [Result<GenerationResult, any Error>] {
+        await generateBatch(requests, progress: nil)
+    }
 }

@@ -11,8 +11,10 @@ extension LlamaEngine: TextEngine {
         try model.tokenize(response: text)
     }
 
-    public func generateBatch(_ requests: [GenerationRequest]) async -> [Result<GenerationResult, any Error>] {
-        await generate(requests).map { $0.mapError { $0 as any Error } }
+    public func generateBatch(
+        _ requests: [GenerationRequest], progress: (@Sendable (Int) -> Void)?
+    ) async -> [Result<GenerationResult, any Error>] {
+        await generate(requests, progress: progress).map { $0.mapError { $0 as any Error } }
     }
 
     public func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>] {

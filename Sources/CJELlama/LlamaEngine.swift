@@ -78,9 +78,11 @@ public final class LlamaEngine: @unchecked Sendable {
     }
 
     /// Generates for every request; results are in request order, each a value or that request's error.
-    public func generate(_ requests: [GenerationRequest]) async -> [Result<GenerationResult, LlamaError>] {
+    public func generate(
+        _ requests: [GenerationRequest], progress: (@Sendable (Int) -> Void)? = nil
+    ) async -> [Result<GenerationResult, LlamaError>] {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.generateNow(requests)) }
+            queue.async { continuation.resume(returning: self.generateNow(requests, progress: progress)) }
         }
     }
 

@@ -171,7 +171,18 @@ public struct GenerateStage: Sendable {
                             value: record)
                     }
                 }
-                let results = await engine.generateBatch(requests)
+                // Within a batch, progress moves as requests finish (counted as done until the
+                // batch's results say otherwise).
+                let (before, failedBefore) = (done, failed)
+                let lastFinished = LockedValue(0)
+                let results = await engine.generateBatch(requests) { finished in
+                    var changed = false
+                    _ = lastFinished.update { value in
+                        changed = finished > value
+                        value = max(value, finished)
+                    }
+                    if changed { progress?(before - failedBefore + finished, total, failedBefore) }
+                }
                 for (r, result) in results.enumerated() {
                     let item = batch[requestItem[r]]
                     var record = ResponseRecord(

@@ -53,6 +53,11 @@ public struct JudgeStage: Sendable {
             rubric: .judge, engine: try engine(config.judge.model), maxTokens: config.judge.maxTokens,
             rule: config.judge.deterministic)
         var doneNow = 0
+        func report() {
+            let failed = latest.values.filter { $0.value.scoreError != nil || $0.value.distributionError != nil }.count
+            progress?(latest.count - failed, total, failed)
+        }
+        report()
         for start in stride(from: 0, to: pending.count, by: batchSize) {
             let batch = Array(pending[start..<min(start + batchSize, pending.count)])
             let values = await scorer.judge(batch.map { ($0.record.prompt, $0.response) })
@@ -62,8 +67,7 @@ public struct JudgeStage: Sendable {
             try journal.append(entries)
             for entry in entries { latest[entry.promptId + "\u{0}" + entry.policy] = entry }
             doneNow += entries.count
-            let failed = latest.values.filter { $0.value.scoreError != nil || $0.value.distributionError != nil }.count
-            progress?(latest.count - failed, total, failed)
+            report()
         }
 
         // The four phase2 files.

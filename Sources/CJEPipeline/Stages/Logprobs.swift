@@ -107,6 +107,11 @@ public struct LogprobsStage: Sendable {
             }
         }
         var doneNow = 0
+        func report() {
+            let failed = latest.values.filter { $0.value.error != nil }.count
+            progress?(latest.count - failed, total, failed)
+        }
+        report()
         let byModel = Dictionary(grouping: pending, by: { $0.policy.model })
         for model in byModel.keys.sorted() {
             let items = byModel[model]!
@@ -146,8 +151,7 @@ public struct LogprobsStage: Sendable {
                 try journal.append(entries)
                 for entry in entries { latest[entry.promptId + "\u{0}" + entry.policy] = entry }
                 doneNow += entries.count
-                let failed = latest.values.filter { $0.value.error != nil }.count
-                progress?(latest.count - failed, total, failed)
+                report()
             }
         }
 

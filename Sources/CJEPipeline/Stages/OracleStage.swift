@@ -93,6 +93,12 @@ public struct OracleStage: Sendable {
         let scorer = RubricScorer(
             rubric: .oracle, engine: oracleEngine, maxTokens: config.judge.maxTokens, rule: config.oracle.deterministic)
         var doneNow = 0
+        func report() {
+            let failed = selected.filter { latest[$0]?.value.scoreError != nil }.count
+            let done = selected.filter { latest[$0] != nil }.count
+            progress?(done - failed, selected.count, failed)
+        }
+        report()
         for start in stride(from: 0, to: pending.count, by: batchSize) {
             let batch = Array(pending[start..<min(start + batchSize, pending.count)])
             let values = await scorer.judge(batch.map { ($0.row.record.prompt, $0.row.response.response!) })
@@ -103,9 +109,7 @@ public struct OracleStage: Sendable {
             try journal.append(entries)
             for entry in entries { latest[entry.promptId + "\u{0}" + entry.policy] = entry }
             doneNow += entries.count
-            let failed = selected.filter { latest[$0]?.value.scoreError != nil }.count
-            let done = selected.filter { latest[$0] != nil }.count
-            progress?(done - failed, selected.count, failed)
+            report()
         }
 
         let oracleModel = oracleEngine.modelInfo.name ?? config.oracle.model
