@@ -15,11 +15,13 @@ let package = Package(
         .library(name: "CJEInference", targets: ["CJEInference"]),
         .library(name: "CJELlama", targets: ["CJELlama"]),
         .library(name: "CJEPipeline", targets: ["CJEPipeline"]),
+        .library(name: "CJEProviders", targets: ["CJEProviders"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // llama.h as a Clang module; found through pkg-config (the Makefile points it at the
@@ -32,6 +34,15 @@ let package = Package(
             name: "CJELlama",
             dependencies: [
                 "CLlama", "CJEInference",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // OpenAI-compatible providers over HTTP: retries, endpoints, rate limits, usage, cache.
+        .target(
+            name: "CJEProviders",
+            dependencies: [
+                "CJEInference",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -48,6 +59,13 @@ let package = Package(
         .testTarget(name: "CJEInferenceTests", dependencies: ["CJEInference"]),
         .testTarget(name: "CJEPipelineTests", dependencies: ["CJEPipeline"]),
         .testTarget(name: "PipelineRunTests", dependencies: ["CJEPipeline", "CJELlama", "CJEInference"]),
+        .testTarget(
+            name: "CJEProvidersTests",
+            dependencies: [
+                "CJEProviders", "CJEInference",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ]
 )
 

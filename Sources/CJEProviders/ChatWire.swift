@@ -1,0 +1,124 @@
+public import CJEInference
+public import Foundation
+
+/// A chat completion request, as sent to `POST {base}/chat/completions`.
+public struct ChatCompletionRequest: Sendable, Hashable, Encodable {
+    public var model: String
+    public var messages: [ChatMessage]
+    public var temperature: Double
+    public var maxTokens: Int
+    public var seed: UInt64?
+    /// Ask for the log prob of each generated token and the `topLogprobs` most likely at each step.
+    public var logprobs: Bool
+    public var topLogprobs: Int?
+
+    public init(
+        model: String, messages: [ChatMessage], temperature: Double, maxTokens: Int, seed: UInt64? = nil,
+        logprobs: Bool = false, topLogprobs: Int? = nil
+    ) {
+        self.model = model
+        self.messages = messages
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.seed = seed
+        self.logprobs = logprobs
+        self.topLogprobs = topLogprobs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, messages, temperature, seed, logprobs
+        case maxTokens = "max_tokens"
+        case topLogprobs = "top_logprobs"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(messages.map { ["role": $0.role.rawValue, "content": $0.content] }, forKey: .messages)
+        try c.encode(temperature, forKey: .temperature)
+        try c.encode(maxTokens, forKey: .maxTokens)
+        try c.encodeIfPresent(seed, forKey: .seed)
+        if logprobs {
+            try c.encode(true, forKey: .logprobs)
+            try c.encodeIfPresent(topLogprobs, forKey: .topLogprobs)
+        }
+    }
+
+    /// The canonical body: sorted keys, so equal requests have equal bytes (and cache keys).
+    public func body() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}
+
+/// What a chat completion returned (the first choice).
+public struct ChatCompletion: Sendable, Hashable, Codable {
+    public struct TopToken: Sendable, Hashable, Codable {
+        public var token: String
+        public var logprob: Double
+    }
+
+    public struct TokenLogprob: Sendable, Hashable, Codable {
+        public var token: String
+        public var logprob: Double
+        public var topLogprobs: [TopToken]
+
+        enum CodingKeys: String, CodingKey {
+            case token, logprob
+            case topLogprobs = "top_logprobs"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            token = try c.decode(String.self, forKey: .token)
+            logprob = try c.decode(Double.self, forKey: .logprob)
+            topLogprobs = try c.decodeIfPresent([TopToken].self, forKey: .topLogprobs) ?? []
+        }
+    }
+
+    public var text: String
+    /// "stop", "length", ... as the provider said.
+    public var finishReason: String?
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// Per generated token, when log probs were asked for and returned.
+    public var logprobs: [TokenLogprob]?
+    /// The model name the provider reported.
+    public var model: String?
+
+    enum CodingKeys: String, CodingKey {
+        case text, model, logprobs
+        case finishReason = "finish_reason"
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+    }
+
+    /// Parses an OpenAI chat completion body; a body without a first choice's message is an error.
+    public static func parse(_ data: Data) throws -> ChatCompletion {
+        struct Wire: Decodable {
+            struct Choice: Decodable {
+                struct Message: Decodable { var content: String? }
+                struct Logprobs: Decodable { var content: [TokenLogprob]? }
+                var message: Message
+                var finish_reason: String?
+                var logprobs: Logprobs?
+            }
+            struct Usage: Decodable {
+                var prompt_tokens: Int?
+                var completion_tokens: Int?
+            }
+            var choices: [Choice]
+            var usage: Usage?
+            var model: String?
+        }
+        let wire = try JSONDecoder().decode(Wire.self, from: data)
+        guard let choice = wire.choices.first else {
+            throw ProviderError.incomplete(detail: "no choices in the response")
+        }
+        return ChatCompletion(
+            text: choice.message.content ?? "", finishReason: choice.finish_reason,
+            promptTokens: wire.usage?.prompt_tokens ?? 0, completionTokens: wire.usage?.completion_tokens ?? 0,
+            logprobs: choice.logprobs?.content, model: wire.model)
+    }
+}

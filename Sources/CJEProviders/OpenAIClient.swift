@@ -1,0 +1,246 @@
+import AsyncHTTPClient
+public import Foundation
+import NIOCore
+import NIOHTTP1
+import Crypto
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A client for one OpenAI-compatible provider: bounded concurrency, rate limits, retries with
+/// backoff and jitter (honouring Retry-After), several base URLs, usage and cost accounting and
+/// an on-disk response cache keyed by the request's bytes.
+public final class OpenAIClient: Sendable {
+    public let settings: ProviderSettings
+    private let key: String?
+    private let cache: ResponseCache?
+    private let budget: Double?
+    private let semaphore: AsyncSemaphore
+    private let limiter: RateLimiter
+    private let pool: EndpointPool
+    private let counter = UsageCounter()
+
+    /// Fails when the key variable is named but not set.
+    public init(
+        settings: ProviderSettings, cacheDirectory: URL? = nil, budget: Double? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        self.settings = settings
+        if let variable = settings.apiKeyEnv {
+            guard let key = environment[variable], !key.isEmpty else {
+                throw ProviderError.missingKey(variable: variable)
+            }
+            self.key = key
+        } else {
+            key = nil
+        }
+        cache = cacheDirectory.map { ResponseCache(directory: $0) }
+        self.budget = budget
+        semaphore = AsyncSemaphore(limit: settings.maxConcurrent)
+        limiter = RateLimiter(requestsPerMinute: settings.requestsPerMinute, tokensPerMinute: settings.tokensPerMinute)
+        pool = EndpointPool(
+            urls: settings.baseURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+            failuresBeforeRest: settings.failuresBeforeRest, restSeconds: settings.restSeconds)
+    }
+
+    public var usage: ProviderUsage { get async { await counter.usage } }
+
+    /// One chat completion. Retryable failures are retried; the error thrown is the last word.
+    public func chat(_ request: ChatCompletionRequest) async throws -> ChatCompletion {
+        let body = try request.body()
+        let data = try await call(
+            path: "/chat/completions", body: body, estimatedTokens: body.count / 4 + request.maxTokens
+        ) {
+            _ = try ChatCompletion.parse($0)
+        }
+        return try ChatCompletion.parse(data)
+    }
+
+    /// POSTs `body` to `path` on one of the endpoints until a 2xx body passes `validate`.
+    func call(
+        path: String, body: Data, estimatedTokens: Int, validate: (Data) throws -> Void
+    ) async throws -> Data {
+        await counter.update { $0.calls += 1 }
+        if let cached = cache?.load(body) {
+            await counter.update { $0.cacheHits += 1 }
+            return cached
+        }
+        if let budget {
+            let spent = await counter.usage.cost
+            if spent >= budget { throw ProviderError.budgetExhausted(spent: spent, budget: budget) }
+        }
+        var lastFailure = "none"
+        for attempt in 1...max(1, settings.maxAttempts) {
+            await limiter.admit(tokens: estimatedTokens)
+            await semaphore.acquire()
+            let index = await pool.acquire()
+            let base = await pool.url(index)
+            await counter.update {
+                $0.attempts += 1
+                $0.perEndpoint[base, default: 0] += 1
+            }
+            var retryAfter: Double?
+            let cause: String
+            do {
+                let (status, headers, data) = try await send(url: base + path, body: body)
+                switch status {
+                case 200..<300:
+                    do {
+                        try validate(data)
+                    } catch {
+                        cause = "malformed"
+                        lastFailure = "malformed response from \(base): \(scrub(describe(error)))"
+                        break
+                    }
+                    await pool.release(index, succeeded: true)
+                    await semaphore.release()
+                    try await account(data)
+                    cache?.store(body, data)
+                    return data
+                case 401, 403:
+                    await pool.release(index, succeeded: true)
+                    await semaphore.release()
+                    await counter.update { $0.failedCalls += 1 }
+                    throw ProviderError.unauthorized(status: status, keyVariable: settings.apiKeyEnv, endpoint: base)
+                case 408, 429, 500...599:
+                    cause = "\(status)"
+                    retryAfter = headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
+                    lastFailure = "HTTP \(status) from \(base): \(scrub(excerpt(data)))"
+                default:
+                    await pool.release(index, succeeded: true)
+                    await semaphore.release()
+                    await counter.update { $0.failedCalls += 1 }
+                    throw ProviderError.rejected(status: status, endpoint: base, detail: scrub(excerpt(data)))
+                }
+            } catch let error as ProviderError {
+                throw error
+            } catch is CancellationError {
+                await pool.release(index, succeeded: true)
+                await semaphore.release()
+                throw CancellationError()
+            } catch let error where Self.isTimeout(error) {
+                cause = "timeout"
+                lastFailure = "no answer from \(base) within \(settings.timeoutSeconds) s"
+            } catch {
+                cause = "connection"
+                lastFailure = "\(base): \(scrub(describe(error)))"
+            }
+            await pool.release(index, succeeded: false)
+            await semaphore.release()
+            await counter.update { $0.retriedBy[cause, default: 0] += 1 }
+            if attempt == settings.maxAttempts { break }
+            let backoff = min(settings.maxBackoffSeconds, settings.initialBackoffSeconds * pow(2, Double(attempt - 1)))
+            let delay = max(retryAfter ?? 0, Double.random(in: 0...backoff))
+            try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+        }
+        await counter.update { $0.failedCalls += 1 }
+        throw ProviderError.exhausted(attempts: settings.maxAttempts, last: lastFailure)
+    }
+
+    struct Timeout: Error {
+        var seconds: Double
+    }
+
+    static func isTimeout(_ error: any Error) -> Bool {
+        if error is Timeout { return true }
+        guard let error = error as? HTTPClientError else { return false }
+        return [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout].contains(error)
+    }
+
+    /// One HTTP attempt, the whole exchange (head and body) bounded by the timeout.
+    private func send(url: String, body: Data) async throws -> (Int, HTTPHeaders, Data) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let seconds = settings.timeoutSeconds
+        let prepared = request
+        return try await withThrowingTaskGroup(of: (Int, HTTPHeaders, Data)?.self) { group in
+            group.addTask {
+                let response = try await HTTPClient.shared.execute(
+                    prepared, timeout: .seconds(Int64(seconds.rounded(.up))))
+                let buffer = try await response.body.collect(upTo: 64 << 20)
+                return (Int(response.status.code), response.headers, Data(buffer.readableBytesView))
+            }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else { throw Timeout(seconds: seconds) }
+            return result
+        }
+    }
+
+    private func account(_ data: Data) async throws {
+        let tokens: (Int, Int) = {
+            struct Usage: Decodable {
+                struct Counts: Decodable {
+                    var prompt_tokens: Int?
+                    var completion_tokens: Int?
+                }
+                var usage: Counts?
+            }
+            let usage = (try? JSONDecoder().decode(Usage.self, from: data))?.usage
+            return (usage?.prompt_tokens ?? 0, usage?.completion_tokens ?? 0)
+        }()
+        let cost =
+            (Double(tokens.0) * settings.inputPricePerMillion + Double(tokens.1) * settings.outputPricePerMillion) / 1e6
+        await counter.update {
+            $0.inputTokens += tokens.0
+            $0.outputTokens += tokens.1
+            $0.cost += cost
+        }
+    }
+
+    /// Retry-After as delta seconds or an HTTP date.
+    public static func parseRetryAfter(_ value: String) -> Double? {
+        if let seconds = Double(value.trimmingCharacters(in: .whitespaces)) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: value).map { max(0, $0.timeIntervalSinceNow) }
+    }
+
+    private func excerpt(_ data: Data) -> String {
+        String(decoding: data.prefix(300), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+    }
+
+    private func describe(_ error: any Error) -> String {
+        (error as? any LocalizedError)?.errorDescription ?? "\(error)"
+    }
+
+    /// Removes the key from any text that could reach a log or an error.
+    private func scrub(_ text: String) -> String {
+        guard let key, !key.isEmpty else { return text }
+        return text.replacingOccurrences(of: key, with: "[key]")
+    }
+}
+
+/// Successful response bodies on disk, named by the sha256 of the request body.
+struct ResponseCache: Sendable {
+    let directory: URL
+
+    private func url(_ body: Data) -> URL {
+        let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        return directory.appendingPathComponent(String(digest.prefix(2))).appendingPathComponent(digest + ".json")
+    }
+
+    func load(_ body: Data) -> Data? { try? Data(contentsOf: url(body)) }
+
+    func store(_ body: Data, _ response: Data) {
+        let target = url(body)
+        let temp = target.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString).tmp")
+        do {
+            try FileManager.default.createDirectory(
+                at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try response.write(to: temp)
+            guard rename(temp.path, target.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            try? FileManager.default.removeItem(at: temp)
+        }
+    }
+}

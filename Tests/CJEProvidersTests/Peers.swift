@@ -1,0 +1,157 @@
+import AsyncHTTPClient
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Child processes to stop when the test process exits.
+private let children = ChildProcesses()
+
+final class ChildProcesses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pids: [Int32] = []
+    private var registered = false
+
+    func add(_ process: Process) {
+        lock.lock()
+        defer { lock.unlock() }
+        pids.append(process.processIdentifier)
+        if !registered {
+            registered = true
+            atexit { children.killAll() }
+        }
+    }
+
+    func killAll() {
+        lock.lock()
+        defer { lock.unlock() }
+        for pid in pids { kill(pid, SIGKILL) }
+    }
+}
+
+/// Started once, shared by the tests, without blocking any thread.
+actor Peers {
+    static let shared = Peers()
+    private var server: LlamaServer?
+
+    func llamaServer() async throws -> LlamaServer {
+        if let server { return server }
+        let started = try LlamaServer(slots: 2)
+        try await waitUntilHealthy(started.baseURL + "/health", process: started.process)
+        server = started
+        return started
+    }
+}
+
+/// A real llama-server (from the bootstrapped llama.cpp) with the demo model, on 127.0.0.1.
+final class LlamaServer: @unchecked Sendable {
+    let process: Process
+    let baseURL: String
+
+    init(slots: Int) throws {
+        let environment = ProcessInfo.processInfo.environment
+        let binary =
+            environment["LLAMA_PREFIX"].map { $0 + "/bin/llama-server" }
+            ?? (environment["PATH"] ?? "").split(separator: ":").map { $0 + "/llama-server" }.first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            }
+        guard let binary, FileManager.default.isExecutableFile(atPath: binary) else {
+            throw PeerError("llama-server not found: run the tests through scripts/with-env.sh (make test)")
+        }
+        let model =
+            environment["CJE_MODEL"]
+            ?? (NSHomeDirectory() + "/.cache/cje-prep/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let port = try freePort()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "-m", model, "--host", "127.0.0.1", "--port", "\(port)", "-t", "1", "-c", "\(2048 * slots)",
+            "--parallel", "\(slots)", "--no-webui",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        children.add(process)
+        baseURL = "http://127.0.0.1:\(port)"
+    }
+
+    deinit { process.terminate() }
+}
+
+/// The fault-injecting proxy (Tests/Integration/fault_proxy.py) in front of an upstream.
+final class FaultProxy: @unchecked Sendable {
+    let process: Process
+    let baseURL: String
+
+    init(upstream: String, faults: [String]) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Integration/fault_proxy.py").standardizedFileURL
+        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-\(UUID().uuidString)")
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, upstream, portFile.path, faults.joined(separator: ",")]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        children.add(process)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, (try? String(contentsOf: portFile, encoding: .utf8)) == nil { usleep(50_000) }
+        guard let port = try? String(contentsOf: portFile, encoding: .utf8) else {
+            process.terminate()
+            throw PeerError("the fault proxy did not start")
+        }
+        baseURL = "http://127.0.0.1:\(port)"
+    }
+
+    /// Requests seen and faults injected, by kind.
+    func stats() async throws -> (requests: Int, faults: [String: Int]) {
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: baseURL + "/stats"), timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        struct Stats: Decodable {
+            var requests: Int
+            var faults: [String: Int]
+        }
+        let stats = try JSONDecoder().decode(Stats.self, from: Data(body.readableBytesView))
+        return (stats.requests, stats.faults)
+    }
+
+    deinit { process.terminate() }
+}
+
+struct PeerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A port nothing listens on right now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw PeerError("could not find a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+func waitUntilHealthy(_ url: String, process: Process) async throws {
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline {
+        guard process.isRunning else { throw PeerError("llama-server exited with \(process.terminationStatus)") }
+        if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)),
+            response.status.code == 200
+        {
+            return
+        }
+        try await Task.sleep(nanoseconds: 200_000_000)
+    }
+    throw PeerError("llama-server did not become healthy within 120 s")
+}
