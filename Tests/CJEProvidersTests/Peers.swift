@@ -100,6 +100,7 @@ final class FaultProxy: @unchecked Sendable {
             process.terminate()
             throw PeerError("the fault proxy did not start")
         }
+        try? FileManager.default.removeItem(at: portFile)
         baseURL = "http://127.0.0.1:\(port)"
     }
 
