@@ -119,15 +119,11 @@ struct ContinuationScorer {
         var results: [GenerationResult?] = Array(repeating: nil, count: requests.count)
         var active: [Int] = []
         func step(_ s: Int, _ token: TokenID) {
-            if model.isEndOfGeneration(token) {
+            let stop = model.isEndOfGeneration(token)
+            if !stop { generated[s].append(token) }
+            if stop || generated[s].count == requests[s].greedyMaxTokens {
                 results[s] = GenerationResult(
-                    text: model.detokenize(generated[s]), tokens: generated[s], finishReason: .stop, tokenLogProbs: [])
-                return
-            }
-            generated[s].append(token)
-            if generated[s].count == requests[s].greedyMaxTokens {
-                results[s] = GenerationResult(
-                    text: model.detokenize(generated[s]), tokens: generated[s], finishReason: .length,
+                    text: model.detokenize(generated[s]), tokens: generated[s], finishReason: stop ? .stop : .length,
                     tokenLogProbs: [])
             } else {
                 active.append(s)

@@ -53,13 +53,13 @@ public struct ChatCompletionRequest: Sendable, Hashable, Encodable {
 }
 
 /// What a chat completion returned (the first choice).
-public struct ChatCompletion: Sendable, Hashable, Codable {
-    public struct TopToken: Sendable, Hashable, Codable {
+public struct ChatCompletion: Sendable, Hashable {
+    public struct TopToken: Sendable, Hashable, Decodable {
         public var token: String
         public var logprob: Double
     }
 
-    public struct TokenLogprob: Sendable, Hashable, Codable {
+    public struct TokenLogprob: Sendable, Hashable, Decodable {
         public var token: String
         public var logprob: Double
         public var topLogprobs: [TopToken]
@@ -86,13 +86,6 @@ public struct ChatCompletion: Sendable, Hashable, Codable {
     public var logprobs: [TokenLogprob]?
     /// The model name the provider reported.
     public var model: String?
-
-    enum CodingKeys: String, CodingKey {
-        case text, model, logprobs
-        case finishReason = "finish_reason"
-        case promptTokens = "prompt_tokens"
-        case completionTokens = "completion_tokens"
-    }
 
     /// Parses an OpenAI chat completion body; a body without a first choice's message is an error.
     public static func parse(_ data: Data) throws -> ChatCompletion {

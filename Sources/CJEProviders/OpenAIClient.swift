@@ -70,8 +70,9 @@ public final class OpenAIClient: Sendable {
             let spent = await counter.usage.cost
             if spent >= budget { throw ProviderError.budgetExhausted(spent: spent, budget: budget) }
         }
+        let attempts = max(1, settings.maxAttempts)
         var lastFailure = "none"
-        for attempt in 1...max(1, settings.maxAttempts) {
+        for attempt in 1...attempts {
             await limiter.admit(tokens: estimatedTokens)
             await semaphore.acquire()
             let index = await pool.acquire()
@@ -80,62 +81,81 @@ public final class OpenAIClient: Sendable {
                 $0.attempts += 1
                 $0.perEndpoint[base, default: 0] += 1
             }
-            var retryAfter: Double?
-            let cause: String
-            do {
-                let (status, headers, data) = try await send(url: base + path, body: body)
-                switch status {
-                case 200..<300:
-                    do {
-                        try validate(data)
-                    } catch {
-                        cause = "malformed"
-                        lastFailure = "malformed response from \(base): \(scrub(describe(error)))"
-                        break
-                    }
-                    await pool.release(index, succeeded: true)
-                    await semaphore.release()
-                    try await account(data)
-                    cache?.store(body, data)
-                    return data
-                case 401, 403:
-                    await pool.release(index, succeeded: true)
-                    await semaphore.release()
-                    await counter.update { $0.failedCalls += 1 }
-                    throw ProviderError.unauthorized(status: status, keyVariable: settings.apiKeyEnv, endpoint: base)
-                case 408, 429, 500...599:
-                    cause = "\(status)"
-                    retryAfter = headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
-                    lastFailure = "HTTP \(status) from \(base): \(scrub(excerpt(data)))"
-                default:
-                    await pool.release(index, succeeded: true)
-                    await semaphore.release()
-                    await counter.update { $0.failedCalls += 1 }
-                    throw ProviderError.rejected(status: status, endpoint: base, detail: scrub(excerpt(data)))
-                }
-            } catch let error as ProviderError {
-                throw error
-            } catch is CancellationError {
+            let outcome = await exchange(base: base, path: path, body: body, validate: validate)
+            // Only a retryable failure counts against the endpoint.
+            if case .retry = outcome {
+                await pool.release(index, succeeded: false)
+            } else {
                 await pool.release(index, succeeded: true)
-                await semaphore.release()
-                throw CancellationError()
-            } catch let error where Self.isTimeout(error) {
-                cause = "timeout"
-                lastFailure = "no answer from \(base) within \(settings.timeoutSeconds) s"
-            } catch {
-                cause = "connection"
-                lastFailure = "\(base): \(scrub(describe(error)))"
             }
-            await pool.release(index, succeeded: false)
             await semaphore.release()
-            await counter.update { $0.retriedBy[cause, default: 0] += 1 }
-            if attempt == settings.maxAttempts { break }
-            let backoff = min(settings.maxBackoffSeconds, settings.initialBackoffSeconds * pow(2, Double(attempt - 1)))
-            let delay = max(retryAfter ?? 0, Double.random(in: 0...backoff))
-            try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+            switch outcome {
+            case .answer(let data):
+                try await account(data)
+                cache?.store(body, data)
+                return data
+            case .fatal(let error):
+                await counter.update { $0.failedCalls += 1 }
+                throw error
+            case .cancelled:
+                throw CancellationError()
+            case .retry(let cause, let failure, let retryAfter):
+                lastFailure = failure
+                await counter.update { $0.retriedBy[cause, default: 0] += 1 }
+                if attempt < attempts {
+                    let backoff = min(
+                        settings.maxBackoffSeconds, settings.initialBackoffSeconds * pow(2, Double(attempt - 1)))
+                    let delay = max(retryAfter ?? 0, Double.random(in: 0...backoff))
+                    try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+                }
+            }
         }
         await counter.update { $0.failedCalls += 1 }
-        throw ProviderError.exhausted(attempts: settings.maxAttempts, last: lastFailure)
+        throw ProviderError.exhausted(attempts: attempts, last: lastFailure)
+    }
+
+    /// How one HTTP attempt ended.
+    private enum Outcome {
+        case answer(Data)
+        /// Not worth retrying: 401/403 or another 4xx.
+        case fatal(ProviderError)
+        case cancelled
+        /// Worth retrying: `cause` names it for the usage counts.
+        case retry(cause: String, failure: String, retryAfter: Double?)
+    }
+
+    /// One request to one endpoint, classified.
+    private func exchange(base: String, path: String, body: Data, validate: (Data) throws -> Void) async -> Outcome {
+        do {
+            let (status, headers, data) = try await send(url: base + path, body: body)
+            switch status {
+            case 200..<300:
+                do {
+                    try validate(data)
+                    return .answer(data)
+                } catch {
+                    return .retry(
+                        cause: "malformed", failure: "malformed response from \(base): \(scrub(describe(error)))",
+                        retryAfter: nil)
+                }
+            case 401, 403:
+                return .fatal(.unauthorized(status: status, keyVariable: settings.apiKeyEnv, endpoint: base))
+            case 408, 429, 500...599:
+                return .retry(
+                    cause: "\(status)", failure: "HTTP \(status) from \(base): \(scrub(excerpt(data)))",
+                    retryAfter: headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter))
+            default:
+                return .fatal(.rejected(status: status, endpoint: base, detail: scrub(excerpt(data))))
+            }
+        } catch is CancellationError {
+            return .cancelled
+        } catch let error where Self.isTimeout(error) {
+            return .retry(
+                cause: "timeout", failure: "no answer from \(base) within \(settings.timeoutSeconds) s",
+                retryAfter: nil)
+        } catch {
+            return .retry(cause: "connection", failure: "\(base): \(scrub(describe(error)))", retryAfter: nil)
+        }
     }
 
     struct Timeout: Error {

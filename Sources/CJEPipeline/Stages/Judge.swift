@@ -16,6 +16,12 @@ public struct JudgeValue: Codable, Sendable, Hashable {
     public var mass: Double?
     public var distributionError: String?
 
+    /// Both scores failed for one reason.
+    mutating func fail(_ message: String) {
+        scoreError = message
+        distributionError = message
+    }
+
     enum CodingKeys: String, CodingKey {
         case score, mean, variance, mass
         case rule = "deterministic"
@@ -114,8 +120,7 @@ public struct RubricScorer: Sendable {
                 let prompt = try engine.promptTokens(rubric.messages(prompt: item.prompt, response: item.response))
                 contexts.append(prompt + (try engine.responseTokens(rubric.answerPrefix)))
             } catch {
-                values[k].scoreError = "judge prompt could not be rendered: \(error.localizedDescription)"
-                values[k].distributionError = values[k].scoreError
+                values[k].fail("judge prompt could not be rendered: \(error.localizedDescription)")
                 contexts.append(nil)
             }
         }
@@ -125,8 +130,7 @@ public struct RubricScorer: Sendable {
             candidates = try (0...10).map { try engine.responseTokens(" \($0)") }
         } catch {
             for k in ready {
-                values[k].scoreError = "answers could not be tokenized: \(error.localizedDescription)"
-                values[k].distributionError = values[k].scoreError
+                values[k].fail("answers could not be tokenized: \(error.localizedDescription)")
             }
             return values
         }
@@ -143,8 +147,7 @@ public struct RubricScorer: Sendable {
             switch scored[r] {
             case .success(let value): result = value
             case .failure(let error):
-                values[k].scoreError = error.localizedDescription
-                values[k].distributionError = error.localizedDescription
+                values[k].fail(error.localizedDescription)
                 continue
             }
             values[k].rawAnswer = result.greedy?.text
