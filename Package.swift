@@ -46,8 +46,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Stages, storage and configuration; knows engines only through CJEInference.
-        .target(name: "CJEPipeline", dependencies: ["CJEInference", .product(name: "Yams", package: "Yams")]),
+        // Stages, storage and configuration; knows engines only through CJEInference, and
+        // providers through CJEProviders.
+        .target(
+            name: "CJEPipeline",
+            dependencies: ["CJEInference", "CJEProviders", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "CJEPrepCLI",
             dependencies: [
@@ -62,7 +66,7 @@ let package = Package(
         .testTarget(
             name: "CJEProvidersTests",
             dependencies: [
-                "CJEProviders", "CJEInference",
+                "CJEProviders", "CJEInference", "CJEPipeline", "CJELlama",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

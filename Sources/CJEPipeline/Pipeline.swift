@@ -1,4 +1,5 @@
 public import CJEInference
+public import CJEProviders
 public import Foundation
 
 /// Everything that decides a run's numbers. A run directory keeps it in its manifest and
@@ -49,6 +50,8 @@ public struct Manifest: Codable, Sendable {
     public var fingerprint: RunFingerprint
     public var n: Int
     public var stages: [String: StageReport]
+    /// Every provider's usage over every invocation of the run.
+    public var providers: [String: ProviderUsage]?
     public var created: Date
     public var updated: Date
 }
@@ -87,6 +90,8 @@ public struct Pipeline: Sendable {
         stable.engine = EngineConfig()
         stable.maxFailureRate = PipelineConfig.default.maxFailureRate
         stable.maxAttempts = PipelineConfig.default.maxAttempts
+        stable.providers = config.providers.mapValues(\.fingerprinted)
+        stable.budget = nil
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(stable), as: UTF8.self)
@@ -161,17 +166,35 @@ public struct Pipeline: Sendable {
     /// Runs the stages in order up to and including `last`; returns their reports. A stage whose
     /// failure rate passes `max_failure_rate` throws after writing its outputs (failures stay null).
     public func execute(through last: Stage = .validate) async throws -> [StageReport] {
-        try FileManager.default.createDirectory(at: run.root, withIntermediateDirectories: true)
+        if last >= .logprobs, let reason = LogprobsStage.refusal(config) { throw PipelineError.impossible(reason) }
         var manifest = try openManifest()
         manifest.n = max(manifest.n, config.n)
+        let spent = (manifest.providers ?? [:]).values.reduce(0) { $0 + $1.cost }
+        let hub = ProviderHub(
+            configs: config.providers, cache: run.providerCache,
+            ledger: SpendLedger(budget: config.budget, spent: spent))
+        // A missing key fails now, not hours into the run.
+        for name in usedProviders(through: last) { _ = try hub.client(name) }
+        if let budget = config.budget, spent >= budget {
+            throw PipelineError.impossible(
+                String(
+                    format: "the run's budget %.4f is already spent (%.4f); raise `budget` in the config to go on",
+                    budget, spent))
+        }
+        try FileManager.default.createDirectory(at: run.root, withIntermediateDirectories: true)
         try save(manifest)
 
         let prompts = try prompts()
         say("prompts: \(prompts.count) written to \(run.prompts.path)")
         if last == .prompts { return [] }
 
-        let generate = GenerateStage(config: config, run: run, engine: engine)
-        let generated = try await generate.execute(prompts: prompts, progress: progressPrinter("generate"))
+        var generate = GenerateStage(config: config, run: run, engine: engine)
+        generate.providers = hub
+        let generated = try await metered(hub, &manifest) {
+            try await generate.execute(
+                prompts: prompts,
+                progress: progressPrinter("generate", usedProviders(through: .generate).isEmpty ? nil : hub))
+        }
         try finish(generated, into: &manifest)
         if last == .generate { return [generated] }
 
@@ -181,15 +204,23 @@ public struct Pipeline: Sendable {
         try finish(scored, into: &manifest)
         if last == .logprobs { return [generated, scored] }
 
-        let judge = JudgeStage(config: config, run: run, engine: engine)
-        let judged = try await judge.execute(
-            responses: responses, logprobs: try JSONLines.decode(LogprobsRecord.self, from: run.logprobs),
-            progress: progressPrinter("judge"))
+        var judge = JudgeStage(config: config, run: run, engine: engine)
+        judge.providers = hub
+        let logprobRecords = try JSONLines.decode(LogprobsRecord.self, from: run.logprobs)
+        let judged = try await metered(hub, &manifest) {
+            try await judge.execute(
+                responses: responses, logprobs: logprobRecords,
+                progress: progressPrinter("judge", config.judge.provider == nil ? nil : hub))
+        }
         try finish(judged, into: &manifest)
         if last == .judge { return [generated, scored, judged] }
 
-        let oracle = OracleStage(config: config, run: run, engine: engine)
-        let labelled = try await oracle.execute(responses: responses, progress: { progressPrinter($0) })
+        var oracle = OracleStage(config: config, run: run, engine: engine)
+        oracle.providers = hub
+        let labelled = try await metered(hub, &manifest) {
+            try await oracle.execute(
+                responses: responses, progress: { progressPrinter($0, config.oracle.provider == nil ? nil : hub) })
+        }
         for report in labelled { try finish(report, into: &manifest) }
         if last == .oracle { return [generated, scored, judged] + labelled }
 
@@ -202,6 +233,50 @@ public struct Pipeline: Sendable {
         say(validation.summary)
         if !validation.passed { throw PipelineError.validationFailed(failures: validation.failures) }
         return [generated, scored, judged] + labelled
+    }
+
+    /// The providers the stages up to `last` call.
+    public func usedProviders(through last: Stage) -> [String] {
+        var names = Set<String>()
+        if last >= .generate { names.formUnion(config.policies.compactMap(\.provider)) }
+        if last >= .judge, let name = config.judge.provider { names.insert(name) }
+        if last >= .oracle, let name = config.oracle.provider { names.insert(name) }
+        return names.sorted()
+    }
+
+    /// Runs a stage, adding what its providers did to the report(s) and to the run's totals
+    /// in the manifest, also when the stage stops (401, budget).
+    private func metered<R>(
+        _ hub: ProviderHub, _ manifest: inout Manifest, _ body: () async throws -> R
+    ) async throws -> R {
+        let before = await hub.usage()
+        let outcome: Result<R, any Error>
+        do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+        var delta: [String: ProviderUsage] = [:]
+        for (name, usage) in await hub.usage() {
+            let change = usage.since(before[name] ?? ProviderUsage())
+            if change.calls > 0 { delta[name] = change }
+        }
+        if !delta.isEmpty {
+            manifest.providers = (manifest.providers ?? [:]).merging(delta, uniquingKeysWith: +)
+            for (name, usage) in delta.sorted(by: { $0.key < $1.key }) { say("provider \(name): \(usage.summary)") }
+            try save(manifest)
+        }
+        var result = try outcome.get()
+        func add(_ report: inout StageReport) {
+            guard !delta.isEmpty else { return }
+            let earlier = manifest.stages[report.stage]?.usage ?? [:]
+            report.usage = earlier.merging(delta, uniquingKeysWith: +)
+        }
+        if var report = result as? StageReport {
+            add(&report)
+            result = report as! R
+        } else if var reports = result as? [StageReport], let first = reports.indices.first {
+            // The oracle's tasks share one client: the usage goes with the first task's report.
+            add(&reports[first])
+            result = reports as! R
+        }
+        return result
     }
 
     private func finish(_ report: StageReport, into manifest: inout Manifest) throws {
@@ -220,8 +295,10 @@ public struct Pipeline: Sendable {
 
     /// Progress lines: done/total, failures, rate and ETA over the items done in this
     /// invocation. The console gets one every `progressInterval` seconds and the last; the log all.
-    private func progressPrinter(_ stage: String) -> StageProgress {
+    /// With `hub`, the line also shows what the run has spent (and the budget).
+    private func progressPrinter(_ stage: String, _ hub: ProviderHub? = nil) -> StageProgress {
         let started = Date()
+        let ledger = hub?.ledger
         let (say, debug, interval) = (self.say, self.debug, progressInterval)
         let first = LockedValue<Int?>(nil)
         let lastShown = LockedValue<Date?>(nil)
@@ -232,8 +309,12 @@ public struct Pipeline: Sendable {
             let rate = elapsed > 0 ? Double(done + failed - base) / elapsed : 0
             let left = total - done - failed
             let eta = left == 0 ? "0 s" : rate > 0 ? String(format: "%.0f s", Double(left) / rate) : "?"
-            let line = String(
+            var line = String(
                 format: "%@: %d/%d done, %d failed, %.2f items/s, ETA %@", stage, done, total, failed, rate, eta)
+            if let ledger {
+                line += String(format: ", spent %.4f", ledger.spent)
+                if let budget = ledger.budget { line += String(format: " of %.4f", budget) }
+            }
             var show = false
             _ = lastShown.update { shown in
                 if left == 0 || shown.map({ now.timeIntervalSince($0) >= interval }) ?? true {

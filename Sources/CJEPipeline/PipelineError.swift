@@ -18,6 +18,10 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
     case validationFailed(failures: [String])
     /// A stage failed on more items than allowed.
     case tooManyFailures(stage: String, failed: Int, total: Int, limit: Double)
+    /// A stage names a provider the config does not have.
+    case unknownProvider(String)
+    /// The configuration asks for something that cannot be computed correctly.
+    case impossible(String)
 
     public var errorDescription: String? {
         switch self {
@@ -37,6 +41,10 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
         case .validationFailed(let failures):
             let shown = failures.prefix(5).joined(separator: "; ")
             return "validation failed (\(failures.count) hard failures): \(shown)\(failures.count > 5 ? "; ..." : "")"
+        case .unknownProvider(let name):
+            return "no provider named '\(name)' under 'providers' in the config"
+        case .impossible(let reason):
+            return reason
         case .tooManyFailures(let stage, let failed, let total, let limit):
             return String(
                 format:

@@ -53,6 +53,7 @@ struct RunCommand: AsyncParsableCommand {
     /// through `stage`. Bad input fails before anything is written.
     static func execute(n: Int?, options: RunOptions, through stage: Pipeline.Stage) async throws {
         let config = try options.load(n: n)
+        if stage >= .logprobs, let reason = LogprobsStage.refusal(config) { throw ValidationError(reason) }
         let engines = try EngineCache(config: config)
         let fingerprint = try engines.fingerprint()
         let run = RunDirectory(root: URL(fileURLWithPath: options.dir))
@@ -67,6 +68,11 @@ struct RunCommand: AsyncParsableCommand {
             log.debug("model \(name): \(engines.path(of: name) ?? "?") sha256 \(sha)")
         }
         log.debug("engine: \(fingerprint.engine); \(LlamaLog.systemInfo)")
+        for (name, provider) in config.providers.sorted(by: { $0.key < $1.key }) {
+            log.debug(
+                "provider \(name): model \(provider.model) at \(provider.baseURLs.joined(separator: ", ")), key variable \(provider.apiKeyEnv)"
+            )
+        }
         let pipeline = Pipeline(
             config: config, run: run, fingerprint: fingerprint, engine: { try engines.engine(for: $0) },
             say: { log.info($0) }, debug: { log.debug($0) })
@@ -92,7 +98,10 @@ final class EngineCache: @unchecked Sendable {
     /// Loads every model the config names (to fingerprint them) but makes no context yet.
     init(config: PipelineConfig) throws {
         self.config = config
-        let used = Set(config.policies.map(\.model) + [config.judge.model, config.oracle.model])
+        // Only models something runs locally: a policy, judge or oracle on a provider needs none.
+        var used = Set(config.policies.filter { $0.provider == nil }.map(\.model))
+        if config.judge.provider == nil { used.insert(config.judge.model) }
+        if config.oracle.provider == nil { used.insert(config.oracle.model) }
         for name in used.sorted() {
             let model = config.models[name]!
             models[name] = try LlamaModel(path: try Self.path(of: name, model), chatTemplate: model.chatTemplate)

@@ -57,6 +57,11 @@ public struct ChatCompletion: Sendable, Hashable {
     public struct TopToken: Sendable, Hashable, Decodable {
         public var token: String
         public var logprob: Double
+
+        public init(token: String, logprob: Double) {
+            self.token = token
+            self.logprob = logprob
+        }
     }
 
     public struct TokenLogprob: Sendable, Hashable, Decodable {
@@ -74,6 +79,12 @@ public struct ChatCompletion: Sendable, Hashable {
             token = try c.decode(String.self, forKey: .token)
             logprob = try c.decode(Double.self, forKey: .logprob)
             topLogprobs = try c.decodeIfPresent([TopToken].self, forKey: .topLogprobs) ?? []
+        }
+
+        public init(token: String, logprob: Double, topLogprobs: [TopToken]) {
+            self.token = token
+            self.logprob = logprob
+            self.topLogprobs = topLogprobs
         }
     }
 

@@ -15,7 +15,7 @@ public final class OpenAIClient: Sendable {
     public let settings: ProviderSettings
     private let key: String?
     private let cache: ResponseCache?
-    private let budget: Double?
+    private let ledger: SpendLedger?
     private let semaphore: AsyncSemaphore
     private let limiter: RateLimiter
     private let pool: EndpointPool
@@ -23,7 +23,7 @@ public final class OpenAIClient: Sendable {
 
     /// Fails when the key variable is named but not set.
     public init(
-        settings: ProviderSettings, cacheDirectory: URL? = nil, budget: Double? = nil,
+        settings: ProviderSettings, cacheDirectory: URL? = nil, ledger: SpendLedger? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws {
         self.settings = settings
@@ -36,7 +36,7 @@ public final class OpenAIClient: Sendable {
             key = nil
         }
         cache = cacheDirectory.map { ResponseCache(directory: $0) }
-        self.budget = budget
+        self.ledger = ledger
         semaphore = AsyncSemaphore(limit: settings.maxConcurrent)
         limiter = RateLimiter(requestsPerMinute: settings.requestsPerMinute, tokensPerMinute: settings.tokensPerMinute)
         pool = EndpointPool(
@@ -66,10 +66,7 @@ public final class OpenAIClient: Sendable {
             await counter.update { $0.cacheHits += 1 }
             return cached
         }
-        if let budget {
-            let spent = await counter.usage.cost
-            if spent >= budget { throw ProviderError.budgetExhausted(spent: spent, budget: budget) }
-        }
+        try ledger?.check()
         let attempts = max(1, settings.maxAttempts)
         var lastFailure = "none"
         for attempt in 1...attempts {
@@ -213,6 +210,7 @@ public final class OpenAIClient: Sendable {
             $0.outputTokens += tokens.1
             $0.cost += cost
         }
+        ledger?.add(cost)
     }
 
     /// Retry-After as delta seconds or an HTTP date.

@@ -20,6 +20,66 @@ struct ConfigTests {
         #expect(config.policies == PipelineConfig.default.policies)
     }
 
+    static let provider = "providers:\n  api:\n    base_url: http://127.0.0.1:9/v1\n    model: m\n"
+
+    @Test("providers: defaults, one or several base URLs, and a fingerprint that ignores where they run")
+    func providers() throws {
+        let text = """
+            providers:
+              api:
+                base_url: https://api.example.com/v1
+                model: big-judge
+                api_key_env: EXAMPLE_KEY
+            judge:
+              provider: api
+            oracle:
+              provider: api
+              uncertainty: samples
+              samples: 4
+            budget: 2.5
+            """
+        let config = try PipelineConfig.parse(text, path: "c.yaml")
+        let api = try #require(config.providers["api"])
+        #expect(api.baseURLs == ["https://api.example.com/v1"] && api.apiKeyEnv == "EXAMPLE_KEY")
+        #expect(api.maxConcurrent == 4 && api.topLogprobs == 20 && !api.prefill)
+        #expect(config.judge.deterministic == .greedy && config.judge.uncertainty == .topLogprobs)
+        #expect(config.oracle.uncertainty == .samples && config.oracle.samples == 4 && config.budget == 2.5)
+        #expect(
+            PipelineConfig.default.judge.deterministic == .argmax && PipelineConfig.default.judge.uncertainty == nil)
+
+        var moved = config
+        moved.providers["api"]!.baseURLs = ["http://10.0.0.1/v1", "http://10.0.0.2/v1"]
+        moved.providers["api"]!.maxConcurrent = 64
+        moved.providers["api"]!.inputPricePerMillion = 3
+        moved.budget = 100
+        #expect(try Pipeline.configFingerprint(moved) == Pipeline.configFingerprint(config))
+        var other = config
+        other.providers["api"]!.model = "another-judge"
+        #expect(try Pipeline.configFingerprint(other) != Pipeline.configFingerprint(config))
+        // A config without providers fingerprints as it did before providers existed.
+        #expect(try !Pipeline.configFingerprint(.default).contains("provider"))
+    }
+
+    @Test("a provider policy cannot be teacher-forced: a full run is refused before anything is written")
+    func providerPolicyRefused() async throws {
+        let text =
+            Self.provider + """
+                policies:
+                  - {name: p0, system_prompt: hi}
+                  - {name: pi_api, system_prompt: hi, provider: api, temperature: 1}
+                """
+        let config = try PipelineConfig.parse(text, path: "c.yaml")
+        let reason = try #require(LogprobsStage.refusal(config))
+        #expect(reason.contains("'pi_api' (provider 'api')") && reason.contains("llama-server returns none"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cje-refuse-\(UUID().uuidString)")
+        let pipeline = Pipeline(
+            config: config, run: RunDirectory(root: dir),
+            fingerprint: RunFingerprint(config: "", models: [:], engine: "none"),
+            engine: { _ in throw PipelineError.unknownProvider("none") }, say: { _ in })
+        await #expect(throws: PipelineError.impossible(reason)) { try await pipeline.execute() }
+        #expect(!FileManager.default.fileExists(atPath: dir.path))
+    }
+
     @Test(
         "mistakes name the file and the key path",
         arguments: [
@@ -39,6 +99,28 @@ struct ConfigTests {
             ("judge:\n  model: nope\n", "'judge.model' names model 'nope'"),
             ("oracle:\n  deterministic: best\n", "'oracle.deterministic' is 'best', expected one of argmax, greedy"),
             ("n: [1\n", "is not valid YAML"),
+            (
+                "policies:\n  - {name: p0, system_prompt: hi, model: default, provider: api}\n",
+                "'policies[0].provider' and 'model' are both set"
+            ),
+            (
+                "policies:\n  - {name: p0, system_prompt: hi, provider: api}\n",
+                "'policies[0].provider' names provider 'api'"
+            ),
+            ("judge:\n  provider: api\n", "'judge.provider' names provider 'api'"),
+            (Self.provider + "judge:\n  provider: api\n  deterministic: argmax\n", "'judge.deterministic' is argmax"),
+            ("oracle:\n  uncertainty: samples\n", "'oracle.uncertainty' applies to provider judges only"),
+            (Self.provider + "judge:\n  provider: api\n  uncertainty: guess\n", "'judge.uncertainty' is 'guess'"),
+            ("providers:\n  api:\n    model: m\n", "'providers.api.base_urls' is required"),
+            (
+                "providers:\n  api:\n    base_url: ftp://x\n    model: m\n",
+                "'providers.api.base_urls[0]' must be an http(s) URL"
+            ),
+            (Self.provider + "budget: 0\n", "'budget' must be > 0"),
+            (
+                "providers:\n  api:\n    base_url: http://h/v1\n    model: m\n    key: sk-1\n",
+                "unknown key 'providers.api.key'"
+            ),
         ])
     func mistakes(text: String, message: String) throws {
         #expect {

@@ -33,13 +33,14 @@ final class ChildProcesses: @unchecked Sendable {
 /// Started once, shared by the tests, without blocking any thread.
 actor Peers {
     static let shared = Peers()
-    private var server: LlamaServer?
+    private var servers: [Int: LlamaServer] = [:]
 
-    func llamaServer() async throws -> LlamaServer {
-        if let server { return server }
+    /// Server `index` (0, 1, ...): each its own process and port.
+    func llamaServer(_ index: Int = 0) async throws -> LlamaServer {
+        if let server = servers[index] { return server }
         let started = try LlamaServer(slots: 2)
         try await waitUntilHealthy(started.baseURL + "/health", process: started.process)
-        server = started
+        servers[index] = started
         return started
     }
 }
@@ -67,7 +68,7 @@ final class LlamaServer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "-m", model, "--host", "127.0.0.1", "--port", "\(port)", "-t", "1", "-c", "\(2048 * slots)",
-            "--parallel", "\(slots)", "--no-webui",
+            "--parallel", "\(slots)", "--no-webui", "-fa", "off",
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -48,18 +48,42 @@ extension PipelineConfig {
             temperature: 0.5
             max_tokens: 512
 
-        # Judge and oracle answer a 0-10 rubric. Uncertainty score: the exact distribution over
-        # the eleven answers. Deterministic score: "argmax" (the most probable of the eleven, never
-        # unparseable) or "greedy" (greedy decoding, parsed strictly; failures are null + error).
+        # OpenAI-compatible providers (hosted APIs, or vLLM / SGLang / llama-server fleets), for
+        # policies (`provider:` instead of `model:`), the judge and the oracle. Only the *name* of
+        # the key's environment variable goes here. Responses are cached in the run directory, so
+        # a re-run never pays twice.
+        # providers:
+        #   fireworks:
+        #     base_url: https://api.fireworks.ai/inference/v1   # or base_urls: [..., ...]
+        #     model: accounts/fireworks/models/llama-v3p1-70b-instruct
+        #     api_key_env: FIREWORKS_API_KEY   # default OPENAI_API_KEY; "none" for a keyless server
+        #     timeout: 120                     # seconds per request
+        #     max_concurrent: 4                # per provider, over all its base URLs
+        #     requests_per_minute: 600
+        #     tokens_per_minute: 1000000
+        #     input_price_per_million: 0.9
+        #     output_price_per_million: 0.9
+        #     max_attempts: 6                  # retries on 429, 5xx, timeouts, connection errors
+        #     top_logprobs: 20
+        #     prefill: false                   # true if the endpoint continues a final assistant turn
+        # budget: 25.0   # stop the run cleanly once the providers have cost this much
+
+        # Judge and oracle answer a 0-10 rubric.
+        # A local model: the uncertainty score is the exact distribution over the eleven answers;
+        # the deterministic score is "argmax" (the most probable of the eleven, never
+        # unparseable; the default) or "greedy" (greedy decoding, parsed strictly).
+        # A provider (`provider: name`): the deterministic score is the temperature-0 answer parsed
+        # strictly; `uncertainty` is top_logprobs (default), confidence_interval or samples
+        # (with `samples: 5`). A failure is null plus an error, never another method's number.
         judge:
           model: default
-          deterministic: argmax
+          # deterministic: argmax
           # Greedy answer length (decoded and kept for audits under either rule).
           max_tokens: 8
 
         oracle:
           model: default
-          deterministic: argmax
+          # deterministic: argmax
           # Share of P0 responses (calibration) and of target responses (validation) labelled.
           fraction: 0.25
           seed: 7

@@ -10,6 +10,11 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
     public var prompts: PromptsConfig
     /// Named local models; "default" is the SmolLM2 demo model unless given a path.
     public var models: [String: ModelConfig]
+    /// OpenAI-compatible providers by name, for policies, judge and oracle.
+    public var providers: [String: ProviderConfig] = [:]
+    /// Spending limit for the whole run over every provider (same currency as the prices);
+    /// reaching it stops the run cleanly, keeping everything paid for.
+    public var budget: Double?
     /// The logging policy's name (its responses are the ones teacher-forced).
     public var loggingPolicy: String
     public var policies: [PolicyConfig]
@@ -36,7 +41,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         judge: JudgeConfig(), oracle: OracleConfig(), engine: EngineConfig(), maxFailureRate: 0.05, maxAttempts: 3)
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case seed, n, prompts, models, policies, judge, oracle, engine
+        case seed, n, prompts, models, providers, budget, policies, judge, oracle, engine
         case loggingPolicy = "logging_policy"
         case maxFailureRate = "max_failure_rate"
         case maxAttempts = "max_attempts"
@@ -69,6 +74,8 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         prompts = try c.decodeIfPresent(PromptsConfig.self, forKey: .prompts) ?? d.prompts
         models = try c.decodeIfPresent([String: ModelConfig].self, forKey: .models) ?? d.models
         if models["default"] == nil { models["default"] = ModelConfig() }
+        providers = try c.decodeIfPresent([String: ProviderConfig].self, forKey: .providers) ?? [:]
+        budget = try c.decodeIfPresent(Double.self, forKey: .budget)
         loggingPolicy = try c.decodeIfPresent(String.self, forKey: .loggingPolicy) ?? d.loggingPolicy
         policies = try c.decodeIfPresent([PolicyConfig].self, forKey: .policies) ?? d.policies
         judge = try c.decodeIfPresent(JudgeConfig.self, forKey: .judge) ?? d.judge
@@ -76,6 +83,23 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         engine = try c.decodeIfPresent(EngineConfig.self, forKey: .engine) ?? d.engine
         maxFailureRate = try c.decodeIfPresent(Double.self, forKey: .maxFailureRate) ?? d.maxFailureRate
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(n, forKey: .n)
+        try c.encode(prompts, forKey: .prompts)
+        try c.encode(models, forKey: .models)
+        if !providers.isEmpty { try c.encode(providers, forKey: .providers) }
+        try c.encodeIfPresent(budget, forKey: .budget)
+        try c.encode(loggingPolicy, forKey: .loggingPolicy)
+        try c.encode(policies, forKey: .policies)
+        try c.encode(judge, forKey: .judge)
+        try c.encode(oracle, forKey: .oracle)
+        try c.encode(engine, forKey: .engine)
+        try c.encode(maxFailureRate, forKey: .maxFailureRate)
+        try c.encode(maxAttempts, forKey: .maxAttempts)
     }
 
     /// Reads a YAML config; every problem names the file and the key path.
@@ -125,7 +149,11 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
                 throw fail(key + ".name", "must be a non-empty name without spaces or slashes")
             }
             if !names.insert(policy.name).inserted { throw fail(key + ".name", "'\(policy.name)' is used twice") }
-            if models[policy.model] == nil {
+            if let provider = policy.provider {
+                if providers[provider] == nil {
+                    throw fail(key + ".provider", "names provider '\(provider)', which is not under 'providers'")
+                }
+            } else if models[policy.model] == nil {
                 throw fail(key + ".model", "names model '\(policy.model)', which is not under 'models'")
             }
             if !(policy.temperature > 0 && policy.temperature <= 5) {
@@ -143,12 +171,15 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         for (name, model) in models.sorted(by: { $0.key < $1.key }) where name != "default" && model.path == nil {
             throw fail("models.\(name).path", "is required for every model but 'default'")
         }
-        if models[judge.model] == nil {
-            throw fail("judge.model", "names model '\(judge.model)', which is not under 'models'")
+        for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
+            if name.isEmpty || name.contains("/") || name.contains(" ") {
+                throw fail("providers.\(name)", "needs a name without spaces or slashes")
+            }
+            try provider.validate("providers.\(name)", fail: fail)
         }
-        if models[oracle.model] == nil {
-            throw fail("oracle.model", "names model '\(oracle.model)', which is not under 'models'")
-        }
+        if let budget, !(budget > 0) { throw fail("budget", "must be > 0 (leave it out for no limit)") }
+        try judge.validateScorer("judge", config: self, fail: fail)
+        try oracle.validateScorer("oracle", config: self, fail: fail)
         if !(oracle.fraction > 0 && oracle.fraction <= 1) { throw fail("oracle.fraction", "must be in (0, 1]") }
         if engine.threads.map({ $0 < 1 }) ?? false { throw fail("engine.threads", "must be at least 1") }
         if engine.maxSequences < 1 { throw fail("engine.max_sequences", "must be at least 1") }

@@ -50,7 +50,10 @@ public struct ModelConfig: Codable, Sendable, Hashable {
 /// A policy: a distribution over responses given a prompt.
 public struct PolicyConfig: Codable, Sendable, Hashable {
     public var name: String
+    /// A local model under `models`; ignored when `provider` is set.
     public var model: String = "default"
+    /// A provider under `providers` that generates this policy's responses instead.
+    public var provider: String?
     public var systemPrompt: String
     public var temperature: Double = 0.5
     public var maxTokens: Int = 512
@@ -66,7 +69,7 @@ public struct PolicyConfig: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, model, temperature
+        case name, model, provider, temperature
         case systemPrompt = "system_prompt"
         case maxTokens = "max_tokens"
     }
@@ -75,6 +78,7 @@ public struct PolicyConfig: Codable, Sendable, Hashable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
+        provider = try c.decodeExclusiveProvider(model: .model, provider: .provider)
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? model
         systemPrompt = try c.decode(String.self, forKey: .systemPrompt)
         temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? temperature
@@ -90,25 +94,118 @@ public enum DeterministicRule: String, Codable, Sendable, Hashable, CaseIterable
     case greedy
 }
 
+/// Who scores with a rubric (judge or oracle) and how: a local model, or a provider.
+public protocol RubricScorerConfig {
+    var model: String { get }
+    var provider: String? { get }
+    /// As configured; nil takes the default for the kind of scorer.
+    var deterministicSetting: DeterministicRule? { get }
+    var uncertaintySetting: UncertaintyMethod? { get }
+    var samples: Int { get }
+}
+
+extension RubricScorerConfig {
+    /// `argmax` for a local model (every answer's probability is known), `greedy` (temperature
+    /// 0, parsed strictly) for a provider.
+    public var deterministic: DeterministicRule { deterministicSetting ?? (provider == nil ? .argmax : .greedy) }
+    /// A provider judge's distribution source; nil for a local model (exact distribution).
+    public var uncertainty: UncertaintyMethod? { provider == nil ? nil : uncertaintySetting ?? .topLogprobs }
+
+    func validateScorer(_ key: String, config: PipelineConfig, fail: (String, String) -> ConfigError) throws {
+        if let provider {
+            if config.providers[provider] == nil {
+                throw fail(key + ".provider", "names provider '\(provider)', which is not under 'providers'")
+            }
+            if deterministicSetting == .argmax {
+                throw fail(
+                    key + ".deterministic",
+                    "is argmax, which needs every answer's probability; a provider judge answers at temperature 0 and is parsed strictly (greedy)"
+                )
+            }
+        } else {
+            if config.models[model] == nil {
+                throw fail(key + ".model", "names model '\(model)', which is not under 'models'")
+            }
+            if uncertaintySetting != nil {
+                throw fail(
+                    key + ".uncertainty",
+                    "applies to provider judges only; a local model's distribution is always exact (every answer scored)"
+                )
+            }
+        }
+        if !(2...100).contains(samples) { throw fail(key + ".samples", "must be between 2 and 100") }
+    }
+}
+
+extension KeyedEncodingContainer {
+    /// The scorer keys: the resolved rule always (so configs written before providers existed
+    /// fingerprint as before), the provider keys only for a provider.
+    mutating func encodeScorer(
+        _ scorer: some RubricScorerConfig, model: Key, provider: Key, deterministic: Key, uncertainty: Key,
+        samples: Key
+    ) throws {
+        try encode(scorer.model, forKey: model)
+        try encode(scorer.deterministic.rawValue, forKey: deterministic)
+        if let name = scorer.provider {
+            try encode(name, forKey: provider)
+            try encodeIfPresent(scorer.uncertainty?.rawValue, forKey: uncertainty)
+            if scorer.uncertainty == .samples { try encode(scorer.samples, forKey: samples) }
+        }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// `provider`, refusing `model` beside it (one or the other says who answers).
+    func decodeExclusiveProvider(model: Key, provider: Key) throws -> String? {
+        guard let name = try decodeIfPresent(String.self, forKey: provider) else { return nil }
+        if contains(model) {
+            throw DecodingError.dataCorruptedError(
+                forKey: provider, in: self,
+                debugDescription: "and 'model' are both set; give a local model or a provider, not both")
+        }
+        return name
+    }
+
+    func decodeUncertainty(forKey key: Key) throws -> UncertaintyMethod? {
+        guard let text = try decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let method = UncertaintyMethod(rawValue: text) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: self,
+                debugDescription:
+                    "is '\(text)', expected one of \(UncertaintyMethod.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        return method
+    }
+}
+
 /// The LLM judge.
-public struct JudgeConfig: Codable, Sendable, Hashable {
+public struct JudgeConfig: Codable, Sendable, Hashable, RubricScorerConfig {
     public var model: String = "default"
+    public var provider: String?
     public var maxTokens: Int = 8
-    public var deterministic: DeterministicRule = .argmax
+    public var deterministicSetting: DeterministicRule?
+    public var uncertaintySetting: UncertaintyMethod?
+    public var samples: Int = 5
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, deterministic
+        case model, provider, samples
+        case deterministicSetting = "deterministic"
+        case uncertaintySetting = "uncertainty"
         case maxTokens = "max_tokens"
     }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        provider = try c.decodeExclusiveProvider(model: .model, provider: .provider)
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? model
         maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxTokens
-        deterministic = try c.decodeRule(forKey: .deterministic) ?? deterministic
+        deterministicSetting = try c.decodeRule(forKey: .deterministicSetting)
+        uncertaintySetting = try c.decodeUncertainty(forKey: .uncertaintySetting)
+        samples = try c.decodeIfPresent(Int.self, forKey: .samples) ?? samples
     }
 }
 
@@ -128,27 +225,44 @@ extension KeyedDecodingContainer {
 }
 
 /// The oracle: a stronger judge labelling a seeded slice.
-public struct OracleConfig: Codable, Sendable, Hashable {
+public struct OracleConfig: Codable, Sendable, Hashable, RubricScorerConfig {
     public var model: String = "default"
+    public var provider: String?
     /// Share of P0 responses (calibration) and of target responses (validation) to label.
     public var fraction: Double = 0.25
     /// Seed of the slice, separate from the run seed so the slice can be redrawn alone.
     public var seed: UInt64 = 7
-    public var deterministic: DeterministicRule = .argmax
+    public var deterministicSetting: DeterministicRule?
+    public var uncertaintySetting: UncertaintyMethod?
+    public var samples: Int = 5
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, fraction, seed, deterministic
+        case model, provider, fraction, seed, samples
+        case deterministicSetting = "deterministic"
+        case uncertaintySetting = "uncertainty"
     }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        provider = try c.decodeExclusiveProvider(model: .model, provider: .provider)
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? model
         fraction = try c.decodeIfPresent(Double.self, forKey: .fraction) ?? fraction
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
-        deterministic = try c.decodeRule(forKey: .deterministic) ?? deterministic
+        deterministicSetting = try c.decodeRule(forKey: .deterministicSetting)
+        uncertaintySetting = try c.decodeUncertainty(forKey: .uncertaintySetting)
+        samples = try c.decodeIfPresent(Int.self, forKey: .samples) ?? samples
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeScorer(
+            self, model: .model, provider: .provider, deterministic: .deterministicSetting,
+            uncertainty: .uncertaintySetting, samples: .samples)
+        try c.encode(fraction, forKey: .fraction)
+        try c.encode(seed, forKey: .seed)
     }
 }
 

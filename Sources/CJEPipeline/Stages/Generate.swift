@@ -1,4 +1,5 @@
 public import CJEInference
+public import CJEProviders
 import Foundation
 
 /// One policy's response to one prompt, as it appears in `all_responses.jsonl`. A failed item
@@ -77,6 +78,8 @@ public struct StageReport: Sendable, Hashable, Codable {
     public var seconds: Double
     /// Tokens the stage's outputs hold (generate: response tokens of every policy), if counted.
     public var tokens: Int?
+    /// Provider calls, tokens and cost, by provider, over every invocation of the stage.
+    public var usage: [String: ProviderUsage]?
 
     public init(
         stage: String, total: Int, succeeded: Int, failed: Int, doneNow: Int, seconds: Double, tokens: Int? = nil
@@ -96,12 +99,21 @@ public struct StageReport: Sendable, Hashable, Codable {
 /// Progress of a stage: done so far, total, failures so far.
 public typealias StageProgress = @Sendable (_ done: Int, _ total: Int, _ failed: Int) -> Void
 
+/// A provider generation item.
+struct ProviderItem: Sendable {
+    var prompt: PromptRecord
+    var policy: PolicyConfig
+    var attempt: Int
+}
+
 /// Stage 2: one response per prompt from every policy.
 public struct GenerateStage: Sendable {
     public let config: PipelineConfig
     public let run: RunDirectory
     /// The engine of a model name from the config.
     public let engine: @Sendable (String) throws -> any TextEngine
+    /// The run's providers, for policies that name one.
+    public var providers: ProviderHub?
     public var batchSize = 32
 
     public init(
@@ -138,9 +150,47 @@ public struct GenerateStage: Sendable {
         var (done, failed) = counts()
         progress?(done - failed, total, failed)
 
-        // Items are grouped by model; within a model, batches keep prompt order.
-        let byModel = Dictionary(grouping: pending, by: { $0.policy.model })
         var doneNow = 0
+        func record(_ finished: [JournalEntry<ResponseRecord>]) throws {
+            try journal.append(finished)
+            for entry in finished { latest["\(entry.promptId)\u{0}\(entry.policy)"] = entry }
+            doneNow += finished.count
+            (done, failed) = counts()
+            progress?(done - failed, total, failed)
+        }
+
+        // Provider policies: every item of a batch in flight at once (the client bounds it).
+        let remote = Dictionary(grouping: pending.filter { $0.policy.provider != nil }, by: { $0.policy.provider! })
+        for name in remote.keys.sorted() {
+            guard let providers else { throw PipelineError.unknownProvider(name) }
+            let generator = ProviderGenerator(client: try providers.client(name), model: providers.configs[name]!.model)
+            let items = remote[name]!
+            let size = max(
+                batchSize, 4 * generator.client.settings.maxConcurrent * generator.client.settings.baseURLs.count)
+            for start in stride(from: 0, to: items.count, by: size) {
+                let batch = items[start..<min(start + size, items.count)].map {
+                    ProviderItem(prompt: $0.prompt, policy: $0.policy, attempt: $0.attempt)
+                }
+                let seed = config.seed
+                let (records, stop) = await concurrently(batch) { item in
+                    try await generator.generate(
+                        policy: item.policy, prompt: item.prompt.prompt,
+                        seed: ItemSeed.derive(runSeed: seed, policy: item.policy.name, item: item.prompt.promptId))
+                }
+                try record(
+                    zip(batch, records).compactMap { item, value in
+                        value.map {
+                            JournalEntry(
+                                promptId: item.prompt.promptId, policy: item.policy.name, attempt: item.attempt,
+                                value: $0)
+                        }
+                    })
+                if let stop { throw stop }
+            }
+        }
+
+        // Local items are grouped by model; within a model, batches keep prompt order.
+        let byModel = Dictionary(grouping: pending.filter { $0.policy.provider == nil }, by: { $0.policy.model })
         for model in byModel.keys.sorted() {
             let items = byModel[model]!
             let engine = try engine(model)
@@ -204,12 +254,7 @@ public struct GenerateStage: Sendable {
                     entries[requestItem[r]] = JournalEntry(
                         promptId: item.prompt.promptId, policy: item.policy.name, attempt: item.attempt, value: record)
                 }
-                let finished = entries.map { $0! }
-                try journal.append(finished)
-                for entry in finished { latest["\(entry.promptId)\u{0}\(entry.policy)"] = entry }
-                doneNow += finished.count
-                (done, failed) = counts()
-                progress?(done - failed, total, failed)
+                try record(entries.map { $0! })
             }
         }
 

@@ -15,6 +15,12 @@ public struct JudgeValue: Codable, Sendable, Hashable {
     /// Probability mass the eleven answers cover before normalising.
     public var mass: Double?
     public var distributionError: String?
+    /// Where the distribution came from: nil or "exact_distribution" for a local model,
+    /// "top_logprobs", "confidence_interval" or "samples" for a provider.
+    public var method: String?
+
+    /// The uncertainty files' `judge_method`.
+    public var uncertaintyMethod: String { method ?? "exact_distribution" }
 
     /// Both scores failed for one reason.
     mutating func fail(_ message: String) {
@@ -23,7 +29,7 @@ public struct JudgeValue: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case score, mean, variance, mass
+        case score, mean, variance, mass, method
         case rule = "deterministic"
         case scoreError = "score_error"
         case rawAnswer = "raw_answer"
@@ -40,6 +46,8 @@ public struct Rubric: Sendable, Hashable {
     public var system: String
     public var instructions: String
     public var answerPrefix = "Score:"
+    /// Ask for a 95% confidence interval after the score ("Score: 7 [5, 8]").
+    public var asksInterval = false
 
     public static let judge = Rubric(
         system: "You are a strict, fair grader of AI assistant answers.",
@@ -74,14 +82,41 @@ public struct Rubric: Sendable, Hashable {
         "\(instructions)\n\n[Question]\n\(prompt)\n\n[Answer]\n\(response)"
     }
 
+    /// The rubric asking for a score and a 95% confidence interval.
+    public var withInterval: Rubric {
+        var rubric = self
+        rubric.asksInterval = true
+        rubric.instructions = instructions.replacingOccurrences(
+            of: "Reply with the number only.",
+            with: "Then give a 95% confidence interval for your score. Reply as: score [low, high].")
+        return rubric
+    }
+
     func messages(prompt: String, response: String) -> [ChatMessage] {
         var messages: [ChatMessage] = [.system(system)]
         for example in examples {
             messages.append(.user(task(prompt: example.prompt, response: example.response)))
-            messages.append(.assistant("\(answerPrefix) \(example.score)"))
+            let interval = asksInterval ? " [\(max(0, example.score - 2)), \(min(10, example.score + 1))]" : ""
+            messages.append(.assistant("\(answerPrefix) \(example.score)\(interval)"))
         }
         messages.append(.user(task(prompt: prompt, response: response)))
         return messages
+    }
+
+    /// The score of a whole answer, which may repeat the answer prefix ("Score: 7").
+    func parseAnswer(_ answer: String) -> Int? { Self.parse(answer.strippingPrefix(answerPrefix)) }
+
+    /// "7 [5, 8]" -> (7, 5, 8): whole numbers 0-10 with low <= score <= high, nothing else.
+    public static func parseInterval(_ answer: String) -> (score: Int, low: Int, high: Int)? {
+        var text = answer.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasSuffix(".") { text.removeLast() }
+        let parts = text.split(separator: "[", maxSplits: 1)
+        guard parts.count == 2, parts[1].hasSuffix("]"), let score = parse(String(parts[0])) else { return nil }
+        let bounds = parts[1].dropLast().split(separator: ",")
+        guard bounds.count == 2, let low = parse(String(bounds[0])), let high = parse(String(bounds[1])),
+            low <= score, score <= high
+        else { return nil }
+        return (score, low, high)
     }
 
     /// The score 0-10 of an answer, or nil. Strict: the whole answer must be a whole number,
@@ -194,6 +229,8 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
     public var policy: String
     public var model: String
     public var temperature: Double
+    /// The judge's model (a local model's name or the provider's model).
+    public var judgeModel: String?
     public var judgeScore: Double?
     public var judgeScoreVariance: Double?
     public var judgeMethod: String
@@ -209,6 +246,7 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
         case judgeScore = "judge_score"
         case judgeScoreVariance = "judge_score_variance"
         case judgeMethod = "judge_method"
+        case judgeModel = "judge_model"
         case judgeProbabilityMass = "judge_probability_mass"
         case totalLogprob = "total_logprob"
         case targetLogps = "target_logps"
@@ -227,6 +265,7 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
             try c.encode(judgeScoreVariance, forKey: .judgeScoreVariance)
         }
         try c.encode(judgeMethod, forKey: .judgeMethod)
+        try c.encodeIfPresent(judgeModel, forKey: .judgeModel)
         try c.encodeIfPresent(judgeProbabilityMass, forKey: .judgeProbabilityMass)
         try c.encodeIfPresent(error, forKey: .error)
         if let targetLogps {

@@ -18,7 +18,8 @@ public struct JudgeStage: Sendable {
     public let config: PipelineConfig
     public let run: RunDirectory
     public let engine: @Sendable (String) throws -> any TextEngine
-    public var batchSize = 16
+    /// The run's providers, for a judge that names one.
+    public var providers: ProviderHub?
 
     public init(
         config: PipelineConfig, run: RunDirectory, engine: @escaping @Sendable (String) throws -> any TextEngine
@@ -34,7 +35,7 @@ public struct JudgeStage: Sendable {
         let started = Date()
         let journal = Journal<JournalEntry<JudgeValue>>(url: run.journal("judge"))
         var latest = GenerateStage.latest(try journal.load())
-        var pending: [(record: ResponsesRecord, policy: String, response: String, attempt: Int)] = []
+        var pending: [RubricItem] = []
         var total = 0
         for record in responses {
             for policy in config.policies {
@@ -46,27 +47,22 @@ public struct JudgeStage: Sendable {
                         failed: { $0.scoreError != nil || $0.distributionError != nil }, maxAttempts: config.maxAttempts
                     )
                 else { continue }
-                pending.append((record, policy.name, text, attempt))
+                pending.append(
+                    RubricItem(
+                        promptId: record.promptId, policy: policy.name, prompt: record.prompt, response: text,
+                        attempt: attempt))
             }
         }
-        let scorer = RubricScorer(
-            rubric: .judge, engine: try engine(config.judge.model), maxTokens: config.judge.maxTokens,
-            rule: config.judge.deterministic)
-        var doneNow = 0
+        let scorer = try rubricBackend(
+            config.judge, rubric: .judge, maxTokens: config.judge.maxTokens, seed: config.seed, engine: engine,
+            providers: providers)
         func report() {
             let failed = latest.values.filter { $0.value.scoreError != nil || $0.value.distributionError != nil }.count
             progress?(latest.count - failed, total, failed)
         }
         report()
-        for start in stride(from: 0, to: pending.count, by: batchSize) {
-            let batch = Array(pending[start..<min(start + batchSize, pending.count)])
-            let values = await scorer.judge(batch.map { ($0.record.prompt, $0.response) })
-            let entries = zip(batch, values).map { item, value in
-                JournalEntry(promptId: item.record.promptId, policy: item.policy, attempt: item.attempt, value: value)
-            }
-            try journal.append(entries)
+        let doneNow = try await scorer.judgeJournaled(pending, journal: journal) { entries in
             for entry in entries { latest[entry.promptId + "\u{0}" + entry.policy] = entry }
-            doneNow += entries.count
             report()
         }
 
@@ -86,7 +82,8 @@ public struct JudgeStage: Sendable {
                 let noResponse = response.response == nil ? "no response: \(response.error ?? "missing")" : nil
                 var base = ScoredRecord(
                     promptId: record.promptId, prompt: record.prompt, response: response.response, policy: policy.name,
-                    model: response.model, temperature: response.temperature, judgeScore: nil, judgeScoreVariance: nil,
+                    model: response.model, temperature: response.temperature, judgeModel: scorer.modelName,
+                    judgeScore: nil, judgeScoreVariance: nil,
                     judgeMethod: config.judge.deterministic.rawValue, judgeProbabilityMass: nil, error: nil,
                     totalLogprob: nil,
                     targetLogps: nil)
@@ -103,7 +100,8 @@ public struct JudgeStage: Sendable {
                 deterministic.judgeScore = value?.score
                 deterministic.error = noResponse ?? value?.scoreError ?? (value == nil ? "not judged" : nil)
                 var uncertainty = base
-                uncertainty.judgeMethod = "exact_distribution"
+                uncertainty.judgeMethod =
+                    value?.uncertaintyMethod ?? config.judge.uncertainty?.rawValue ?? "exact_distribution"
                 uncertainty.judgeScore = value?.mean
                 uncertainty.judgeScoreVariance = value?.variance
                 uncertainty.judgeProbabilityMass = value?.mass

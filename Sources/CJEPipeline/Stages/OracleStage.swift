@@ -30,7 +30,8 @@ public struct OracleStage: Sendable {
     public let config: PipelineConfig
     public let run: RunDirectory
     public let engine: @Sendable (String) throws -> any TextEngine
-    public var batchSize = 16
+    /// The run's providers, for an oracle that names one.
+    public var providers: ProviderHub?
 
     public init(
         config: PipelineConfig, run: RunDirectory, engine: @escaping @Sendable (String) throws -> any TextEngine
@@ -80,39 +81,31 @@ public struct OracleStage: Sendable {
                 selected.insert(id + "\u{0}" + policy)
             }
         }
-        let pending = rows.compactMap {
-            row -> (row: (record: ResponsesRecord, policy: String, response: ResponseRecord), attempt: Int)? in
+        let pending = rows.compactMap { row -> RubricItem? in
             let key = row.record.promptId + "\u{0}" + row.policy
             guard selected.contains(key),
                 let attempt = JournalEntry.nextAttempt(
                     after: latest[key], failed: { $0.scoreError != nil }, maxAttempts: config.maxAttempts)
             else { return nil }
-            return (row, attempt)
+            return RubricItem(
+                promptId: row.record.promptId, policy: row.policy, prompt: row.record.prompt,
+                response: row.response.response!, attempt: attempt)
         }
-        let oracleEngine = try engine(config.oracle.model)
-        let scorer = RubricScorer(
-            rubric: .oracle, engine: oracleEngine, maxTokens: config.judge.maxTokens, rule: config.oracle.deterministic)
-        var doneNow = 0
+        let scorer = try rubricBackend(
+            config.oracle, rubric: .oracle, maxTokens: config.judge.maxTokens, seed: config.oracle.seed, engine: engine,
+            providers: providers)
         func report() {
             let failed = selected.filter { latest[$0]?.value.scoreError != nil }.count
             let done = selected.filter { latest[$0] != nil }.count
             progress?(done - failed, selected.count, failed)
         }
         report()
-        for start in stride(from: 0, to: pending.count, by: batchSize) {
-            let batch = Array(pending[start..<min(start + batchSize, pending.count)])
-            let values = await scorer.judge(batch.map { ($0.row.record.prompt, $0.row.response.response!) })
-            let entries = zip(batch, values).map { item, value in
-                JournalEntry(
-                    promptId: item.row.record.promptId, policy: item.row.policy, attempt: item.attempt, value: value)
-            }
-            try journal.append(entries)
+        let doneNow = try await scorer.judgeJournaled(pending, journal: journal) { entries in
             for entry in entries { latest[entry.promptId + "\u{0}" + entry.policy] = entry }
-            doneNow += entries.count
             report()
         }
 
-        let oracleModel = oracleEngine.modelInfo.name ?? config.oracle.model
+        let oracleModel = scorer.modelName
         var failed = 0
         let records = rows.map { row -> OracleRecord in
             let key = row.record.promptId + "\u{0}" + row.policy
