@@ -134,17 +134,34 @@ public struct Pipeline: Sendable {
         try AtomicFile.write(try encoder.encode(manifest), to: run.manifest)
     }
 
+    /// Shared caches (Hugging Face pages): `$CJE_CACHE` or ~/.cache/cje-prep.
+    public var cacheRoot = URL(
+        fileURLWithPath: ProcessInfo.processInfo.environment["CJE_CACHE"] ?? (NSHomeDirectory() + "/.cache/cje-prep"))
+
     /// Stage 1: the first `n` prompts of the seeded ranking (a larger `n` extends the file).
-    public func prompts() throws -> [PromptRecord] {
+    public func prompts() async throws -> [PromptRecord] {
         let source: [PromptRecord]
+        let filter = PromptsStage.Filter(
+            englishOnly: config.prompts.englishOnly, maxModerationScore: config.prompts.maxModerationScore)
         if config.prompts.source == "builtin" {
             source = PromptsStage.builtin
+        } else if let dataset = config.prompts.huggingFaceDataset {
+            var server = DatasetsServer(
+                dataset: dataset, cacheDirectory: cacheRoot.appendingPathComponent("hf"))
+            server.endpoint = config.prompts.hfEndpoint
+            server.config = config.prompts.hfConfig
+            server.split = config.prompts.hfSplit
+            server.maxRows = config.prompts.maxRows
+            let rowsRead = progressPrinter("prompts (rows read)")
+            let (rows, report) = try await server.rows(progress: { rowsRead($0, $1, 0) })
+            let loaded = try PromptsStage.load(huggingFace: rows, dataset: dataset, filter: filter)
+            say(
+                "prompts: \(rows.count) rows of hf:\(dataset) (\(server.config)/\(server.split)): \(report.pages) pages, \(report.cachedPages) from the cache, \(report.requests) requests, \(report.retries) retried\(loaded.truncated > 0 ? ", \(loaded.truncated) rows left out because the server truncated their prompt" : "")"
+            )
+            source = loaded.records
         } else {
             let path = (config.prompts.source as NSString).expandingTildeInPath
-            source = try PromptsStage.load(
-                from: URL(fileURLWithPath: path),
-                filter: .init(
-                    englishOnly: config.prompts.englishOnly, maxModerationScore: config.prompts.maxModerationScore))
+            source = try PromptsStage.load(from: URL(fileURLWithPath: path), filter: filter)
         }
         let sample = PromptsStage.sample(source, n: config.n, seed: config.seed)
         if sample.count < config.n {
@@ -184,7 +201,7 @@ public struct Pipeline: Sendable {
         try FileManager.default.createDirectory(at: run.root, withIntermediateDirectories: true)
         try save(manifest)
 
-        let prompts = try prompts()
+        let prompts = try await prompts()
         say("prompts: \(prompts.count) written to \(run.prompts.path)")
         if last == .prompts { return [] }
 

@@ -172,23 +172,7 @@ public final class OpenAIClient: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let seconds = settings.timeoutSeconds
-        let prepared = request
-        return try await withThrowingTaskGroup(of: (Int, HTTPHeaders, Data)?.self) { group in
-            group.addTask {
-                let response = try await HTTPClient.shared.execute(
-                    prepared, timeout: .seconds(Int64(seconds.rounded(.up))))
-                let buffer = try await response.body.collect(upTo: 64 << 20)
-                return (Int(response.status.code), response.headers, Data(buffer.readableBytesView))
-            }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let result = first else { throw Timeout(seconds: seconds) }
-            return result
-        }
+        return try await HTTPFetch.send(request, timeoutSeconds: settings.timeoutSeconds)
     }
 
     private func account(_ data: Data) async throws {

@@ -80,18 +80,22 @@ final class LlamaServer: @unchecked Sendable {
     deinit { process.terminate() }
 }
 
-/// The fault-injecting proxy (Tests/Integration/fault_proxy.py) in front of an upstream.
-final class FaultProxy: @unchecked Sendable {
+/// A Python test peer from Tests/Integration (fault proxy, fake datasets server) on a free port.
+final class PythonPeer: @unchecked Sendable {
     let process: Process
     let baseURL: String
 
-    init(upstream: String, faults: [String]) throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../Integration/fault_proxy.py").standardizedFileURL
-        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-\(UUID().uuidString)")
+    init(script: String, arguments: [String]) throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Integration/\(script)").standardizedFileURL
+        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, upstream, portFile.path, faults.joined(separator: ",")]
+        var all = ["python3", path.path]
+        all += arguments.isEmpty ? [] : [arguments[0]]
+        all.append(portFile.path)
+        all += arguments.dropFirst()
+        process.arguments = all
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         children.add(process)
@@ -99,26 +103,41 @@ final class FaultProxy: @unchecked Sendable {
         while Date() < deadline, (try? String(contentsOf: portFile, encoding: .utf8)) == nil { usleep(50_000) }
         guard let port = try? String(contentsOf: portFile, encoding: .utf8) else {
             process.terminate()
-            throw PeerError("the fault proxy did not start")
+            throw PeerError("\(script) did not start")
         }
         try? FileManager.default.removeItem(at: portFile)
         baseURL = "http://127.0.0.1:\(port)"
     }
 
-    /// Requests seen and faults injected, by kind.
-    func stats() async throws -> (requests: Int, faults: [String: Int]) {
+    /// GET /stats as JSON.
+    func stats<T: Decodable>(_ type: T.Type) async throws -> T {
         let response = try await HTTPClient.shared.execute(
             HTTPClientRequest(url: baseURL + "/stats"), timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 1 << 20)
+        return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+    }
+
+    deinit { process.terminate() }
+}
+
+/// The fault-injecting proxy (Tests/Integration/fault_proxy.py) in front of an upstream.
+final class FaultProxy: @unchecked Sendable {
+    let peer: PythonPeer
+    var baseURL: String { peer.baseURL }
+
+    init(upstream: String, faults: [String]) throws {
+        peer = try PythonPeer(script: "fault_proxy.py", arguments: [upstream, faults.joined(separator: ",")])
+    }
+
+    /// Requests seen and faults injected, by kind.
+    func stats() async throws -> (requests: Int, faults: [String: Int]) {
         struct Stats: Decodable {
             var requests: Int
             var faults: [String: Int]
         }
-        let stats = try JSONDecoder().decode(Stats.self, from: Data(body.readableBytesView))
+        let stats = try await peer.stats(Stats.self)
         return (stats.requests, stats.faults)
     }
-
-    deinit { process.terminate() }
 }
 
 struct PeerError: Error, CustomStringConvertible {

@@ -177,6 +177,15 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
             }
             try provider.validate("providers.\(name)", fail: fail)
         }
+        if let dataset = prompts.huggingFaceDataset {
+            if dataset.isEmpty {
+                throw fail("prompts.source", "'hf:' needs a dataset, e.g. hf:lmsys/chatbot_arena_conversations")
+            }
+            if prompts.maxRows.map({ $0 < 1 }) ?? false { throw fail("prompts.max_rows", "must be at least 1") }
+            guard let url = URL(string: prompts.hfEndpoint), ["http", "https"].contains(url.scheme ?? "") else {
+                throw fail("prompts.hf_endpoint", "must be an http(s) URL")
+            }
+        }
         if let budget, !(budget > 0) { throw fail("budget", "must be > 0 (leave it out for no limit)") }
         try judge.validateScorer("judge", config: self, fail: fail)
         try oracle.validateScorer("oracle", config: self, fail: fail)

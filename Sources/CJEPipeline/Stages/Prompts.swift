@@ -51,17 +51,62 @@ public enum PromptsStage {
     /// pass the filter, first user turn trimmed, exact duplicates (after trimming) dropped, in file
     /// order. Ids derive from the row: `arena_<question_id>` or the file's own `prompt_id`.
     public static func load(from url: URL, filter: Filter = Filter()) throws -> [PromptRecord] {
-        let rows = try readRows(url)
+        try records(
+            try readRows(url),
+            origin: Origin(
+                path: url.path, name: url.lastPathComponent, idStem: url.deletingPathExtension().lastPathComponent),
+            filter: filter)
+    }
+
+    /// Rows of a Hugging Face dataset (JSON objects from the datasets-server rows API) read like
+    /// the rows of a file; rows whose prompt the server truncated are left out. Errors cite
+    /// `hf:<dataset>` and the row's index.
+    public static func load(huggingFace rows: [Data], dataset: String, filter: Filter = Filter()) throws -> (
+        records: [PromptRecord], truncated: Int
+    ) {
+        var truncated = 0
+        var objects: [(line: Int, object: Any)] = []
+        for (k, data) in rows.enumerated() {
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { continue }
+            let index = object["__row_idx"] as? Int ?? k
+            if let cells = object["__truncated_cells"] as? [String],
+                cells.contains("conversation_a") || cells.contains("prompt")
+            {
+                truncated += 1
+                continue
+            }
+            objects.append((index, object))
+        }
+        let origin = Origin(
+            path: "hf:" + dataset, name: "hf:" + dataset, idStem: dataset.replacingOccurrences(of: "/", with: "_"))
+        return (try records(objects, origin: origin, filter: filter, rowIndexIsLine: true), truncated)
+    }
+
+    /// Where rows come from: the path errors cite, the name metadata records, the stem of
+    /// derived ids.
+    struct Origin {
+        var path: String
+        var name: String
+        var idStem: String
+    }
+
+    private static func records(
+        _ rows: [(line: Int, object: Any)], origin: Origin, filter: Filter, rowIndexIsLine: Bool = false
+    ) throws -> [PromptRecord] {
         var seenText = Set<String>()
         var seenIds = Set<String>()
         var records: [PromptRecord] = []
         for (index, row) in rows.enumerated() {
-            guard let record = try parse(row.object, index: index, line: row.line, url: url, filter: filter) else {
+            guard
+                let record = try parse(
+                    row.object, index: rowIndexIsLine ? row.line : index, line: row.line, origin: origin, filter: filter
+                )
+            else {
                 continue
             }
             if seenIds.contains(record.promptId) {
                 throw PipelineError.malformedLine(
-                    path: url.path, line: row.line, detail: "prompt_id '\(record.promptId)' appears twice")
+                    path: origin.path, line: row.line, detail: "prompt_id '\(record.promptId)' appears twice")
             }
             seenIds.insert(record.promptId)
             guard seenText.insert(record.prompt).inserted else { continue }
@@ -69,7 +114,7 @@ public enum PromptsStage {
         }
         if records.isEmpty {
             throw PipelineError.empty(
-                path: url.path, detail: "no usable prompt (after dropping empty, non-English and duplicate ones)")
+                path: origin.path, detail: "no usable prompt (after dropping empty, non-English and duplicate ones)")
         }
         return records
     }
@@ -124,8 +169,10 @@ public enum PromptsStage {
 
     /// One row to a record, or nil when the filter drops it. `line` is what errors cite (the
     /// JSONL line, or the 1-based array position).
-    private static func parse(_ object: Any, index: Int, line: Int, url: URL, filter: Filter) throws -> PromptRecord? {
-        func bad(_ detail: String) -> PipelineError { .malformedLine(path: url.path, line: line, detail: detail) }
+    private static func parse(
+        _ object: Any, index: Int, line: Int, origin: Origin, filter: Filter
+    ) throws -> PromptRecord? {
+        func bad(_ detail: String) -> PipelineError { .malformedLine(path: origin.path, line: line, detail: detail) }
         guard let row = object as? [String: Any] else { throw bad("expected a JSON object") }
         let language: String?
         switch row["language"] {
@@ -135,7 +182,7 @@ public enum PromptsStage {
         }
         if filter.englishOnly, let language, language != "English" { return nil }
 
-        let source = url.lastPathComponent
+        let source = origin.name
         if row["conversation_a"] != nil {
             guard let turns = row["conversation_a"] as? [[String: Any]] else {
                 throw bad("key 'conversation_a' should be a list of {role, content} objects")
@@ -167,7 +214,7 @@ public enum PromptsStage {
         guard let prompt = raw as? String else { throw bad("key 'prompt' should be a string") }
         let promptId: String
         switch row["prompt_id"] {
-        case nil, is NSNull: promptId = url.deletingPathExtension().lastPathComponent + "_\(index)"
+        case nil, is NSNull: promptId = origin.idStem + "_\(index)"
         case let value as String where !value.isEmpty: promptId = value
         default: throw bad("key 'prompt_id' should be a non-empty string")
         }
