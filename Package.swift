@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "CJEPrepCLI",
             dependencies: [
-                "CJEInference", "CJELlama", "CJEPipeline",
+                "CJEInference", "CJELlama", "CJEPipeline", "CJEProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

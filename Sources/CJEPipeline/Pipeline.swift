@@ -248,6 +248,9 @@ public struct Pipeline: Sendable {
 
         let validation = try await ValidateStage(config: config, run: run, engine: engine).execute()
         say(validation.summary)
+        for (name, usage) in (manifest.providers ?? [:]).sorted(by: { $0.key < $1.key }) {
+            say("provider \(name), whole run: \(usage.summary)")
+        }
         if !validation.passed { throw PipelineError.validationFailed(failures: validation.failures) }
         return [generated, scored, judged] + labelled
     }

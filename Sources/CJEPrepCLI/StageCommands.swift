@@ -1,5 +1,6 @@
 import ArgumentParser
 import CJEPipeline
+import CJEProviders
 import Foundation
 
 /// `cje-prep generate` and friends: run the pipeline up to and including one stage. Earlier
@@ -55,6 +56,9 @@ struct StatusCommand: ParsableCommand {
             ])
         }
         print(TextTable.render(header: ["stage", "done", "failed", "last run"], rows: rows))
+        for (name, usage) in (manifest.providers ?? [:]).sorted(by: { $0.key < $1.key }) {
+            print("provider \(name): \(usage.summary)")
+        }
         for (label, url) in [
             ("prompts", run.prompts), ("responses", run.responses), ("logprobs", run.logprobs),
             ("judge", run.scored("p0", "deterministic")), ("oracle", run.oracleLabels("calibration")),
