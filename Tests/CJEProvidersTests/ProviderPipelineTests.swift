@@ -258,6 +258,41 @@ struct ProviderPipelineTests {
         #expect(try Self.manifest(dir).stages["generate"]?.usage?["srv"]?.calls == 3)
     }
 
+    @Test(
+        "a stated interval and k samples: the method is on every record, and failures are null with a reason",
+        arguments: [("confidence_interval", ""), ("samples", "\n  samples: 3")])
+    func otherUncertaintyMethods(method: String, extra: String) async throws {
+        let server = try await Peers.shared.llamaServer(0)
+        // The judge's method is part of the run's fingerprint: a fresh run, not a copy of the base.
+        let dir = Self.tempDir(method)
+        let yaml = Self.yaml(urls: [server.baseURL]).replacingOccurrences(
+            of: "judge: {provider: srv}", with: "judge:\n  provider: srv\n  uncertainty: \(method)\(extra)")
+        _ = try await Self.pipeline(dir, yaml).execute(through: .judge)
+        let run = RunDirectory(root: dir)
+        let records =
+            try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "uncertainty"))
+            + JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
+        #expect(records.count == 9 && records.allSatisfy { $0.judgeMethod == method })
+        for record in records {
+            if let score = record.judgeScore {
+                #expect((0...1).contains(score) && (record.judgeScoreVariance ?? -1) >= 0)
+            } else {
+                #expect(record.error != nil && record.judgeScoreVariance == nil)
+            }
+        }
+        // One temperature-0 answer per item, plus one interval question or three samples.
+        #expect(try Self.manifest(dir).stages["judge"]?.usage?["srv"]?.calls == 9 * (method == "samples" ? 4 : 2))
+    }
+
+    @Test("interval answers are parsed strictly")
+    func intervals() {
+        #expect(Rubric.parseInterval("7 [5, 8]")! == (7, 5, 8))
+        #expect(Rubric.parseInterval(" 10 [9,10].")! == (10, 9, 10))
+        for bad in ["7", "7 [8, 9]", "7 [5, 11]", "7 [5-8]", "7 [5, 8] because", "[5, 8]"] {
+            #expect(Rubric.parseInterval(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test("top log probs: whole-number tokens, a split of 1 and 10, and an ambiguity left open")
     func scoreTokens() {
         typealias Step = ChatCompletion.TokenLogprob
