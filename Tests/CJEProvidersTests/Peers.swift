@@ -33,15 +33,19 @@ final class ChildProcesses: @unchecked Sendable {
 /// Started once, shared by the tests, without blocking any thread.
 actor Peers {
     static let shared = Peers()
-    private var servers: [Int: LlamaServer] = [:]
+    private var servers: [Int: Task<LlamaServer, any Error>] = [:]
 
-    /// Server `index` (0, 1, ...): each its own process and port.
+    /// Server `index` (0, 1, ...): each its own process and port, started once even when
+    /// several tests ask at the same time.
     func llamaServer(_ index: Int = 0) async throws -> LlamaServer {
-        if let server = servers[index] { return server }
-        let started = try LlamaServer(slots: 2)
-        try await waitUntilHealthy(started.baseURL + "/health", process: started.process)
-        servers[index] = started
-        return started
+        if let server = servers[index] { return try await server.value }
+        let starting = Task<LlamaServer, any Error> {
+            let started = try LlamaServer(slots: 2)
+            try await waitUntilHealthy(started.baseURL + "/health", process: started.process)
+            return started
+        }
+        servers[index] = starting
+        return try await starting.value
     }
 }
 
@@ -68,7 +72,7 @@ final class LlamaServer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "-m", model, "--host", "127.0.0.1", "--port", "\(port)", "-t", "1", "-c", "\(2048 * slots)",
-            "--parallel", "\(slots)", "--no-webui", "-fa", "off",
+            "--parallel", "\(slots)", "--no-webui", "-fa", "off", "--no-warmup",
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -164,7 +168,8 @@ func freePort() throws -> Int {
 }
 
 func waitUntilHealthy(_ url: String, process: Process) async throws {
-    let deadline = Date().addingTimeInterval(120)
+    // Generous: under a full parallel test run the two cores are busy with other suites.
+    let deadline = Date().addingTimeInterval(360)
     while Date() < deadline {
         guard process.isRunning else { throw PeerError("llama-server exited with \(process.terminationStatus)") }
         if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)),
@@ -174,5 +179,5 @@ func waitUntilHealthy(_ url: String, process: Process) async throws {
         }
         try await Task.sleep(nanoseconds: 200_000_000)
     }
-    throw PeerError("llama-server did not become healthy within 120 s")
+    throw PeerError("llama-server did not become healthy within 360 s")
 }
