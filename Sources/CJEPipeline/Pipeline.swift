@@ -208,10 +208,12 @@ public struct Pipeline: Sendable {
         var generate = GenerateStage(config: config, run: run, engine: engine)
         generate.providers = hub
         let generated = try await metered(hub, &manifest) {
-            try await generate.execute(
-                prompts: prompts,
-                progress: progressPrinter("generate", usedProviders(through: .generate).isEmpty ? nil : hub))
-        }
+            [
+                try await generate.execute(
+                    prompts: prompts,
+                    progress: progressPrinter("generate", usedProviders(through: .generate).isEmpty ? nil : hub))
+            ]
+        }[0]
         try finish(generated, into: &manifest)
         if last == .generate { return [generated] }
 
@@ -225,10 +227,12 @@ public struct Pipeline: Sendable {
         judge.providers = hub
         let logprobRecords = try JSONLines.decode(LogprobsRecord.self, from: run.logprobs)
         let judged = try await metered(hub, &manifest) {
-            try await judge.execute(
-                responses: responses, logprobs: logprobRecords,
-                progress: progressPrinter("judge", config.judge.provider == nil ? nil : hub))
-        }
+            [
+                try await judge.execute(
+                    responses: responses, logprobs: logprobRecords,
+                    progress: progressPrinter("judge", config.judge.provider == nil ? nil : hub))
+            ]
+        }[0]
         try finish(judged, into: &manifest)
         if last == .judge { return [generated, scored, judged] }
 
@@ -266,11 +270,11 @@ public struct Pipeline: Sendable {
 
     /// Runs a stage, adding what its providers did to the report(s) and to the run's totals
     /// in the manifest, also when the stage stops (401, budget).
-    private func metered<R>(
-        _ hub: ProviderHub, _ manifest: inout Manifest, _ body: () async throws -> R
-    ) async throws -> R {
+    private func metered(
+        _ hub: ProviderHub, _ manifest: inout Manifest, _ body: () async throws -> [StageReport]
+    ) async throws -> [StageReport] {
         let before = await hub.usage()
-        let outcome: Result<R, any Error>
+        let outcome: Result<[StageReport], any Error>
         do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
         var delta: [String: ProviderUsage] = [:]
         for (name, usage) in await hub.usage() {
@@ -282,21 +286,13 @@ public struct Pipeline: Sendable {
             for (name, usage) in delta.sorted(by: { $0.key < $1.key }) { say("provider \(name): \(usage.summary)") }
             try save(manifest)
         }
-        var result = try outcome.get()
-        func add(_ report: inout StageReport) {
-            guard !delta.isEmpty else { return }
-            let earlier = manifest.stages[report.stage]?.usage ?? [:]
-            report.usage = earlier.merging(delta, uniquingKeysWith: +)
+        var reports = try outcome.get()
+        // The oracle's two tasks share one client: the usage goes with the first task's report.
+        if !delta.isEmpty, let first = reports.indices.first {
+            let earlier = manifest.stages[reports[first].stage]?.usage ?? [:]
+            reports[first].usage = earlier.merging(delta, uniquingKeysWith: +)
         }
-        if var report = result as? StageReport {
-            add(&report)
-            result = report as! R
-        } else if var reports = result as? [StageReport], let first = reports.indices.first {
-            // The oracle's tasks share one client: the usage goes with the first task's report.
-            add(&reports[first])
-            result = reports as! R
-        }
-        return result
+        return reports
     }
 
     private func finish(_ report: StageReport, into manifest: inout Manifest) throws {

@@ -70,7 +70,7 @@ struct RunCommand: AsyncParsableCommand {
         log.debug("engine: \(fingerprint.engine); \(LlamaLog.systemInfo)")
         for (name, provider) in config.providers.sorted(by: { $0.key < $1.key }) {
             log.debug(
-                "provider \(name): model \(provider.model) at \(provider.baseURLs.joined(separator: ", ")), key variable \(provider.apiKeyEnv)"
+                "provider \(name): model \(provider.model) at \(provider.settings.baseURLs.joined(separator: ", ")), key variable \(provider.settings.apiKeyEnv ?? "none")"
             )
         }
         let pipeline = Pipeline(

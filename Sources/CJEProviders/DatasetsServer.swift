@@ -2,11 +2,6 @@ import AsyncHTTPClient
 public import Foundation
 import NIOCore
 import NIOHTTP1
-import Crypto
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Rows of a Hugging Face dataset through the datasets-server rows API
 /// (`GET {endpoint}/rows?dataset=&config=&split=&offset=&length=`), page by page, each page
@@ -56,8 +51,7 @@ public struct DatasetsServer: Sendable {
         while total.map({ offset < $0 }) ?? true {
             let length = min(pageSize, (maxRows ?? Int.max) - offset, (total ?? Int.max) - offset)
             if length <= 0 { break }
-            let page = try await self.page(offset: offset, length: length, report: &report)
-            let parsed = try Self.parse(page, url: url(offset: offset, length: length))
+            let parsed = try await self.page(offset: offset, length: length, report: &report)
             total = min(parsed.total, maxRows ?? Int.max)
             if parsed.rows.isEmpty { break }
             rows += parsed.rows
@@ -78,14 +72,13 @@ public struct DatasetsServer: Sendable {
         return components.string!
     }
 
-    /// A page's body, from the cache or the API.
-    private func page(offset: Int, length: Int, report: inout Report) async throws -> Data {
+    /// A page, from the cache (keyed by its URL) or the API.
+    private func page(offset: Int, length: Int, report: inout Report) async throws -> (rows: [Data], total: Int) {
         let url = url(offset: offset, length: length)
-        let digest = SHA256.hash(data: Data(url.utf8)).map { String(format: "%02x", $0) }.joined()
-        let file = cacheDirectory.appendingPathComponent(digest + ".json")
-        if let cached = try? Data(contentsOf: file) {
+        let cache = ResponseCache(directory: cacheDirectory)
+        if let cached = cache.load(Data(url.utf8)), let parsed = try? Self.parse(cached, url: url) {
             report.cachedPages += 1
-            return cached
+            return parsed
         }
         let token = environment[tokenVariable].flatMap { $0.isEmpty ? nil : $0 }
         var lastFailure = "none"
@@ -97,13 +90,9 @@ public struct DatasetsServer: Sendable {
                     url, bearer: token, timeoutSeconds: timeoutSeconds)
                 switch status {
                 case 200..<300:
-                    if (try? Self.parse(body, url: url)) != nil {
-                        try? FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
-                        let temp = cacheDirectory.appendingPathComponent(".\(UUID().uuidString).tmp")
-                        if (try? body.write(to: temp)) != nil, rename(temp.path, file.path) != 0 {
-                            try? FileManager.default.removeItem(at: temp)
-                        }
-                        return body
+                    if let parsed = try? Self.parse(body, url: url) {
+                        cache.store(Data(url.utf8), body)
+                        return parsed
                     }
                     lastFailure = "HTTP \(status) with a body that is not a rows page"
                 case 401, 403:
@@ -127,9 +116,8 @@ public struct DatasetsServer: Sendable {
             }
             if attempt < maxAttempts {
                 report.retries += 1
-                let backoff = min(maxBackoffSeconds, initialBackoffSeconds * pow(2, Double(attempt - 1)))
-                let delay = max(retryAfter ?? 0, Double.random(in: 0...backoff))
-                try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+                try await Backoff(initial: initialBackoffSeconds, cap: maxBackoffSeconds)
+                    .wait(afterAttempt: attempt, retryAfter: retryAfter)
             }
         }
         throw DatasetsServerError.exhausted(url: url, attempts: maxAttempts, last: lastFailure)

@@ -100,10 +100,8 @@ public final class OpenAIClient: Sendable {
                 lastFailure = failure
                 await counter.update { $0.retriedBy[cause, default: 0] += 1 }
                 if attempt < attempts {
-                    let backoff = min(
-                        settings.maxBackoffSeconds, settings.initialBackoffSeconds * pow(2, Double(attempt - 1)))
-                    let delay = max(retryAfter ?? 0, Double.random(in: 0...backoff))
-                    try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+                    try await Backoff(initial: settings.initialBackoffSeconds, cap: settings.maxBackoffSeconds)
+                        .wait(afterAttempt: attempt, retryAfter: retryAfter)
                 }
             }
         }
@@ -219,6 +217,19 @@ public final class OpenAIClient: Sendable {
     private func scrub(_ text: String) -> String {
         guard let key, !key.isEmpty else { return text }
         return text.replacingOccurrences(of: key, with: "[key]")
+    }
+}
+
+/// Full-jitter exponential backoff: after attempt k, a uniform wait in [0, min(cap, initial *
+/// 2^(k-1))], or the server's Retry-After when that is longer.
+struct Backoff {
+    var initial: Double
+    var cap: Double
+
+    func wait(afterAttempt attempt: Int, retryAfter: Double?) async throws {
+        let bound = min(cap, initial * pow(2, Double(attempt - 1)))
+        let delay = max(retryAfter ?? 0, Double.random(in: 0...bound))
+        try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
     }
 }
 

@@ -25,6 +25,10 @@ public struct ProviderSettings: Sendable, Hashable, Codable {
     public var failuresBeforeRest: Int = 3
     public var restSeconds: Double = 30
 
+    /// How many items a stage should hand over at once to keep every slot busy between its
+    /// journal writes: four per request in flight, and at least `minimum`.
+    public func batchSize(atLeast minimum: Int) -> Int { max(minimum, 4 * maxConcurrent) }
+
     public init(baseURLs: [String], model: String, apiKeyEnv: String? = "OPENAI_API_KEY") {
         self.baseURLs = baseURLs
         self.model = model

@@ -40,21 +40,21 @@ struct ConfigTests {
             """
         let config = try PipelineConfig.parse(text, path: "c.yaml")
         let api = try #require(config.providers["api"])
-        #expect(api.baseURLs == ["https://api.example.com/v1"] && api.apiKeyEnv == "EXAMPLE_KEY")
-        #expect(api.maxConcurrent == 4 && api.topLogprobs == 20 && !api.prefill)
+        #expect(api.settings.baseURLs == ["https://api.example.com/v1"] && api.settings.apiKeyEnv == "EXAMPLE_KEY")
+        #expect(api.settings.maxConcurrent == 4 && api.topLogprobs == 20 && !api.prefill)
         #expect(config.judge.deterministic == .greedy && config.judge.uncertainty == .topLogprobs)
         #expect(config.oracle.uncertainty == .samples && config.oracle.samples == 4 && config.budget == 2.5)
         #expect(
             PipelineConfig.default.judge.deterministic == .argmax && PipelineConfig.default.judge.uncertainty == nil)
 
         var moved = config
-        moved.providers["api"]!.baseURLs = ["http://10.0.0.1/v1", "http://10.0.0.2/v1"]
-        moved.providers["api"]!.maxConcurrent = 64
-        moved.providers["api"]!.inputPricePerMillion = 3
+        moved.providers["api"]!.settings.baseURLs = ["http://10.0.0.1/v1", "http://10.0.0.2/v1"]
+        moved.providers["api"]!.settings.maxConcurrent = 64
+        moved.providers["api"]!.settings.inputPricePerMillion = 3
         moved.budget = 100
         #expect(try Pipeline.configFingerprint(moved) == Pipeline.configFingerprint(config))
         var other = config
-        other.providers["api"]!.model = "another-judge"
+        other.providers["api"]!.settings.model = "another-judge"
         #expect(try Pipeline.configFingerprint(other) != Pipeline.configFingerprint(config))
         // A config without providers fingerprints as it did before providers existed.
         #expect(try !Pipeline.configFingerprint(.default).contains("provider"))

@@ -10,12 +10,12 @@ GET /rows?dataset=&config=&split=&offset=&length= as the real API (length at mos
 GET /stats returns {"requests": n, "faults": {kind: n}, "auth": [distinct Authorization headers]}.
 """
 
-import http.server
 import json
-import os
 import sys
 import threading
 import urllib.parse
+
+import peer_http
 
 rows_file, port_file, dataset, spec = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 with open(rows_file) as f:
@@ -25,21 +25,9 @@ lock = threading.Lock()
 state = {"requests": 0, "faults": {}, "auth": []}
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
+class Handler(peer_http.Handler):
     def reply(self, status, payload, headers=()):
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        super().reply(status, json.dumps(payload).encode(), headers)
 
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
@@ -80,9 +68,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
         )
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-server.daemon_threads = True
-with open(port_file + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.replace(port_file + ".tmp", port_file)
-server.serve_forever()
+peer_http.serve(Handler, port_file)

@@ -10,7 +10,6 @@ Usage: python3 fault_proxy.py UPSTREAM_URL PORT_FILE FAULTS
 GET /stats returns {"requests": n, "faults": {kind: n}} as JSON.
 """
 
-import http.server
 import json
 import socket
 import sys
@@ -18,6 +17,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
+import peer_http
 
 upstream, port_file, spec = sys.argv[1], sys.argv[2], sys.argv[3]
 faults = [f for f in spec.split(",") if f]
@@ -41,21 +42,7 @@ def next_fault():
         return kind
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body, headers=()):
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+class Handler(peer_http.Handler):
     def do_GET(self):
         if self.path == "/stats":
             with lock:
@@ -94,11 +81,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(status, data)
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-server.daemon_threads = True
-with open(port_file + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-import os  # noqa: E402
-
-os.replace(port_file + ".tmp", port_file)
-server.serve_forever()
+peer_http.serve(Handler, port_file)

@@ -2,23 +2,12 @@ public import CJEProviders
 public import Foundation
 
 /// An OpenAI-compatible provider under `providers:` (a hosted API, or a vLLM / SGLang /
-/// llama-server fleet). Only the *name* of the key's environment variable is configured.
+/// llama-server fleet): the client's settings, with their defaults, plus how a judge reads
+/// scores from it. Only the *name* of the key's environment variable is configured.
 public struct ProviderConfig: Codable, Sendable, Hashable {
-    /// One or more base URLs ending in `/v1`; requests go to the one with the fewest in flight.
-    public var baseURLs: [String]
-    /// The model name the endpoint expects.
-    public var model: String
-    /// The environment variable holding the key; "none" for a keyless server.
-    public var apiKeyEnv: String = "OPENAI_API_KEY"
-    public var timeoutSeconds: Double = 120
-    public var maxConcurrent: Int = 4
-    public var requestsPerMinute: Int?
-    public var tokensPerMinute: Int?
-    /// Price per million input and output tokens (any currency; the budget uses the same one).
-    public var inputPricePerMillion: Double = 0
-    public var outputPricePerMillion: Double = 0
-    /// Attempts per request on retryable failures.
-    public var maxAttempts: Int = 6
+    /// Where it is, how to authenticate (`api_key_env`; "none" for a keyless server), how hard
+    /// to push it and what it costs.
+    public var settings: ProviderSettings
     /// How many alternatives per token to ask for when a judge reads its score distribution
     /// from `top_logprobs` (OpenAI allows at most 20).
     public var topLogprobs: Int = 20
@@ -27,9 +16,11 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
     public var prefill: Bool = false
 
     public init(baseURLs: [String], model: String) {
-        self.baseURLs = baseURLs
-        self.model = model
+        settings = ProviderSettings(baseURLs: baseURLs, model: model)
     }
+
+    /// The model name the endpoint expects.
+    public var model: String { settings.model }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prefill
@@ -59,34 +50,36 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
             throw DecodingError.keyNotFound(
                 CodingKeys.baseURLs, .init(codingPath: c.codingPath, debugDescription: "base_url(s) is required"))
         }
-        baseURLs = urls
-        model = try c.decode(String.self, forKey: .model)
-        apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv) ?? apiKeyEnv
-        timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? timeoutSeconds
-        maxConcurrent = try c.decodeIfPresent(Int.self, forKey: .maxConcurrent) ?? maxConcurrent
-        requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute)
-        tokensPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokensPerMinute)
-        inputPricePerMillion =
-            try c.decodeIfPresent(Double.self, forKey: .inputPricePerMillion) ?? inputPricePerMillion
-        outputPricePerMillion =
-            try c.decodeIfPresent(Double.self, forKey: .outputPricePerMillion) ?? outputPricePerMillion
-        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? maxAttempts
-        topLogprobs = try c.decodeIfPresent(Int.self, forKey: .topLogprobs) ?? topLogprobs
-        prefill = try c.decodeIfPresent(Bool.self, forKey: .prefill) ?? prefill
+        self.init(baseURLs: urls, model: try c.decode(String.self, forKey: .model))
+        if let variable = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv) {
+            settings.apiKeyEnv = variable.lowercased() == "none" ? nil : variable
+        }
+        func read<T: Decodable>(_ key: CodingKeys, into value: inout T) throws {
+            if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
+        }
+        try read(.timeoutSeconds, into: &settings.timeoutSeconds)
+        try read(.maxConcurrent, into: &settings.maxConcurrent)
+        settings.requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute)
+        settings.tokensPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokensPerMinute)
+        try read(.inputPricePerMillion, into: &settings.inputPricePerMillion)
+        try read(.outputPricePerMillion, into: &settings.outputPricePerMillion)
+        try read(.maxAttempts, into: &settings.maxAttempts)
+        try read(.topLogprobs, into: &topLogprobs)
+        try read(.prefill, into: &prefill)
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(baseURLs, forKey: .baseURLs)
-        try c.encode(model, forKey: .model)
-        try c.encode(apiKeyEnv, forKey: .apiKeyEnv)
-        try c.encode(timeoutSeconds, forKey: .timeoutSeconds)
-        try c.encode(maxConcurrent, forKey: .maxConcurrent)
-        try c.encodeIfPresent(requestsPerMinute, forKey: .requestsPerMinute)
-        try c.encodeIfPresent(tokensPerMinute, forKey: .tokensPerMinute)
-        try c.encode(inputPricePerMillion, forKey: .inputPricePerMillion)
-        try c.encode(outputPricePerMillion, forKey: .outputPricePerMillion)
-        try c.encode(maxAttempts, forKey: .maxAttempts)
+        try c.encode(settings.baseURLs, forKey: .baseURLs)
+        try c.encode(settings.model, forKey: .model)
+        try c.encode(settings.apiKeyEnv ?? "none", forKey: .apiKeyEnv)
+        try c.encode(settings.timeoutSeconds, forKey: .timeoutSeconds)
+        try c.encode(settings.maxConcurrent, forKey: .maxConcurrent)
+        try c.encodeIfPresent(settings.requestsPerMinute, forKey: .requestsPerMinute)
+        try c.encodeIfPresent(settings.tokensPerMinute, forKey: .tokensPerMinute)
+        try c.encode(settings.inputPricePerMillion, forKey: .inputPricePerMillion)
+        try c.encode(settings.outputPricePerMillion, forKey: .outputPricePerMillion)
+        try c.encode(settings.maxAttempts, forKey: .maxAttempts)
         try c.encode(topLogprobs, forKey: .topLogprobs)
         try c.encode(prefill, forKey: .prefill)
     }
@@ -100,36 +93,24 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         return stable
     }
 
-    /// The client's settings.
-    public var settings: ProviderSettings {
-        var settings = ProviderSettings(
-            baseURLs: baseURLs, model: model, apiKeyEnv: apiKeyEnv.lowercased() == "none" ? nil : apiKeyEnv)
-        settings.timeoutSeconds = timeoutSeconds
-        settings.maxConcurrent = maxConcurrent
-        settings.requestsPerMinute = requestsPerMinute
-        settings.tokensPerMinute = tokensPerMinute
-        settings.inputPricePerMillion = inputPricePerMillion
-        settings.outputPricePerMillion = outputPricePerMillion
-        settings.maxAttempts = maxAttempts
-        return settings
-    }
-
     func validate(_ key: String, fail: (String, String) -> ConfigError) throws {
-        for (i, url) in baseURLs.enumerated() {
+        for (i, url) in settings.baseURLs.enumerated() {
             guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil
             else {
                 throw fail("\(key).base_urls[\(i)]", "must be an http(s) URL such as https://api.openai.com/v1")
             }
         }
         if model.isEmpty { throw fail(key + ".model", "must not be empty") }
-        if !(timeoutSeconds > 0) { throw fail(key + ".timeout", "must be > 0 seconds") }
-        if maxConcurrent < 1 { throw fail(key + ".max_concurrent", "must be at least 1") }
-        if requestsPerMinute.map({ $0 < 1 }) ?? false { throw fail(key + ".requests_per_minute", "must be >= 1") }
-        if tokensPerMinute.map({ $0 < 1 }) ?? false { throw fail(key + ".tokens_per_minute", "must be >= 1") }
-        if inputPricePerMillion < 0 || outputPricePerMillion < 0 {
+        if !(settings.timeoutSeconds > 0) { throw fail(key + ".timeout", "must be > 0 seconds") }
+        if settings.maxConcurrent < 1 { throw fail(key + ".max_concurrent", "must be at least 1") }
+        if settings.requestsPerMinute.map({ $0 < 1 }) ?? false {
+            throw fail(key + ".requests_per_minute", "must be >= 1")
+        }
+        if settings.tokensPerMinute.map({ $0 < 1 }) ?? false { throw fail(key + ".tokens_per_minute", "must be >= 1") }
+        if settings.inputPricePerMillion < 0 || settings.outputPricePerMillion < 0 {
             throw fail(key + ".input/output_price_per_million", "must be >= 0")
         }
-        if maxAttempts < 1 { throw fail(key + ".max_attempts", "must be at least 1") }
+        if settings.maxAttempts < 1 { throw fail(key + ".max_attempts", "must be at least 1") }
         if !(1...20).contains(topLogprobs) { throw fail(key + ".top_logprobs", "must be between 1 and 20") }
     }
 }

@@ -165,8 +165,7 @@ public struct GenerateStage: Sendable {
             guard let providers else { throw PipelineError.unknownProvider(name) }
             let generator = ProviderGenerator(client: try providers.client(name), model: providers.configs[name]!.model)
             let items = remote[name]!
-            let size = max(
-                batchSize, 4 * generator.client.settings.maxConcurrent * generator.client.settings.baseURLs.count)
+            let size = generator.client.settings.batchSize(atLeast: batchSize)
             for start in stride(from: 0, to: items.count, by: size) {
                 let batch = items[start..<min(start + size, items.count)].map {
                     ProviderItem(prompt: $0.prompt, policy: $0.policy, attempt: $0.attempt)
