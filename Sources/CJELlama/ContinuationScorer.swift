@@ -20,7 +20,7 @@ struct ContinuationScorer {
                 || request.continuations.contains(where: \.isEmpty)
             {
                 results[index] = .failure(.invalidRequest(index: index, reason: "empty context or continuation"))
-            } else if !(request.temperature > 0 && request.temperature.isFinite) {
+            } else if !EngineLimits.isScoringTemperature(request.temperature) {
                 results[index] = .failure(.invalidRequest(index: index, reason: "temperature must be positive"))
             } else if request.greedyMaxTokens < 0 {
                 results[index] = .failure(.invalidRequest(index: index, reason: "greedy max tokens must be >= 0"))

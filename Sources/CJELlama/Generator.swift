@@ -113,7 +113,7 @@ struct Generator {
         if request.maxNewTokens < 1 {
             return .invalidRequest(index: index, reason: "max new tokens must be at least 1")
         }
-        if !(request.temperature >= 0 && request.temperature.isFinite) {
+        if !EngineLimits.isGenerationTemperature(request.temperature) {
             return .invalidRequest(index: index, reason: "temperature \(request.temperature) is not a number >= 0")
         }
         let vocabulary = TokenID(model.info.vocabularySize)

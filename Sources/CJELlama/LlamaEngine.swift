@@ -47,15 +47,20 @@ public final class LlamaEngine: @unchecked Sendable {
     public init(model: LlamaModel, options: LlamaEngineOptions = LlamaEngineOptions()) throws {
         var options = options
         guard options.threads >= 1 else { throw LlamaError.invalidOptions("threads must be at least 1") }
-        guard (1...256).contains(options.maxSequences) else {
-            throw LlamaError.invalidOptions("maxSequences must be between 1 and 256")
+        guard EngineLimits.sequences.contains(options.maxSequences) else {
+            throw LlamaError.invalidOptions(
+                "maxSequences must be between \(EngineLimits.sequences.lowerBound) and \(EngineLimits.sequences.upperBound)"
+            )
         }
         guard options.batchSize >= options.maxSequences else {
             throw LlamaError.invalidOptions("batchSize must be at least maxSequences")
         }
-        guard options.sequenceContext >= 16 else { throw LlamaError.invalidOptions("sequenceContext too small") }
+        guard options.sequenceContext >= EngineLimits.minimumSequenceContext else {
+            throw LlamaError.invalidOptions("sequenceContext must be at least \(EngineLimits.minimumSequenceContext)")
+        }
+        let unit = EngineLimits.sequenceContextGranularity
         options.sequenceContext = min(
-            (options.sequenceContext + 255) / 256 * 256, max(256, model.info.contextLength / 256 * 256))
+            (options.sequenceContext + unit - 1) / unit * unit, max(unit, model.info.contextLength / unit * unit))
         if LlamaBackend.systemInfo.contains("LLAMAFILE = 1") {
             throw LlamaError.notBatchInvariant(
                 detail: "it uses llamafile's sgemm, whose kernel changes with the number of rows in a batch")

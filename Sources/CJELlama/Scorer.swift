@@ -109,7 +109,7 @@ struct Scorer {
                 index: index, reason: "the response is empty; an empty response has no log probability")
         }
         if request.temperatures.isEmpty { return .invalidRequest(index: index, reason: "no temperature to score at") }
-        if let bad = request.temperatures.first(where: { !($0 > 0 && $0.isFinite) }) {
+        if let bad = request.temperatures.first(where: { !EngineLimits.isScoringTemperature($0) }) {
             return .invalidRequest(index: index, reason: "temperature \(bad) is not a positive number")
         }
         let vocabulary = TokenID(model.info.vocabularySize)
