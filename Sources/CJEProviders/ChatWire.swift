@@ -1,18 +1,20 @@
-public import CJEInference
+import CJEInference
 public import Foundation
 
-/// A chat completion request, as sent to `POST {base}/chat/completions`.
-public struct ChatCompletionRequest: Sendable, Hashable, Encodable {
-    public var model: String
-    public var messages: [ChatMessage]
-    public var temperature: Double
-    public var maxTokens: Int
-    public var seed: UInt64?
+/// A chat completion request, as sent to `POST {base}/chat/completions`. Built here from
+/// engine-neutral values (`OpenAIClient.chat(_:temperature:maxTokens:seed:topLogprobs:)`); no
+/// module above this one sees the wire format.
+struct ChatCompletionRequest: Sendable, Hashable, Encodable {
+    var model: String
+    var messages: [ChatMessage]
+    var temperature: Double
+    var maxTokens: Int
+    var seed: UInt64?
     /// Ask for the log prob of each generated token and the `topLogprobs` most likely at each step.
-    public var logprobs: Bool
-    public var topLogprobs: Int?
+    var logprobs: Bool
+    var topLogprobs: Int?
 
-    public init(
+    init(
         model: String, messages: [ChatMessage], temperature: Double, maxTokens: Int, seed: UInt64? = nil,
         logprobs: Bool = false, topLogprobs: Int? = nil
     ) {
@@ -31,7 +33,7 @@ public struct ChatCompletionRequest: Sendable, Hashable, Encodable {
         case topLogprobs = "top_logprobs"
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(model, forKey: .model)
         try c.encode(messages.map { ["role": $0.role.rawValue, "content": $0.content] }, forKey: .messages)
@@ -45,7 +47,7 @@ public struct ChatCompletionRequest: Sendable, Hashable, Encodable {
     }
 
     /// The canonical body: sorted keys, so equal requests have equal bytes (and cache keys).
-    public func body() throws -> Data {
+    func body() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)

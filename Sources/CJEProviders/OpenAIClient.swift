@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+public import CJEInference
 public import Foundation
 import NIOCore
 import NIOHTTP1
@@ -46,8 +47,15 @@ public final class OpenAIClient: Sendable {
 
     public var usage: ProviderUsage { get async { await counter.usage } }
 
-    /// One chat completion. Retryable failures are retried; the error thrown is the last word.
-    public func chat(_ request: ChatCompletionRequest) async throws -> ChatCompletion {
+    /// One chat completion of `messages` by the provider's model. With `topLogprobs`, the answer
+    /// carries each token's log prob and that many alternatives. Retryable failures are retried;
+    /// the error thrown is the last word.
+    public func chat(
+        _ messages: [ChatMessage], temperature: Double, maxTokens: Int, seed: UInt64? = nil, topLogprobs: Int? = nil
+    ) async throws -> ChatCompletion {
+        let request = ChatCompletionRequest(
+            model: settings.model, messages: messages, temperature: temperature, maxTokens: maxTokens, seed: seed,
+            logprobs: topLogprobs != nil, topLogprobs: topLogprobs)
         let body = try request.body()
         let data = try await call(
             path: "/chat/completions", body: body, estimatedTokens: body.count / 4 + request.maxTokens

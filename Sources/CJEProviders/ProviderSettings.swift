@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One OpenAI-compatible provider: where it is, how to authenticate, how hard to push it and
 /// what it costs. The key itself is never stored: only the name of the variable holding it.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What one provider was asked and what it cost, for the manifest and the progress line.
 public struct ProviderUsage: Sendable, Hashable, Codable {

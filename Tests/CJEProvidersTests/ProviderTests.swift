@@ -13,10 +13,11 @@ struct ProviderTests {
         "What is the capital of France?", "Name a primary colour.", "What is 2 + 2?", "Say hello in Spanish.",
     ]
 
-    static func request(_ prompt: String, logprobs: Bool = false) -> ChatCompletionRequest {
-        ChatCompletionRequest(
-            model: "smollm2", messages: [.system("Answer in one short sentence."), .user(prompt)], temperature: 0,
-            maxTokens: 12, seed: 1, logprobs: logprobs, topLogprobs: logprobs ? 5 : nil)
+    /// One short answer at temperature 0 (the client sends its settings' model, "smollm2").
+    static func ask(_ client: OpenAIClient, _ prompt: String, logprobs: Bool = false) async throws -> ChatCompletion {
+        try await client.chat(
+            [.system("Answer in one short sentence."), .user(prompt)], temperature: 0, maxTokens: 12, seed: 1,
+            topLogprobs: logprobs ? 5 : nil)
     }
 
     static func settings(_ urls: [String]) -> ProviderSettings {
@@ -34,7 +35,7 @@ struct ProviderTests {
         let server = try await Peers.shared.llamaServer(Self.serverIndex)
         let client = try OpenAIClient(settings: settings([server.baseURL]))
         var clean: [ChatCompletion] = []
-        for prompt in prompts { clean.append(try await client.chat(request(prompt))) }
+        for prompt in prompts { clean.append(try await Self.ask(client, prompt)) }
         return (server.baseURL, clean)
     }
 
@@ -42,7 +43,7 @@ struct ProviderTests {
     func chatWithLogprobs() async throws {
         let server = try await Peers.shared.llamaServer(Self.serverIndex)
         let client = try OpenAIClient(settings: Self.settings([server.baseURL]))
-        let completion = try await client.chat(Self.request("What is 2 + 2?", logprobs: true))
+        let completion = try await Self.ask(client, "What is 2 + 2?", logprobs: true)
         #expect(!completion.text.isEmpty && completion.promptTokens > 0 && completion.completionTokens > 0)
         let logprobs = try #require(completion.logprobs)
         #expect(logprobs.count == completion.completionTokens || completion.finishReason == "stop")
@@ -63,7 +64,7 @@ struct ProviderTests {
         let client = try OpenAIClient(settings: Self.settings([proxy.baseURL]))
         let answers = try await withThrowingTaskGroup(of: (Int, ChatCompletion).self) { group in
             for (k, prompt) in Self.prompts.enumerated() {
-                group.addTask { (k, try await client.chat(Self.request(prompt))) }
+                group.addTask { (k, try await Self.ask(client, prompt)) }
             }
             var out: [Int: ChatCompletion] = [:]
             for try await (k, answer) in group { out[k] = answer }
@@ -85,7 +86,7 @@ struct ProviderTests {
         settings.apiKeyEnv = "CJE_TEST_KEY"
         let client = try OpenAIClient(settings: settings, environment: ["CJE_TEST_KEY": "sk-very-secret-4242"])
         await #expect {
-            _ = try await client.chat(Self.request("Hi"))
+            _ = try await Self.ask(client, "Hi")
         } throws: { error in
             guard let error = error as? ProviderError, case .unauthorized(401, "CJE_TEST_KEY", _) = error else {
                 return false
@@ -114,7 +115,7 @@ struct ProviderTests {
         settings.restSeconds = 600
         let client = try OpenAIClient(settings: settings)
         var texts: [String] = []
-        for prompt in Self.prompts { texts.append(try await client.chat(Self.request(prompt)).text) }
+        for prompt in Self.prompts { texts.append(try await Self.ask(client, prompt).text) }
         #expect(texts == clean.map(\.text))
         let usage = await client.usage
         // Refused at once, or (when the HTTP client keeps trying to connect) out of time.
@@ -126,9 +127,9 @@ struct ProviderTests {
     func cache() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID().uuidString)")
         let first = try OpenAIClient(settings: Self.settings([try await Self.server().url]), cacheDirectory: directory)
-        let answer = try await first.chat(Self.request("Name a primary colour."))
+        let answer = try await Self.ask(first, "Name a primary colour.")
         let second = try OpenAIClient(settings: Self.settings(["http://127.0.0.1:9"]), cacheDirectory: directory)
-        #expect(try await second.chat(Self.request("Name a primary colour.")) == answer)
+        #expect(try await Self.ask(second, "Name a primary colour.") == answer)
         let usage = await second.usage
         #expect(usage.cacheHits == 1 && usage.attempts == 0)
     }

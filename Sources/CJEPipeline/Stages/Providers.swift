@@ -1,4 +1,4 @@
-public import CJEInference
+import CJEInference
 public import CJEProviders
 public import Foundation
 
@@ -93,9 +93,8 @@ struct ProviderGenerator: Sendable {
             maxTokens: policy.maxTokens, seed: seed)
         do {
             let completion = try await client.chat(
-                ChatCompletionRequest(
-                    model: model, messages: [.system(policy.systemPrompt), .user(prompt)],
-                    temperature: policy.temperature, maxTokens: policy.maxTokens, seed: seed))
+                [.system(policy.systemPrompt), .user(prompt)], temperature: policy.temperature,
+                maxTokens: policy.maxTokens, seed: seed)
             if completion.text.isEmpty {
                 record.error = "the provider returned an empty response"
             } else {
@@ -197,9 +196,7 @@ struct ProviderRubricScorer: RubricBackend {
         let wantsTop = method == .topLogprobs
         do {
             let answer = try await client.chat(
-                ChatCompletionRequest(
-                    model: provider.model, messages: messages, temperature: 0, maxTokens: maxTokens,
-                    logprobs: wantsTop, topLogprobs: wantsTop ? provider.topLogprobs : nil))
+                messages, temperature: 0, maxTokens: maxTokens, topLogprobs: wantsTop ? provider.topLogprobs : nil)
             value.rawAnswer = answer.text
             if let score = rubric.parseAnswer(answer.text) {
                 value.score = Double(score) / 10
@@ -237,9 +234,7 @@ struct ProviderRubricScorer: RubricBackend {
             } else if provider.prefill {
                 let prefix = scores.textBeforeDigit + "1"
                 let follow = try await client.chat(
-                    ChatCompletionRequest(
-                        model: provider.model, messages: messages + [.assistant(prefix)], temperature: 0, maxTokens: 1,
-                        logprobs: true, topLogprobs: provider.topLogprobs))
+                    messages + [.assistant(prefix)], temperature: 0, maxTokens: 1, topLogprobs: provider.topLogprobs)
                 guard let first = follow.logprobs?.first else {
                     value.distributionError = "the prefilled follow-up returned no logprobs"
                     return
@@ -264,9 +259,7 @@ struct ProviderRubricScorer: RubricBackend {
     private func interval(_ item: Pair, into value: inout JudgeValue) async throws {
         let asked = rubric.withInterval
         let answer = try await client.chat(
-            ChatCompletionRequest(
-                model: provider.model, messages: asked.messages(prompt: item.prompt, response: item.response),
-                temperature: 0, maxTokens: maxTokens + 12))
+            asked.messages(prompt: item.prompt, response: item.response), temperature: 0, maxTokens: maxTokens + 12)
         guard let (score, low, high) = Rubric.parseInterval(answer.text.strippingPrefix(asked.answerPrefix)) else {
             value.distributionError = "unparseable interval answer: \(answer.text.prefix(60).debugDescription)"
             return
@@ -281,9 +274,7 @@ struct ProviderRubricScorer: RubricBackend {
         for index in 0..<samples {
             let sampleSeed = ItemSeed.derive(
                 runSeed: seed, policy: "judge-sample-\(index)", item: item.prompt + "\u{0}" + item.response)
-            let answer = try await client.chat(
-                ChatCompletionRequest(
-                    model: provider.model, messages: messages, temperature: 1, maxTokens: maxTokens, seed: sampleSeed))
+            let answer = try await client.chat(messages, temperature: 1, maxTokens: maxTokens, seed: sampleSeed)
             if let score = rubric.parseAnswer(answer.text) { parsed.append(Double(score) / 10) }
         }
         guard parsed.count >= 2 else {
