@@ -59,14 +59,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "CJELlamaTests", dependencies: ["CJELlama", "CJEInference"]),
+        // The fast tier's fake engine and the real-model suites' gate; test code, not product.
+        .target(name: "CJETestSupport", dependencies: ["CJEInference"], path: "Tests/CJETestSupport"),
+        // Fast tier: no model, no llama.cpp at run time; `make check` runs these.
         .testTarget(name: "CJEInferenceTests", dependencies: ["CJEInference"]),
-        .testTarget(name: "CJEPipelineTests", dependencies: ["CJEPipeline"]),
-        .testTarget(name: "PipelineRunTests", dependencies: ["CJEPipeline", "CJELlama", "CJEInference"]),
+        .testTarget(name: "CJEPipelineTests", dependencies: ["CJEPipeline", "CJEProviders", "CJETestSupport"]),
+        // Real-model tier: the SmolLM2 model through the real engine, real llama-servers.
+        .testTarget(name: "CJELlamaTests", dependencies: ["CJELlama", "CJEInference", "CJETestSupport"]),
+        .testTarget(
+            name: "PipelineRunTests", dependencies: ["CJEPipeline", "CJELlama", "CJEInference", "CJETestSupport"]),
         .testTarget(
             name: "CJEProvidersTests",
             dependencies: [
-                "CJEProviders", "CJEInference", "CJEPipeline", "CJELlama",
+                "CJEProviders", "CJEInference", "CJEPipeline", "CJELlama", "CJETestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

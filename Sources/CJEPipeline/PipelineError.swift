@@ -22,6 +22,8 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
     case unknownProvider(String)
     /// The configuration asks for something that cannot be computed correctly.
     case impossible(String)
+    /// A stage needs an output that no earlier stage of the plan produced.
+    case missingInput(type: String, stage: String)
 
     public var errorDescription: String? {
         switch self {
@@ -45,6 +47,9 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
             return "no provider named '\(name)' under 'providers' in the config"
         case .impossible(let reason):
             return reason
+        case .missingInput(let type, let stage):
+            return
+                "internal: a stage needs \(type), which the \(stage) stage produces, but the plan did not run it first"
         case .tooManyFailures(let stage, let failed, let total, let limit):
             return String(
                 format:

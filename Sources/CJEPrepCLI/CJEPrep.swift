@@ -8,7 +8,7 @@ struct CJEPrep: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, StatusCommand.self, InitCommand.self, StageCommand<PromptsStageName>.self,
             StageCommand<GenerateStageName>.self, StageCommand<LogprobsStageName>.self,
-            StageCommand<JudgeStageName>.self, StageCommand<OracleStageName>.self,
+            StageCommand<JudgeStageName>.self, StageCommand<OracleStageName>.self, StageCommand<ExportStageName>.self,
             StageCommand<ValidateStageName>.self, DemoCommand.self, BenchCommand.self, ModelInfoCommand.self,
             GenerateOnceCommand.self,
         ]

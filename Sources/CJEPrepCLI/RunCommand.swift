@@ -34,7 +34,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    @Option(help: "Stop after this stage (prompts, generate, logprobs, judge, oracle, validate).")
+    @Option(help: "Stop after this stage (prompts, generate, logprobs, judge, oracle, export, validate).")
     var through: String = Pipeline.Stage.allCases.last!.rawValue
 
     func validate() throws {
@@ -53,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
     /// through `stage`. Bad input fails before anything is written.
     static func execute(n: Int?, options: RunOptions, through stage: Pipeline.Stage) async throws {
         let config = try options.load(n: n)
-        if stage >= .logprobs, let reason = LogprobsStage.refusal(config) { throw ValidationError(reason) }
+        if let reason = Pipeline.refusal(config, through: stage) { throw ValidationError(reason) }
         let engines = try EngineCache(config: config)
         let fingerprint = try engines.fingerprint()
         let run = RunDirectory(root: URL(fileURLWithPath: options.dir))
@@ -112,9 +112,8 @@ final class EngineCache: @unchecked Sendable {
     func path(of name: String) -> String? { models[name]?.info.path }
 
     func fingerprint() throws -> RunFingerprint {
-        RunFingerprint(
-            config: try Pipeline.configFingerprint(config), models: models.mapValues(\.info.sha256),
-            engine: "llama.cpp \(LlamaEngine.llamaCommit)")
+        try RunFingerprint(
+            config: config, models: models.mapValues(\.info.sha256), engine: "llama.cpp \(LlamaEngine.llamaCommit)")
     }
 
     func engine(for name: String) throws -> any TextEngine {

@@ -29,6 +29,7 @@ enum GenerateStageName: StageName { static let stage = Pipeline.Stage.generate }
 enum LogprobsStageName: StageName { static let stage = Pipeline.Stage.logprobs }
 enum JudgeStageName: StageName { static let stage = Pipeline.Stage.judge }
 enum OracleStageName: StageName { static let stage = Pipeline.Stage.oracle }
+enum ExportStageName: StageName { static let stage = Pipeline.Stage.export }
 enum ValidateStageName: StageName { static let stage = Pipeline.Stage.validate }
 
 /// Per stage: items done, failed, and where the outputs are.
@@ -41,12 +42,10 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let run = RunDirectory(root: URL(fileURLWithPath: dir))
-        guard let data = try? Data(contentsOf: run.manifest) else {
+        guard FileManager.default.fileExists(atPath: run.manifest.path) else {
             throw ValidationError("\(dir) holds no run (no manifest.json); start one with `cje-prep run`")
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        let manifest = try decoder.decode(Manifest.self, from: data)
+        let manifest = try Manifest.read(from: run.manifest)
         print("run \(run.root.path): n = \(manifest.n), updated \(manifest.updated)")
         var rows: [[String]] = []
         for (name, report) in manifest.stages.sorted(by: { $0.key < $1.key }) {
@@ -62,8 +61,7 @@ struct StatusCommand: ParsableCommand {
         for (label, url) in [
             ("prompts", run.prompts), ("responses", run.responses), ("logprobs", run.logprobs),
             ("judge", run.scored("p0", "deterministic")), ("oracle", run.oracleLabels("calibration")),
-            ("cje export", run.root.appendingPathComponent("cje/cje_dataset.jsonl")),
-            ("validation", run.root.appendingPathComponent("data/dataset_info.json")),
+            ("cje export", run.cjeDataset), ("validation", run.datasetInfo),
         ] where FileManager.default.fileExists(atPath: url.path) {
             print("\(label): \(url.path)")
         }

@@ -1,15 +1,12 @@
 import CJEInference
 import CJELlama
+import CJETestSupport
 import Foundation
 
 /// The real SmolLM2-135M-Instruct model, bootstrapped by `make test` (scripts/with-env.sh sets CJE_MODEL).
 enum Fixture {
-    static let modelPath: String = {
-        guard let path = ProcessInfo.processInfo.environment["CJE_MODEL"], !path.isEmpty else {
-            fatalError("CJE_MODEL is not set: run the tests with `make test`, which fetches the model")
-        }
-        return path
-    }()
+    /// Only read by suites marked `.needsRealModel`, which do not run without it.
+    static let modelPath: String = RealModel.path!
 
     static let model: LlamaModel = try! LlamaModel(path: modelPath)
 

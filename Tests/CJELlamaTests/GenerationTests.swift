@@ -1,9 +1,10 @@
 import CJEInference
 import CJELlama
 import Foundation
+import CJETestSupport
 import Testing
 
-@Suite("Generation", .serialized)
+@Suite("Generation", .serialized, .needsRealModel)
 struct GenerationTests {
     static let request = GenerationRequest(
         context: Fixture.context(Fixture.helpful, "Give me three tips for learning a new language."),

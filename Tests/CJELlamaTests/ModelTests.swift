@@ -1,9 +1,10 @@
 import CJEInference
 import CJELlama
 import Foundation
+import CJETestSupport
 import Testing
 
-@Suite("Model loading, chat template and tokenizer")
+@Suite("Model loading, chat template and tokenizer", .needsRealModel)
 struct ModelTests {
     @Test("the demo model describes itself")
     func info() {
@@ -103,7 +104,7 @@ struct ModelTests {
     }
 }
 
-@Suite("Request errors", .serialized)
+@Suite("Request errors", .serialized, .needsRealModel)
 struct RequestErrorTests {
     @Test("a request too long for its sequence fails alone; the rest of the batch goes on")
     func tooLong() throws {

@@ -1,11 +1,12 @@
 import CJEInference
 import CJELlama
 import Foundation
+import CJETestSupport
 import Testing
 
 /// The determinism contract for teacher forcing, on the real model: bit-identical log probs
 /// alone, in batches of other lengths, at other positions, with 1 or 2 threads, after reuse.
-@Suite("Scoring determinism", .serialized)
+@Suite("Scoring determinism", .serialized, .needsRealModel)
 struct ScoringDeterminismTests {
     /// A short request and a long one (context well over 600 tokens).
     static let short = ScoreRequest(
@@ -110,7 +111,7 @@ struct ScoringDeterminismTests {
     }
 }
 
-@Suite("Continuation scoring", .serialized)
+@Suite("Continuation scoring", .serialized, .needsRealModel)
 struct ContinuationTests {
     @Test("scoring alternatives after a shared context equals scoring each as one sequence, bit for bit")
     func matchesPlainScoring() throws {

@@ -52,12 +52,12 @@ struct ConfigTests {
         moved.providers["api"]!.settings.maxConcurrent = 64
         moved.providers["api"]!.settings.inputPricePerMillion = 3
         moved.budget = 100
-        #expect(try Pipeline.configFingerprint(moved) == Pipeline.configFingerprint(config))
+        #expect(try RunFingerprint.configText(of: moved) == RunFingerprint.configText(of: config))
         var other = config
         other.providers["api"]!.settings.model = "another-judge"
-        #expect(try Pipeline.configFingerprint(other) != Pipeline.configFingerprint(config))
+        #expect(try RunFingerprint.configText(of: other) != RunFingerprint.configText(of: config))
         // A config without providers fingerprints as it did before providers existed.
-        #expect(try !Pipeline.configFingerprint(.default).contains("provider"))
+        #expect(try !RunFingerprint.configText(of: .default).contains("provider"))
     }
 
     @Test("a provider policy cannot be teacher-forced: a full run is refused before anything is written")
@@ -121,6 +121,16 @@ struct ConfigTests {
                 "providers:\n  api:\n    base_url: http://h/v1\n    model: m\n    key: sk-1\n",
                 "unknown key 'providers.api.key'"
             ),
+            ("engine:\n  max_sequences: 300\n", "'engine.max_sequences' must be between 1 and 256 (got 300)"),
+            ("engine:\n  max_sequences: 0\n", "'engine.max_sequences' must be between 1 and 256 (got 0)"),
+            ("engine:\n  sequence_context: 8\n", "'engine.sequence_context' must be at least 16 tokens (got 8)"),
+            ("engine:\n  threads: 0\n", "'engine.threads' must be at least 1"),
+            ("judge:\n  max_tokens: 0\n", "'judge.max_tokens' must be at least 1 (got 0)"),
+            ("oracle:\n  max_tokens: -2\n", "'oracle.max_tokens' must be at least 1 (got -2)"),
+            (
+                "policies:\n  - name: p0\n    system_prompt: hi\n    temperature: 6\n",
+                "'policies[0].temperature' must be > 0 and <= 5"
+            ),
         ])
     func mistakes(text: String, message: String) throws {
         #expect {
@@ -130,18 +140,19 @@ struct ConfigTests {
             return description.hasPrefix("config run.yaml") && description.contains(message)
         }
     }
-}
 
-@Suite("Rubric answers")
-struct RubricParseTests {
-    @Test(
-        "strict parsing of a judge's answer",
-        arguments: [
-            ("7", 7), (" 10 out of 10", 10), ("0", 0), ("8/10", 8), ("6.", 6), (" 9.9 out of 1", nil),
-            ("3.5 out of 5", nil),
-            ("11", nil), ("seven", nil), ("7, because it is good", nil), ("", nil), ("Score 5", nil),
-        ] as [(String, Int?)])
-    func parse(answer: String, expected: Int?) {
-        #expect(Rubric.parse(answer) == expected)
+    @Test("the oracle has its own max_tokens; a run made when it used the judge's keeps its fingerprint")
+    func oracleMaxTokens() throws {
+        let config = try PipelineConfig.parse("oracle:\n  max_tokens: 12\n", path: "c.yaml")
+        #expect(config.oracle.maxTokens == 12 && config.judge.maxTokens == 8)
+        #expect(PipelineConfig.default.oracle.maxTokens == 8)
+        // Equal to the judge's (what the oracle used before): not in the fingerprint, as before.
+        let oracle = try RunFingerprint.configText(of: .default).components(separatedBy: "\"oracle\":")[1]
+        #expect(!oracle.prefix(while: { $0 != "}" }).contains("max_tokens"))
+        // A judge with another length: the oracle's own 8 now differs from what it used, so the
+        // fingerprint says so and such a run is not resumed under different numbers.
+        let longJudge = try PipelineConfig.parse("judge:\n  max_tokens: 16\n", path: "c.yaml")
+        let text = try RunFingerprint.configText(of: longJudge).components(separatedBy: "\"oracle\":")[1]
+        #expect(text.prefix(while: { $0 != "}" }).contains("\"max_tokens\":8"))
     }
 }

@@ -41,16 +41,16 @@ struct PromptsTests {
             Self.arenaRow("q5", "Tell me a joke.", violence: 0.9),
         ]
         let url = try write("arena.jsonl", lines.joined(separator: "\n"))
-        let records = try PromptsStage.load(from: url)
+        let records = try PromptSource.load(from: url)
         #expect(records.map(\.promptId) == ["arena_q1", "arena_q5"])
         #expect(records[0].prompt == "What is 2+2?")
         #expect(records[0].metadata.sourceRow == 0 && records[1].metadata.sourceRow == 4)
-        let strict = try PromptsStage.load(from: url, filter: .init(maxModerationScore: 0.5))
+        let strict = try PromptSource.load(from: url, filter: .init(maxModerationScore: 0.5))
         #expect(strict.map(\.promptId) == ["arena_q1"])
 
         let array = try write("arena.json", "[" + lines.joined(separator: ",") + "]")
         #expect(
-            try PromptsStage.load(from: array)
+            try PromptSource.load(from: array)
                 == records.map {
                     var r = $0; r.metadata.source = "arena.json"; return r
                 })
@@ -65,7 +65,7 @@ struct PromptsTests {
 
             {"prompt": "No id here"}
             """)
-        let records = try PromptsStage.load(from: url)
+        let records = try PromptSource.load(from: url)
         #expect(records.map(\.promptId) == ["a1", "mine_1"])
     }
 
@@ -83,7 +83,7 @@ struct PromptsTests {
     func badInput(text: String, line: Int, message: String) throws {
         let url = try write("bad.jsonl", text)
         #expect {
-            try PromptsStage.load(from: url)
+            try PromptSource.load(from: url)
         } throws: { error in
             guard case PipelineError.malformedLine(let path, let number, let detail) = error else { return false }
             return path == url.path && number == line && detail.contains(message)
@@ -94,24 +94,24 @@ struct PromptsTests {
     @Test("an input with no usable prompt is an error")
     func empty() throws {
         let url = try write("empty.jsonl", "\n\n")
-        #expect(throws: PipelineError.self) { try PromptsStage.load(from: url) }
+        #expect(throws: PipelineError.self) { try PromptSource.load(from: url) }
     }
 
     @Test("sampling is seeded, and a larger N extends a smaller N's sample")
     func sampling() {
-        let all = PromptsStage.builtin
-        let five = PromptsStage.sample(all, n: 5, seed: 42)
-        let ten = PromptsStage.sample(all, n: 10, seed: 42)
+        let all = PromptSource.builtin
+        let five = PromptSource.sample(all, n: 5, seed: 42)
+        let ten = PromptSource.sample(all, n: 10, seed: 42)
         #expect(five.count == 5 && ten.count == 10)
         #expect(Array(ten.prefix(5)) == five)
-        #expect(PromptsStage.sample(all.reversed(), n: 5, seed: 42) == five)
-        #expect(PromptsStage.sample(all, n: 5, seed: 43) != five)
-        #expect(PromptsStage.sample(all, n: 100, seed: 1).count == all.count)
+        #expect(PromptSource.sample(all.reversed(), n: 5, seed: 42) == five)
+        #expect(PromptSource.sample(all, n: 5, seed: 43) != five)
+        #expect(PromptSource.sample(all, n: 100, seed: 1).count == all.count)
     }
 
     @Test("the built-in set has about thirty distinct prompts with stable ids")
     func builtin() {
-        let all = PromptsStage.builtin
+        let all = PromptSource.builtin
         #expect(all.count == 30)
         #expect(Set(all.map(\.prompt)).count == 30)
         #expect(all.first?.promptId == "builtin_000")
@@ -150,10 +150,10 @@ struct RealArenaPromptsTests {
         "5,000 real prompts load with stable ids and sample reproducibly",
         .enabled(if: FileManager.default.fileExists(atPath: file.path)))
     func realPrompts() throws {
-        let records = try PromptsStage.load(from: Self.file)
+        let records = try PromptSource.load(from: Self.file)
         #expect(records.count > 4_900 && records.count <= 5_000)
         #expect(records.allSatisfy { $0.promptId.hasPrefix("arena_") && !$0.prompt.isEmpty })
-        let sample = PromptsStage.sample(records, n: 20, seed: 7)
-        #expect(sample == PromptsStage.sample(records.shuffled(), n: 20, seed: 7))
+        let sample = PromptSource.sample(records, n: 20, seed: 7)
+        #expect(sample == PromptSource.sample(records.shuffled(), n: 20, seed: 7))
     }
 }

@@ -52,7 +52,7 @@ struct DatasetsServerTests {
     static func pipeline(_ config: PipelineConfig, dir: URL, cache: URL, lines: LinesSeen? = nil) -> Pipeline {
         var pipeline = Pipeline(
             config: config, run: RunDirectory(root: dir),
-            fingerprint: RunFingerprint(config: try! Pipeline.configFingerprint(config), models: [:], engine: "none"),
+            fingerprint: try! RunFingerprint(config: config, models: [:], engine: "none"),
             engine: { _ in throw PipelineError.unknownProvider("none") }, say: { lines?.add($0) })
         pipeline.cacheRoot = cache
         return pipeline
@@ -79,8 +79,8 @@ struct DatasetsServerTests {
         let prompts = try JSONLines.decode(PromptRecord.self, from: RunDirectory(root: dir).prompts)
         #expect(prompts.count == 12)
         // The same rows from a local file give the same sample: ids derive from question_id.
-        let local = PromptsStage.sample(
-            try PromptsStage.load(from: rows).filter { $0.promptId != "arena_q0042" }, n: 12, seed: config.seed)
+        let local = PromptSource.sample(
+            try PromptSource.load(from: rows).filter { $0.promptId != "arena_q0042" }, n: 12, seed: config.seed)
         #expect(prompts.map(\.promptId) == local.map(\.promptId))
         #expect(prompts.allSatisfy { $0.metadata.source == "hf:test/arena" && $0.prompt.hasPrefix("Prompt number") })
         #expect(!prompts.contains { $0.promptId == "arena_q0042" || $0.metadata.language == "German" })

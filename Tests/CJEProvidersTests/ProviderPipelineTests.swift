@@ -2,6 +2,7 @@ import CJEInference
 import CJELlama
 import CJEPipeline
 import CJEProviders
+import CJETestSupport
 import Foundation
 import Testing
 
@@ -11,14 +12,10 @@ import Testing
 
 /// The pipeline with its judge and oracle (and a policy) on real llama-servers over HTTP:
 /// the local engine generates and teacher-forces, the servers judge and label.
-@Suite("The pipeline on providers (real llama-servers)", .serialized)
+@Suite("The pipeline on providers (real llama-servers)", .serialized, .needsRealModel)
 struct ProviderPipelineTests {
-    static let engine: LlamaEngine = {
-        guard let path = ProcessInfo.processInfo.environment["CJE_MODEL"], !path.isEmpty else {
-            fatalError("CJE_MODEL is not set: run the tests with `make test`, which fetches the model")
-        }
-        return try! LlamaEngine(model: LlamaModel(path: path), options: LlamaEngineOptions(threads: 2, maxSequences: 4))
-    }()
+    static let engine: LlamaEngine = try! LlamaEngine(
+        model: LlamaModel(path: RealModel.path!), options: LlamaEngineOptions(threads: 2, maxSequences: 4))
 
     /// Three prompts, three local policies; judge and oracle on the provider "srv".
     static func yaml(urls: [String], key: String = "none", concurrent: Int = 2, extra: String = "") -> String {
@@ -50,8 +47,8 @@ struct ProviderPipelineTests {
         -> Pipeline
     {
         let config = try PipelineConfig.parse(yaml, path: "test.yaml")
-        let fingerprint = RunFingerprint(
-            config: try Pipeline.configFingerprint(config), models: ["default": engine.model.info.sha256],
+        let fingerprint = try RunFingerprint(
+            config: config, models: ["default": engine.model.info.sha256],
             engine: "llama.cpp \(LlamaEngine.llamaCommit)")
         return Pipeline(
             config: config, run: RunDirectory(root: dir), fingerprint: fingerprint, engine: { _ in engine }, say: say)
@@ -282,63 +279,6 @@ struct ProviderPipelineTests {
         }
         // One temperature-0 answer per item, plus one interval question or three samples.
         #expect(try Self.manifest(dir).stages["judge"]?.usage?["srv"]?.calls == 9 * (method == "samples" ? 4 : 2))
-    }
-
-    @Test("interval answers are parsed strictly")
-    func intervals() {
-        #expect(Rubric.parseInterval("7 [5, 8]")! == (7, 5, 8))
-        #expect(Rubric.parseInterval(" 10 [9,10].")! == (10, 9, 10))
-        for bad in ["7", "7 [8, 9]", "7 [5, 11]", "7 [5-8]", "7 [5, 8] because", "[5, 8]"] {
-            #expect(Rubric.parseInterval(bad) == nil, "\(bad)")
-        }
-    }
-
-    @Test("top log probs: whole-number tokens, a split of 1 and 10, and an ambiguity left open")
-    func scoreTokens() {
-        typealias Step = ChatCompletion.TokenLogprob
-        typealias Top = ChatCompletion.TopToken
-        let ln = { (p: Double) in log(p) }
-        // A tokenizer with a "10" token: read directly.
-        let whole = ScoreTokens(tokens: [
-            Step(token: "Score:", logprob: 0, topLogprobs: []),
-            Step(
-                token: " 7", logprob: ln(0.5),
-                topLogprobs: [
-                    Top(token: " 7", logprob: ln(0.5)), Top(token: " 10", logprob: ln(0.3)),
-                    Top(token: " 1", logprob: ln(0.1)), Top(token: " seven", logprob: ln(0.05)),
-                ]),
-        ])
-        #expect(!whole.needsNextStep && whole.textBeforeDigit == "Score: ")
-        let p = whole.probabilities!
-        #expect(abs(p[7] - 0.5) < 1e-12 && abs(p[10] - 0.3) < 1e-12 && abs(p[1] - 0.1) < 1e-12)
-
-        // Single digits, the answer went through "1": what follows splits it.
-        let split = ScoreTokens(tokens: [
-            Step(token: " ", logprob: 0, topLogprobs: []),
-            Step(
-                token: "1", logprob: ln(0.6),
-                topLogprobs: [Top(token: "1", logprob: ln(0.6)), Top(token: "8", logprob: ln(0.3))]),
-            Step(
-                token: "0", logprob: ln(0.75),
-                topLogprobs: [
-                    Top(token: "0", logprob: ln(0.75)), Top(token: "<|im_end|>", logprob: ln(0.2)),
-                    Top(token: "5", logprob: ln(0.05)),
-                ]),
-        ])
-        var resolved = split
-        #expect(resolved.needsNextStep && resolved.observedAfterOne != nil)
-        resolved.split(next: resolved.observedAfterOne!)
-        let q = resolved.probabilities!
-        #expect(abs(q[10] - 0.45) < 1e-12 && abs(q[1] - 0.12) < 1e-12 && abs(q[8] - 0.3) < 1e-12)
-
-        // Single digits, the answer did not go through "1": nothing is guessed.
-        let open = ScoreTokens(tokens: [
-            Step(
-                token: "8", logprob: ln(0.7),
-                topLogprobs: [Top(token: "8", logprob: ln(0.7)), Top(token: "1", logprob: ln(0.2))])
-        ])
-        #expect(open.needsNextStep && open.observedAfterOne == nil && open.probabilities == nil)
-        #expect(ScoreTokens(tokens: [Step(token: "Great", logprob: 0, topLogprobs: [])]).problem != nil)
     }
 }
 

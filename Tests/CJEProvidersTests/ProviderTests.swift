@@ -3,8 +3,9 @@ import Foundation
 import Testing
 
 import CJEProviders
+import CJETestSupport
 
-@Suite("OpenAI-compatible provider against a real llama-server", .serialized)
+@Suite("OpenAI-compatible provider against a real llama-server", .serialized, .needsRealModel)
 struct ProviderTests {
     /// A server of its own: the pipeline suite's judge load would push these 3-s timeouts over.
     static let serverIndex = 2

@@ -24,17 +24,6 @@ public enum ConfigError: LocalizedError, Sendable, Hashable {
     }
 }
 
-/// Any key, for finding the keys a config mapping has.
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init(intValue: Int) {
-        self.stringValue = String(intValue)
-        self.intValue = intValue
-    }
-}
-
 /// Thrown while decoding, turned into a ConfigError with the file name by `PipelineConfig.load`.
 struct UnknownConfigKey: Error {
     var path: String
@@ -63,4 +52,38 @@ func keyPath(_ path: [any CodingKey]) -> String {
         }
     }
     return text.isEmpty ? "(top level)" : text
+}
+
+extension ConfigError {
+    static func from(_ error: DecodingError, path: String) -> ConfigError {
+        switch error {
+        case .typeMismatch(let type, let context):
+            return .invalid(path: path, key: keyPath(context.codingPath), reason: "should be \(describe(type))")
+        case .valueNotFound(let type, let context):
+            return .invalid(
+                path: path, key: keyPath(context.codingPath), reason: "is empty, expected \(describe(type))")
+        case .keyNotFound(let key, let context):
+            return .invalid(path: path, key: keyPath(context.codingPath + [key]), reason: "is required")
+        case .dataCorrupted(let context):
+            if let unknown = context.underlyingError as? UnknownConfigKey {
+                return .unknownKey(path: path, key: unknown.path, known: unknown.known)
+            }
+            if context.codingPath.isEmpty {
+                return .syntax(path: path, detail: context.underlyingError.map { "\($0)" } ?? context.debugDescription)
+            }
+            return .invalid(path: path, key: keyPath(context.codingPath), reason: context.debugDescription)
+        @unknown default:
+            return .syntax(path: path, detail: "\(error)")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Double.Type: return "a number"
+        case is Int.Type, is UInt64.Type: return "a whole number"
+        case is Bool.Type: return "true or false"
+        default: return "\(type)"
+        }
+    }
 }

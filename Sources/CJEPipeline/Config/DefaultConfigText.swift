@@ -84,6 +84,8 @@ extension PipelineConfig {
         oracle:
           model: default
           # deterministic: argmax
+          # Greedy answer length, as for the judge.
+          max_tokens: 8
           # Share of P0 responses (calibration) and of target responses (validation) labelled.
           fraction: 0.25
           seed: 7

@@ -1,3 +1,4 @@
+import CJEInference
 public import Foundation
 import Yams
 
@@ -96,7 +97,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         try c.encode(loggingPolicy, forKey: .loggingPolicy)
         try c.encode(policies, forKey: .policies)
         try c.encode(judge, forKey: .judge)
-        try c.encode(oracle, forKey: .oracle)
+        try oracle.encode(to: c.superEncoder(forKey: .oracle), judgeMaxTokens: judge.maxTokens)
         try c.encode(engine, forKey: .engine)
         try c.encode(maxFailureRate, forKey: .maxFailureRate)
         try c.encode(maxAttempts, forKey: .maxAttempts)
@@ -156,7 +157,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
             } else if models[policy.model] == nil {
                 throw fail(key + ".model", "names model '\(policy.model)', which is not under 'models'")
             }
-            if !(policy.temperature > 0 && policy.temperature <= 5) {
+            if !(EngineLimits.isScoringTemperature(policy.temperature) && policy.temperature <= 5) {
                 throw fail(
                     key + ".temperature", "must be > 0 and <= 5: a policy is a distribution (got \(policy.temperature))"
                 )
@@ -191,43 +192,19 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         try oracle.validateScorer("oracle", config: self, fail: fail)
         if !(oracle.fraction > 0 && oracle.fraction <= 1) { throw fail("oracle.fraction", "must be in (0, 1]") }
         if engine.threads.map({ $0 < 1 }) ?? false { throw fail("engine.threads", "must be at least 1") }
-        if engine.maxSequences < 1 { throw fail("engine.max_sequences", "must be at least 1") }
+        if !EngineLimits.sequences.contains(engine.maxSequences) {
+            throw fail(
+                "engine.max_sequences",
+                "must be between \(EngineLimits.sequences.lowerBound) and \(EngineLimits.sequences.upperBound) (got \(engine.maxSequences))"
+            )
+        }
+        if engine.sequenceContext < EngineLimits.minimumSequenceContext {
+            throw fail(
+                "engine.sequence_context",
+                "must be at least \(EngineLimits.minimumSequenceContext) tokens (got \(engine.sequenceContext))")
+        }
     }
 
     /// The logging policy's settings.
     public var logging: PolicyConfig { policies.first { $0.name == loggingPolicy }! }
-}
-
-extension ConfigError {
-    static func from(_ error: DecodingError, path: String) -> ConfigError {
-        switch error {
-        case .typeMismatch(let type, let context):
-            return .invalid(path: path, key: keyPath(context.codingPath), reason: "should be \(describe(type))")
-        case .valueNotFound(let type, let context):
-            return .invalid(
-                path: path, key: keyPath(context.codingPath), reason: "is empty, expected \(describe(type))")
-        case .keyNotFound(let key, let context):
-            return .invalid(path: path, key: keyPath(context.codingPath + [key]), reason: "is required")
-        case .dataCorrupted(let context):
-            if let unknown = context.underlyingError as? UnknownConfigKey {
-                return .unknownKey(path: path, key: unknown.path, known: unknown.known)
-            }
-            if context.codingPath.isEmpty {
-                return .syntax(path: path, detail: context.underlyingError.map { "\($0)" } ?? context.debugDescription)
-            }
-            return .invalid(path: path, key: keyPath(context.codingPath), reason: context.debugDescription)
-        @unknown default:
-            return .syntax(path: path, detail: "\(error)")
-        }
-    }
-
-    private static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Double.Type: return "a number"
-        case is Int.Type, is UInt64.Type: return "a whole number"
-        case is Bool.Type: return "true or false"
-        default: return "\(type)"
-        }
-    }
 }

@@ -1,5 +1,5 @@
 public import CJEProviders
-public import Foundation
+import Foundation
 
 /// An OpenAI-compatible provider under `providers:` (a hosted API, or a vLLM / SGLang /
 /// llama-server fleet): the client's settings, with their defaults, plus how a judge reads
@@ -113,14 +113,4 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         if settings.maxAttempts < 1 { throw fail(key + ".max_attempts", "must be at least 1") }
         if !(1...20).contains(topLogprobs) { throw fail(key + ".top_logprobs", "must be between 1 and 20") }
     }
-}
-
-/// Where a judge's score distribution comes from when the judge is a provider.
-public enum UncertaintyMethod: String, Codable, Sendable, Hashable, CaseIterable {
-    /// The endpoint's `top_logprobs` over the score tokens (a record without them fails).
-    case topLogprobs = "top_logprobs"
-    /// The judge states a 95% interval; variance = ((hi - lo) / 3.92 / 10)^2.
-    case confidenceInterval = "confidence_interval"
-    /// `samples` answers at temperature 1; their mean and variance.
-    case samples
 }

@@ -90,32 +90,3 @@ public enum JSONLines {
         }
     }
 }
-
-/// Writes a whole file under a temporary name in the same folder, syncs it, then renames it
-/// into place: readers see the old file or the new one, never half of one.
-public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temp = folder.appendingPathComponent(
-            ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
-                throw PipelineError.unwritable(path: url.path, detail: "cannot create \(temp.lastPathComponent)")
-            }
-            let handle = try FileHandle(forWritingTo: temp)
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            if rename(temp.path, url.path) != 0 {
-                throw PipelineError.unwritable(path: url.path, detail: String(cString: strerror(errno)))
-            }
-        } catch let error as PipelineError {
-            try? FileManager.default.removeItem(at: temp)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw PipelineError.unwritable(path: url.path, detail: error.localizedDescription)
-        }
-    }
-}

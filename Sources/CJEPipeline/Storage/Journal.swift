@@ -57,23 +57,3 @@ public struct Journal<Entry: Codable>: Sendable {
         }
     }
 }
-
-/// The files of one run, under one directory (names kept from the original pipeline).
-public struct RunDirectory: Sendable {
-    public let root: URL
-
-    public init(root: URL) {
-        self.root = root
-    }
-
-    public var prompts: URL { root.appendingPathComponent("data/arena_prompts_10k.jsonl") }
-    public var responses: URL { root.appendingPathComponent("data/all_responses.jsonl") }
-    public var logprobs: URL { root.appendingPathComponent("data/logprobs.jsonl") }
-    public var manifest: URL { root.appendingPathComponent("manifest.json") }
-    public var logs: URL { root.appendingPathComponent("logs") }
-
-    /// The journal of a stage's finished items.
-    public func journal(_ stage: String) -> URL {
-        root.appendingPathComponent("state/\(stage).journal.jsonl")
-    }
-}

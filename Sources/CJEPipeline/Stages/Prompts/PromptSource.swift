@@ -1,37 +1,10 @@
 import CJEInference
 public import Foundation
 
-/// One sampled prompt, as written to `data/arena_prompts_10k.jsonl`.
-public struct PromptRecord: Codable, Sendable, Hashable {
-    /// Where a prompt came from.
-    public struct Metadata: Codable, Sendable, Hashable {
-        public var language: String?
-        /// 0-based row of the source file (JSON array index or JSONL line among non-blank lines).
-        public var sourceRow: Int
-        /// The source file's name, or "builtin".
-        public var source: String
-        /// Arena's `question_id`, when the row had one.
-        public var questionId: String?
-
-        enum CodingKeys: String, CodingKey {
-            case language, source
-            case sourceRow = "source_row"
-            case questionId = "question_id"
-        }
-    }
-
-    public var promptId: String
-    public var prompt: String
-    public var metadata: Metadata
-
-    enum CodingKeys: String, CodingKey {
-        case prompt, metadata
-        case promptId = "prompt_id"
-    }
-}
-
-/// Stage 1: read prompts, keep usable English first turns, drop duplicates, sample N.
-public enum PromptsStage {
+/// Where prompts come from: Arena conversation files, simple prompt files, Hugging Face rows and
+/// the built-in set; which rows are kept (usable English first turns, no duplicates); and the
+/// seeded sample of N.
+public enum PromptSource {
     /// Which rows to keep.
     public struct Filter: Sendable, Hashable {
         /// Keep rows whose `language` is English (rows without a language are kept).

@@ -1,90 +1,47 @@
-public import CJEInference
+import CJEInference
 import Foundation
 
-/// What `validate` found: hard failures (exit non-zero), warnings, and statistics.
-public struct ValidationReport: Encodable, Sendable {
-    /// Importance-weight diagnostics and estimates for one target policy.
-    public struct PolicyDiagnostics: Codable, Sendable {
-        public var samples: Int
-        public var effectiveSampleSize: Double?
-        public var largestWeightShare: Double?
-        /// Weight quantiles (weights normalised to mean 1): 5%, 25%, 50%, 75%, 95%.
-        public var weightQuantiles: [Double]
-        /// Self-normalised estimate of the policy's mean judge score from P0's responses.
-        public var snipsJudgeMean: Double?
-        /// Mean judge score of the policy's own responses, and oracle mean of its labelled ones.
-        public var ownJudgeMean: Double?
-        public var oracleMean: Double?
-        public var oracleLabels: Int
-
-        enum CodingKeys: String, CodingKey {
-            case samples
-            case effectiveSampleSize = "effective_sample_size"
-            case largestWeightShare = "largest_weight_share"
-            case weightQuantiles = "weight_quantiles"
-            case snipsJudgeMean = "snips_judge_mean"
-            case ownJudgeMean = "own_judge_mean"
-            case oracleMean = "oracle_mean"
-            case oracleLabels = "oracle_labels"
-        }
-    }
-
-    public var prompts: Int
-    public var failures: [String]
-    public var warnings: [String]
-    public var nullRates: [String: Double]
-    public var auditPairs: Int
-    public var auditMismatches: Int
-    public var policies: [String: PolicyDiagnostics]
-
-    public var passed: Bool { failures.isEmpty }
-
-    enum CodingKeys: String, CodingKey {
-        case prompts, failures, warnings, policies, passed
-        case nullRates = "null_rates"
-        case auditPairs = "determinism_audit_pairs"
-        case auditMismatches = "determinism_audit_mismatches"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(prompts, forKey: .prompts)
-        try c.encode(passed, forKey: .passed)
-        try c.encode(failures, forKey: .failures)
-        try c.encode(warnings, forKey: .warnings)
-        try c.encode(nullRates, forKey: .nullRates)
-        try c.encode(auditPairs, forKey: .auditPairs)
-        try c.encode(auditMismatches, forKey: .auditMismatches)
-        try c.encode(policies, forKey: .policies)
-    }
-}
-
-/// Stage 5: checks every output and previews what the CJE estimators will see.
-public struct ValidateStage: Sendable {
-    public let config: PipelineConfig
-    public let run: RunDirectory
-    public let engine: @Sendable (String) throws -> any TextEngine
+/// Stage 5: checks every output and previews what the CJE estimators will see; writes
+/// `data/dataset_info.json`. A hard failure (a log prob that is not finite and <= 0 or is
+/// exactly 0, a clone's weight other than exactly 1, a judge score outside [0, 1], a negative
+/// variance, a determinism audit mismatch) fails the run after the summary is shown.
+public struct ValidateStage: PipelineStage {
+    public let context: StageContext
     /// (response, policy) pairs re-scored one by one in a fresh context.
     public var auditSize = 20
 
-    public init(
-        config: PipelineConfig, run: RunDirectory, engine: @escaping @Sendable (String) throws -> any TextEngine
-    ) {
-        self.config = config
-        self.run = run
-        self.engine = engine
+    public init(context: StageContext) {
+        self.context = context
     }
 
-    public func execute() async throws -> ValidationReport {
-        let responses = try JSONLines.decode(ResponsesRecord.self, from: run.responses)
-        let logprobs = try JSONLines.decode(LogprobsRecord.self, from: run.logprobs)
-        let p0Scores = try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "deterministic"))
-        let targetScores = try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "deterministic"))
-        let uncertainty =
-            try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "uncertainty"))
-            + JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
-        let validation = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels("validation"))
-        let calibration = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels("calibration"))
+    public static let id = Pipeline.Stage.validate
+
+    public func run(_ data: inout RunData) async throws -> [StageReport] {
+        let report = try await validate(
+            responses: try data.require([ResponsesRecord].self, from: .generate),
+            logprobs: try data.require([LogprobsRecord].self, from: .logprobs),
+            judged: try data.require(JudgedRecords.self, from: .judge),
+            oracle: try data.require(OracleLabels.self, from: .oracle))
+        data[ValidationReport.self] = report
+        context.say(report.summary)
+        for (name, usage) in context.manifest.providers.sorted(by: { $0.key < $1.key }) {
+            context.say("provider \(name), whole run: \(usage.summary)")
+        }
+        if !report.passed { throw PipelineError.validationFailed(failures: report.failures) }
+        return []
+    }
+
+    /// Checks the data set, audits determinism on the real engine, computes the diagnostics and
+    /// writes them to `data/dataset_info.json`.
+    public func validate(
+        responses: [ResponsesRecord], logprobs: [LogprobsRecord], judged: JudgedRecords, oracle: OracleLabels
+    ) async throws -> ValidationReport {
+        let config = context.config
+        let p0Scores = judged.p0Deterministic
+        let targetScores = judged.targetsDeterministic
+        let uncertainty = judged.uncertainty
+        let validation = oracle.validation
+        let calibration = oracle.calibration
         var failures: [String] = []
         var warnings: [String] = []
         let logging = config.logging
@@ -152,7 +109,7 @@ public struct ValidateStage: Sendable {
         let audit = Array(pairs.prefix(auditSize))
         var mismatches = 0
         for pair in audit {
-            let engine = try engine(pair.policy.model)
+            let engine = try context.engine(pair.policy.model)
             let request = try LogprobsStage.request(
                 record: pair.record, policy: pair.policy, logging: logging, engine: engine)
             let value = try? await engine.scoreBatch([request])[0].get().scored[0].total
@@ -213,36 +170,16 @@ public struct ValidateStage: Sendable {
             nullRates["logprobs/" + policy.name] =
                 logprobs.isEmpty ? 0 : Double(nulls[policy.name] ?? 0) / Double(logprobs.count)
         }
-        let judged = p0Scores + targetScores
+        let deterministic = judged.deterministic
         nullRates["judge_deterministic"] =
-            judged.isEmpty ? 0 : Double(judged.filter { $0.judgeScore == nil }.count) / Double(judged.count)
+            deterministic.isEmpty
+            ? 0 : Double(deterministic.filter { $0.judgeScore == nil }.count) / Double(deterministic.count)
         let report = ValidationReport(
             prompts: responses.count, failures: failures, warnings: warnings, nullRates: nullRates,
             auditPairs: audit.count, auditMismatches: mismatches, policies: diagnostics)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(report), to: run.root.appendingPathComponent("data/dataset_info.json"))
+        try AtomicFile.write(try encoder.encode(report), to: context.run.datasetInfo)
         return report
-    }
-}
-
-extension ValidationReport {
-    /// A readable summary for the console.
-    public var summary: String {
-        var lines = [
-            "validate: \(passed ? "PASSED" : "FAILED") on \(prompts) prompts; determinism audit \(auditPairs - auditMismatches)/\(auditPairs) bit-identical"
-        ]
-        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
-        for (name, d) in policies.sorted(by: { $0.key < $1.key }) {
-            lines.append(
-                "  \(name): n=\(d.samples) ESS=\(f(d.effectiveSampleSize)) max share=\(f(d.largestWeightShare)) SNIPS judge=\(f(d.snipsJudgeMean)) own judge=\(f(d.ownJudgeMean)) oracle=\(f(d.oracleMean)) (\(d.oracleLabels) labels)"
-            )
-        }
-        for (key, rate) in nullRates.sorted(by: { $0.key < $1.key }) where rate > 0 {
-            lines.append("  null rate \(key): \(String(format: "%.1f%%", rate * 100))")
-        }
-        lines += failures.prefix(10).map { "  FAIL \($0)" }
-        lines += warnings.prefix(10).map { "  warn \($0)" }
-        return lines.joined(separator: "\n")
     }
 }

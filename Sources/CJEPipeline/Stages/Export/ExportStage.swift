@@ -1,58 +1,58 @@
-public import Foundation
+import Foundation
 
 /// Writes the data set in the CJE library's formats: `cje/cje_dataset.jsonl` (logged P0 data with
 /// log probs under every target policy) and `cje/responses/{policy}_responses.jsonl` (fresh draws).
 ///
-/// The judge score exported is the exact-distribution mean (with its variance): it exists for
-/// every judged response, where the greedy score can be unparseable. Rows without a judge score
-/// or without a P0 log prob are left out (counted in the report), never filled in.
-public struct ExportStage: Sendable {
-    public let config: PipelineConfig
-    public let run: RunDirectory
+/// The judge score exported is the uncertainty score (the exact-distribution mean, with its
+/// variance): it exists for every judged response, where the greedy score can be unparseable.
+/// Rows without a judge score or without a P0 log prob are left out (counted), never filled in.
+public struct ExportStage: PipelineStage {
+    public let context: StageContext
 
-    public init(config: PipelineConfig, run: RunDirectory) {
-        self.config = config
-        self.run = run
+    public init(context: StageContext) {
+        self.context = context
     }
 
-    public var dataset: URL { run.root.appendingPathComponent("cje/cje_dataset.jsonl") }
-    public func freshDraws(_ policy: String) -> URL {
-        run.root.appendingPathComponent("cje/responses/\(policy)_responses.jsonl")
+    public static let id = Pipeline.Stage.export
+
+    /// Rows written and rows left out, over the logged data set and the fresh draws.
+    public struct Counts: Sendable, Hashable {
+        public var written: Int
+        public var leftOut: Int
     }
 
-    /// Returns (rows written, rows left out) over the logged data set and the fresh draws.
-    @discardableResult
-    public func execute() throws -> (written: Int, leftOut: Int) {
+    public func run(_ data: inout RunData) async throws -> [StageReport] {
+        let counts = try export(
+            judged: try data.require(JudgedRecords.self, from: .judge),
+            logprobs: try data.require([LogprobsRecord].self, from: .logprobs),
+            oracle: try data.require(OracleLabels.self, from: .oracle))
+        context.say(
+            "export: \(counts.written) rows in \(context.run.cjeDataset.deletingLastPathComponent().path), \(counts.leftOut) left out (no judge score or no P0 log prob)"
+        )
+        data[Counts.self] = counts
+        return []
+    }
+
+    func export(judged: JudgedRecords, logprobs: [LogprobsRecord], oracle: OracleLabels) throws -> Counts {
+        let config = context.config
         let logging = config.loggingPolicy
-        let scored =
-            try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "uncertainty"))
-            + JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
-        let logprobs = Dictionary(
-            uniqueKeysWithValues: try JSONLines.decode(LogprobsRecord.self, from: run.logprobs).map {
-                ($0.promptId, $0)
-            })
-        var labels: [String: Double] = [:]
-        for task in ["calibration", "validation"] {
-            for record in try JSONLines.decode(OracleRecord.self, from: run.oracleLabels(task)) {
-                if let y = record.yTrue { labels[record.promptId + "\u{0}" + record.policy] = y }
-            }
-        }
-        var written = 0
-        var leftOut = 0
+        let logprobs = Dictionary(uniqueKeysWithValues: logprobs.map { ($0.promptId, $0) })
+        let labels = oracle.labels
+        var counts = Counts(written: 0, leftOut: 0)
         var logged: [[String: Any]] = []
         var fresh: [String: [[String: Any]]] = [:]
-        for record in scored {
+        for record in judged.uncertainty {
             guard let response = record.response, let score = record.judgeScore else {
-                leftOut += 1
+                counts.leftOut += 1
                 continue
             }
             var metadata: [String: Any] = ["judge_score": score, "judge_method": record.judgeMethod]
             if let variance = record.judgeScoreVariance { metadata["judge_score_variance"] = variance }
-            let label = labels[record.promptId + "\u{0}" + record.policy]
+            let label = labels[ItemKey(promptId: record.promptId, policy: record.policy)]
             if let label { metadata["oracle_label"] = label }
             if record.policy == logging {
                 guard let lp = logprobs[record.promptId], let base = lp.logprobs[logging] ?? nil else {
-                    leftOut += 1
+                    counts.leftOut += 1
                     continue
                 }
                 var targets: [String: Any] = [:]
@@ -72,15 +72,16 @@ public struct ExportStage: Sendable {
                 if let label { row["oracle_label"] = label }
                 fresh[record.policy, default: []].append(row)
             }
-            written += 1
+            counts.written += 1
         }
-        try AtomicFile.write(try Self.jsonl(logged), to: dataset)
+        try AtomicFile.write(try Self.jsonl(logged), to: context.run.cjeDataset)
         for policy in config.policies where policy.name != logging {
-            try AtomicFile.write(try Self.jsonl(fresh[policy.name] ?? []), to: freshDraws(policy.name))
+            try AtomicFile.write(try Self.jsonl(fresh[policy.name] ?? []), to: context.run.freshDraws(policy.name))
         }
-        return (written, leftOut)
+        return counts
     }
 
+    /// Untyped rows as JSONL with sorted keys (the rows mix types CJE reads as they are).
     private static func jsonl(_ rows: [[String: Any]]) throws -> Data {
         var data = Data()
         for row in rows {

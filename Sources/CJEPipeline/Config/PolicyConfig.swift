@@ -1,0 +1,38 @@
+/// A policy: a distribution over responses given a prompt.
+public struct PolicyConfig: Codable, Sendable, Hashable {
+    public var name: String
+    /// A local model under `models`; ignored when `provider` is set.
+    public var model: String = "default"
+    /// A provider under `providers` that generates this policy's responses instead.
+    public var provider: String?
+    public var systemPrompt: String
+    public var temperature: Double = 0.5
+    public var maxTokens: Int = 512
+
+    public init(
+        name: String, model: String = "default", systemPrompt: String, temperature: Double = 0.5, maxTokens: Int = 512
+    ) {
+        self.name = name
+        self.model = model
+        self.systemPrompt = systemPrompt
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, model, provider, temperature
+        case systemPrompt = "system_prompt"
+        case maxTokens = "max_tokens"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        provider = try c.decodeExclusiveProvider(model: .model, provider: .provider)
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? model
+        systemPrompt = try c.decode(String.self, forKey: .systemPrompt)
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? temperature
+        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxTokens
+    }
+}

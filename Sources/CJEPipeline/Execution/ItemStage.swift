@@ -1,0 +1,37 @@
+/// A journaled, per-item stage: what it owes for its input, how one batch is worked, what
+/// counts as a failure, and how its output files are written from the journal. `StageRunner`
+/// owns everything else: the journal, which items are due, batching, progress, the failure
+/// threshold and the report. A new stage of this kind is one conformance.
+public protocol ItemStage: Sendable {
+    /// What the stage reads (from the stage before it, in memory).
+    associatedtype Input: Sendable
+    /// What one item needs to be worked.
+    associatedtype Payload: Sendable
+    /// One item's journaled result.
+    associatedtype Value: Codable & Sendable & Hashable
+    /// What the stage hands to the stages after it.
+    associatedtype Output: Sendable
+
+    /// Names the journal (`state/<name>.journal.jsonl`), the report and the progress lines.
+    var name: String { get }
+
+    /// Every item the stage owes for `input`, in the order they are worked.
+    func items(for input: Input) throws -> [StageItem<Payload>]
+
+    /// A value that failed: null in the outputs, retried on a later run up to `max_attempts`.
+    func isFailure(_ value: Value) -> Bool
+
+    /// Items handed to `process` at once on `lane` (and journaled together).
+    func batchSize(on lane: Lane) throws -> Int
+
+    /// Works one batch on one lane: one value per item, in order. A value is nil only when the
+    /// batch stopped before its item (`BatchResult.stop` says why). `finished` may be told, now
+    /// and then, how many of the batch's items are done. Throwing stops the stage (nothing of
+    /// the batch is journaled).
+    func process(_ batch: [Payload], on lane: Lane, finished: @escaping @Sendable (Int) -> Void) async throws
+        -> BatchResult<Value>
+
+    /// Writes the stage's output files from the latest journaled value of each item (items
+    /// never worked are absent) and counts the outcome.
+    func write(_ input: Input, values: [ItemKey: Value]) throws -> StageOutcome<Output>
+}

@@ -1,0 +1,30 @@
+public import CJEProviders
+
+/// How a stage went, as kept in the manifest under `stages.<name>`.
+public struct StageReport: Sendable, Hashable, Codable {
+    public var stage: String
+    public var total: Int
+    public var succeeded: Int
+    public var failed: Int
+    /// Items done in this invocation (the rest came from the journal).
+    public var doneNow: Int
+    public var seconds: Double
+    /// Tokens the stage's outputs hold (generate: response tokens of every policy), if counted.
+    public var tokens: Int?
+    /// Provider calls, tokens and cost, by provider, over every invocation of the stage.
+    public var usage: [String: ProviderUsage]?
+
+    public init(
+        stage: String, total: Int, succeeded: Int, failed: Int, doneNow: Int, seconds: Double, tokens: Int? = nil
+    ) {
+        self.stage = stage
+        self.total = total
+        self.succeeded = succeeded
+        self.failed = failed
+        self.doneNow = doneNow
+        self.seconds = seconds
+        self.tokens = tokens
+    }
+
+    public var failureRate: Double { total == 0 ? 0 : Double(failed) / Double(total) }
+}

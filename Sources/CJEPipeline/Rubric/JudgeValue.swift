@@ -1,0 +1,46 @@
+/// A judge's verdict on one response: a deterministic score and a score distribution.
+public struct JudgeValue: Codable, Sendable, Hashable {
+    /// The deterministic score on [0, 1] (answer / 10), under `rule`.
+    public var score: Double?
+    public var rule: DeterministicRule?
+    public var scoreError: String?
+    /// The raw greedy answer, kept for audits under either rule.
+    public var rawAnswer: String?
+    /// Mean and variance on [0, 1] of the exact distribution over the answers 0..10.
+    public var mean: Double?
+    public var variance: Double?
+    /// Probability mass the eleven answers cover before normalising.
+    public var mass: Double?
+    public var distributionError: String?
+    /// Where the distribution came from: nil or "exact_distribution" for a local model,
+    /// "top_logprobs", "confidence_interval" or "samples" for a provider.
+    public var method: String?
+
+    /// The uncertainty files' `judge_method`.
+    public var uncertaintyMethod: String { method ?? "exact_distribution" }
+
+    /// The deterministic score read from a greedy `answer` (kept as `rawAnswer`) by `parse`: a
+    /// whole number 0-10, or null and an error quoting the answer.
+    mutating func read(answer: String, parse: (String) -> Int?) {
+        rawAnswer = answer
+        if let score = parse(answer) {
+            self.score = Double(score) / 10
+        } else {
+            scoreError = "unparseable judge answer: \(answer.prefix(60).debugDescription)"
+        }
+    }
+
+    /// Both scores failed for one reason.
+    mutating func fail(_ message: String) {
+        scoreError = message
+        distributionError = message
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case score, mean, variance, mass, method
+        case rule = "deterministic"
+        case scoreError = "score_error"
+        case rawAnswer = "raw_answer"
+        case distributionError = "distribution_error"
+    }
+}

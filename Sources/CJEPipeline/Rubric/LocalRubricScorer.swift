@@ -1,0 +1,96 @@
+public import CJEInference
+import Foundation
+
+/// A 0-10 rubric judge run on a local model, in two ways from one pass over each item:
+/// - uncertainty: every answer " 0" ... " 10" (with the end-of-turn token, so the eleven are
+///   exclusive) teacher-forced after the shared prompt, giving the exact distribution;
+/// - deterministic: the most probable of those answers (`argmax`), or greedy decoding after
+///   "Score:" with the answer parsed strictly (`greedy`). The greedy answer is kept either way.
+public struct LocalRubricScorer: Sendable {
+    public let rubric: Rubric
+    public let engine: any TextEngine
+    public let maxTokens: Int
+    public let rule: DeterministicRule
+
+    public init(rubric: Rubric, engine: any TextEngine, maxTokens: Int, rule: DeterministicRule) {
+        self.rubric = rubric
+        self.engine = engine
+        self.maxTokens = maxTokens
+        self.rule = rule
+    }
+
+    /// One verdict per item, in order; a failure is in the verdict's errors, never a number.
+    public func judge(_ items: [RubricItem]) async -> [JudgeValue] {
+        var values = [JudgeValue](repeating: JudgeValue(rule: rule), count: items.count)
+        var contexts: [[TokenID]?] = []
+        for (k, item) in items.enumerated() {
+            do {
+                let prompt = try engine.promptTokens(rubric.messages(prompt: item.prompt, response: item.response))
+                contexts.append(prompt + (try engine.responseTokens(rubric.answerPrefix)))
+            } catch {
+                values[k].fail("judge prompt could not be rendered: \(error.localizedDescription)")
+                contexts.append(nil)
+            }
+        }
+        let ready = contexts.indices.filter { contexts[$0] != nil }
+        let candidates: [[TokenID]]
+        do {
+            candidates = try (0...10).map { try engine.responseTokens(" \($0)") }
+        } catch {
+            for k in ready {
+                values[k].fail("answers could not be tokenized: \(error.localizedDescription)")
+            }
+            return values
+        }
+        // One pass per item: the context is decoded once, then the eleven answers are scored
+        // (uncertainty) and the greedy answer decoded (deterministic) from the same cells.
+        let scored = await engine.scoreContinuationsBatch(
+            ready.map {
+                ContinuationRequest(
+                    context: contexts[$0]!, continuations: candidates, appendEndOfTurn: true, temperature: 1,
+                    greedyMaxTokens: maxTokens)
+            })
+        for (r, k) in ready.enumerated() {
+            switch scored[r] {
+            case .success(let result): read(result, into: &values[k])
+            case .failure(let error): values[k].fail(error.localizedDescription)
+            }
+        }
+        return values
+    }
+
+    /// The verdict of one item's greedy answer and eleven answer log probs.
+    private func read(_ result: ContinuationResult, into value: inout JudgeValue) {
+        value.rawAnswer = result.greedy?.text
+        if rule == .greedy {
+            if let answer = result.greedy {
+                // The context ends with the answer prefix: the answer is the number itself.
+                value.read(answer: answer.text, parse: Rubric.parse)
+            } else {
+                value.scoreError = "the engine returned no greedy answer"
+            }
+        }
+        let logps = result.logProbs
+        guard let distribution = ScoreDistribution(logProbs: logps) else {
+            value.distributionError = "the engine scored \(logps.count) of 11 answers or a non-finite one"
+            if rule == .argmax { value.scoreError = value.distributionError }
+            return
+        }
+        if rule == .argmax {
+            // The first maximum: ties go to the lower score.
+            value.score = Double(logps.firstIndex(of: logps.max()!)!) / 10
+        }
+        value.mean = distribution.mean
+        value.variance = distribution.variance
+        value.mass = distribution.mass
+    }
+}
+
+extension LocalRubricScorer: RubricBackend {
+    var modelName: String { engine.modelInfo.name ?? "local" }
+    var batchSize: Int { 16 }
+
+    func score(_ items: [RubricItem]) async -> BatchResult<JudgeValue> {
+        BatchResult(values: await judge(items))
+    }
+}

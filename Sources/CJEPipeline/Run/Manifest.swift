@@ -1,0 +1,41 @@
+public import CJEProviders
+public import Foundation
+
+/// The run manifest (`manifest.json`): fingerprint, stage reports, provider totals, times.
+public struct Manifest: Codable, Sendable {
+    public var tool: String
+    public var fingerprint: RunFingerprint
+    public var n: Int
+    public var stages: [String: StageReport]
+    /// Every provider's usage over every invocation of the run.
+    public var providers: [String: ProviderUsage]?
+    public var created: Date
+    public var updated: Date
+
+    /// Reads a manifest file; an unreadable or malformed one is an error naming it.
+    public static func read(from url: URL) throws -> Manifest {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw PipelineError.unreadable(path: url.path, detail: error.localizedDescription)
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(Manifest.self, from: data)
+        } catch {
+            throw PipelineError.malformedFile(path: url.path, detail: JSONLines.describe(error))
+        }
+    }
+
+    /// Writes it whole (temporary file, then rename), stamped with the time.
+    func write(to url: URL) throws {
+        var manifest = self
+        manifest.updated = Date()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        try AtomicFile.write(try encoder.encode(manifest), to: url)
+    }
+}

@@ -1,0 +1,59 @@
+public import CJEProviders
+import Foundation
+
+/// This invocation's copy of the run manifest: opened once (refusing another fingerprint), then
+/// changed as stages report and providers are used, and written whole after each change.
+public final class ManifestStore: @unchecked Sendable {
+    private let url: URL
+    private var manifest: Manifest
+    private let lock = NSLock()
+
+    /// Reads the run's manifest, or starts one (nothing is written until `save`). A run made
+    /// under another fingerprint is refused, naming what changed.
+    public init(run: RunDirectory, fingerprint: RunFingerprint, n: Int) throws {
+        url = run.manifest
+        if FileManager.default.fileExists(atPath: url.path) {
+            manifest = try Manifest.read(from: url)
+            if manifest.fingerprint != fingerprint {
+                throw PipelineError.fingerprintMismatch(
+                    path: run.root.path, changes: fingerprint.differences(from: manifest.fingerprint))
+            }
+            manifest.n = max(manifest.n, n)
+        } else {
+            let now = Date()
+            manifest = Manifest(
+                tool: "cje-prep", fingerprint: fingerprint, n: n, stages: [:], created: now, updated: now)
+        }
+    }
+
+    /// What every provider has cost the run, over every invocation.
+    public var spent: Double { lock.withLock { (manifest.providers ?? [:]).values.reduce(0) { $0 + $1.cost } } }
+
+    /// A stage's provider usage as last reported.
+    public func usage(of stage: String) -> [String: ProviderUsage] {
+        lock.withLock { manifest.stages[stage]?.usage ?? [:] }
+    }
+
+    public func save() throws {
+        try lock.withLock { try manifest.write(to: url) }
+    }
+
+    /// Keeps a stage's report.
+    public func record(_ report: StageReport) throws {
+        try lock.withLock {
+            manifest.stages[report.stage] = report
+            try manifest.write(to: url)
+        }
+    }
+
+    /// Adds provider usage to the run's totals.
+    public func add(usage delta: [String: ProviderUsage]) throws {
+        try lock.withLock {
+            manifest.providers = (manifest.providers ?? [:]).merging(delta, uniquingKeysWith: +)
+            try manifest.write(to: url)
+        }
+    }
+
+    /// The run's totals by provider.
+    public var providers: [String: ProviderUsage] { lock.withLock { manifest.providers ?? [:] } }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Everything that decides a run's numbers. A run directory keeps it in its manifest and
+/// refuses to resume under another one.
+public struct RunFingerprint: Codable, Sendable, Hashable {
+    /// The config without what changes no number (`configText(of:)`), as sorted-key JSON.
+    public var config: String
+    /// sha256 of each model file, by config name.
+    public var models: [String: String]
+    /// The inference engine and its version, e.g. "llama.cpp 0c1e57098".
+    public var engine: String
+
+    public init(config: String, models: [String: String], engine: String) {
+        self.config = config
+        self.models = models
+        self.engine = engine
+    }
+
+    /// The fingerprint of `config` run with these model files on this engine.
+    public init(config: PipelineConfig, models: [String: String], engine: String) throws {
+        self.init(config: try Self.configText(of: config), models: models, engine: engine)
+    }
+
+    /// The config part: everything but `n` (which may grow), the engine's shape, the failure
+    /// policy, and where providers run, how hard they are pushed and what they cost; none of
+    /// these changes a number.
+    public static func configText(of config: PipelineConfig) throws -> String {
+        var stable = config
+        stable.n = 0
+        stable.engine = EngineConfig()
+        stable.maxFailureRate = PipelineConfig.default.maxFailureRate
+        stable.maxAttempts = PipelineConfig.default.maxAttempts
+        stable.providers = config.providers.mapValues(\.fingerprinted)
+        stable.budget = nil
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(stable), as: UTF8.self)
+    }
+
+    /// What differs from `other`, for a person.
+    public func differences(from other: RunFingerprint) -> [String] {
+        var out: [String] = []
+        if engine != other.engine { out.append("engine: \(other.engine) -> \(engine)") }
+        for name in Set(models.keys).union(other.models.keys).sorted() where models[name] != other.models[name] {
+            out.append(
+                "model '\(name)': sha256 \(other.models[name]?.prefix(12) ?? "none") -> \(models[name]?.prefix(12) ?? "none")"
+            )
+        }
+        if config != other.config {
+            let a = (try? JSONSerialization.jsonObject(with: Data(other.config.utf8))) as? [String: Any] ?? [:]
+            let b = (try? JSONSerialization.jsonObject(with: Data(config.utf8))) as? [String: Any] ?? [:]
+            for key in Set(a.keys).union(b.keys).sorted() {
+                let x = a[key].flatMap {
+                    try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed])
+                }
+                let y = b[key].flatMap {
+                    try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed])
+                }
+                if x != y { out.append("config '\(key)' changed") }
+            }
+        }
+        return out
+    }
+}

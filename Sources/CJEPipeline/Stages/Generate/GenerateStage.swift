@@ -1,0 +1,136 @@
+import CJEInference
+import Foundation
+
+/// Stage 2: one response per prompt from every policy, on its local model or its provider,
+/// each sampled with its own seed from (run seed, policy, prompt id). Writes
+/// `data/all_responses.jsonl`.
+public struct GenerateStage: ItemStage, PipelineStage {
+    public let context: StageContext
+    /// Items per batch on a local model; a provider's batch keeps all its slots busy.
+    public var batchSize = 32
+
+    public init(context: StageContext) {
+        self.context = context
+    }
+
+    public static let id = Pipeline.Stage.generate
+    public var name: String { "generate" }
+
+    public static func providers(_ config: PipelineConfig) -> [String] { config.policies.compactMap(\.provider) }
+
+    public func run(_ data: inout RunData) async throws -> [StageReport] {
+        let prompts = try data.require([PromptRecord].self, from: .prompts)
+        let (responses, report) = try await StageRunner(context: context).run(self, input: prompts)
+        data[[ResponsesRecord].self] = responses
+        return [report]
+    }
+
+    public struct Payload: Sendable {
+        var prompt: PromptRecord
+        var policy: PolicyConfig
+
+        /// The item's sampling seed: from the run seed, the policy and the prompt id alone.
+        func seed(_ runSeed: UInt64) -> UInt64 {
+            ItemSeed.derive(runSeed: runSeed, policy: policy.name, item: prompt.promptId)
+        }
+    }
+
+    public func items(for prompts: [PromptRecord]) -> [StageItem<Payload>] {
+        prompts.flatMap { prompt in
+            context.config.policies.map { policy in
+                StageItem(
+                    key: ItemKey(promptId: prompt.promptId, policy: policy.name),
+                    lane: .of(model: policy.model, provider: policy.provider),
+                    payload: Payload(prompt: prompt, policy: policy))
+            }
+        }
+    }
+
+    public func isFailure(_ value: ResponseRecord) -> Bool { value.error != nil }
+
+    public func batchSize(on lane: Lane) throws -> Int {
+        guard case .provider(let name) = lane else { return batchSize }
+        return try context.providers.client(name).settings.batchSize(atLeast: batchSize)
+    }
+
+    public func process(
+        _ batch: [Payload], on lane: Lane, finished: @escaping @Sendable (Int) -> Void
+    ) async throws -> BatchResult<ResponseRecord> {
+        switch lane {
+        case .provider(let name):
+            let generator = ProviderGenerator(client: try context.providers.client(name))
+            let seed = context.config.seed
+            return await concurrently(batch) { item in
+                try await generator.generate(policy: item.policy, prompt: item.prompt.prompt, seed: item.seed(seed))
+            }
+        case .model(let model):
+            let engine = try context.engine(model)
+            return BatchResult(values: await generate(batch, on: engine, finished: finished))
+        }
+    }
+
+    /// Samples every item of a batch on a local engine; an item that fails is a record with
+    /// `response: null` and the error.
+    private func generate(
+        _ batch: [Payload], on engine: any TextEngine, finished: @escaping @Sendable (Int) -> Void
+    ) async -> [ResponseRecord] {
+        var records = batch.map { item in
+            ResponseRecord(
+                policy: item.policy, model: engine.modelInfo.name ?? item.policy.model,
+                seed: item.seed(context.config.seed))
+        }
+        var requests: [GenerationRequest] = []
+        var requestItem: [Int] = []
+        for (k, item) in batch.enumerated() {
+            do {
+                let tokens = try engine.promptTokens([.system(item.policy.systemPrompt), .user(item.prompt.prompt)])
+                requests.append(
+                    GenerationRequest(
+                        context: tokens, temperature: item.policy.temperature, maxNewTokens: item.policy.maxTokens,
+                        seed: records[k].seed))
+                requestItem.append(k)
+            } catch {
+                records[k].error = "prompt could not be rendered: \(error.localizedDescription)"
+            }
+        }
+        let results = await engine.generateBatch(requests, progress: finished)
+        for (r, result) in results.enumerated() {
+            let k = requestItem[r]
+            switch result {
+            case .success(let generated) where generated.tokens.isEmpty:
+                records[k].error = "the model produced an empty response"
+            case .success(let generated):
+                records[k].response = generated.text
+                records[k].finishReason = generated.finishReason
+                records[k].nTokens = generated.tokens.count
+                records[k].sampledLogprob = generated.sampledLogProb
+                records[k].tokenIds = generated.tokens
+            case .failure(let error):
+                records[k].error = error.localizedDescription
+            }
+        }
+        return records
+    }
+
+    public func write(_ prompts: [PromptRecord], values: [ItemKey: ResponseRecord]) throws -> StageOutcome<
+        [ResponsesRecord]
+    > {
+        let policies = context.config.policies
+        var failed = 0
+        let records = prompts.map { prompt in
+            var responses: [String: ResponseRecord] = [:]
+            for policy in policies {
+                let value = values[ItemKey(promptId: prompt.promptId, policy: policy.name)]
+                responses[policy.name] = value
+                if value.map(isFailure) ?? true { failed += 1 }
+            }
+            return ResponsesRecord(
+                promptId: prompt.promptId, prompt: prompt.prompt, metadata: prompt.metadata, responses: responses)
+        }
+        try AtomicFile.write(try JSONLines.encode(records), to: context.run.responses)
+        let tokens = records.reduce(0) { sum, record in
+            sum + record.responses.values.reduce(0) { $0 + ($1.nTokens ?? 0) }
+        }
+        return StageOutcome(output: records, total: prompts.count * policies.count, failed: failed, tokens: tokens)
+    }
+}

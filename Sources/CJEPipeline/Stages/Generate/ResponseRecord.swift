@@ -1,0 +1,39 @@
+public import CJEInference
+
+/// One policy's response to one prompt, as it appears in `all_responses.jsonl`. A failed item
+/// has `response: null` and `error`, never placeholder text.
+public struct ResponseRecord: Codable, Sendable, Hashable {
+    public var response: String?
+    public var model: String
+    public var temperature: Double
+    public var systemPrompt: String
+    public var maxTokens: Int
+    public var seed: UInt64
+    public var finishReason: FinishReason?
+    public var nTokens: Int?
+    /// Log probability of the sampled tokens (end-of-turn included when finished naturally) under
+    /// log-softmax(logits / T) at the decode steps; teacher forcing reproduces it exactly.
+    public var sampledLogprob: Double?
+    /// The sampled token ids, so that teacher forcing scores exactly what was sampled.
+    public var tokenIds: [TokenID]?
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case response, model, temperature, seed, error
+        case systemPrompt = "system_prompt"
+        case maxTokens = "max_tokens"
+        case finishReason = "finish_reason"
+        case nTokens = "n_tokens"
+        case sampledLogprob = "sampled_logprob"
+        case tokenIds = "token_ids"
+    }
+}
+
+extension ResponseRecord {
+    /// A record of `policy`'s settings with no response yet.
+    init(policy: PolicyConfig, model: String, seed: UInt64) {
+        self.init(
+            response: nil, model: model, temperature: policy.temperature, systemPrompt: policy.systemPrompt,
+            maxTokens: policy.maxTokens, seed: seed)
+    }
+}

@@ -1,0 +1,17 @@
+/// What the judge stage writes and hands on: the four phase2 files' records, each in the order
+/// of the responses file (prompt by prompt, policies in config order).
+public struct JudgedRecords: Sendable, Hashable {
+    /// `phase2/p0_scored_deterministic.jsonl` and `phase2/p0_scored_uncertainty.jsonl`.
+    public var p0Deterministic: [ScoredRecord] = []
+    public var p0Uncertainty: [ScoredRecord] = []
+    /// `phase2/targets_scored_deterministic.jsonl` and `phase2/targets_scored_uncertainty.jsonl`.
+    public var targetsDeterministic: [ScoredRecord] = []
+    public var targetsUncertainty: [ScoredRecord] = []
+
+    public init() {}
+
+    /// Every deterministic record, P0's first.
+    public var deterministic: [ScoredRecord] { p0Deterministic + targetsDeterministic }
+    /// Every uncertainty record, P0's first.
+    public var uncertainty: [ScoredRecord] { p0Uncertainty + targetsUncertainty }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A line of the phase2 scored files.
+public struct ScoredRecord: Codable, Sendable, Hashable {
+    public var promptId: String
+    public var prompt: String
+    public var response: String?
+    public var policy: String
+    public var model: String
+    public var temperature: Double
+    /// The judge's model (a local model's name or the provider's model).
+    public var judgeModel: String?
+    public var judgeScore: Double?
+    public var judgeScoreVariance: Double?
+    public var judgeMethod: String
+    public var judgeProbabilityMass: Double?
+    public var error: String?
+    /// P0 files only: the response's log prob under P0, and under each target policy.
+    public var totalLogprob: Double?
+    public var targetLogps: [String: Double?]?
+
+    enum CodingKeys: String, CodingKey {
+        case prompt, response, policy, model, temperature, error
+        case promptId = "prompt_id"
+        case judgeScore = "judge_score"
+        case judgeScoreVariance = "judge_score_variance"
+        case judgeMethod = "judge_method"
+        case judgeModel = "judge_model"
+        case judgeProbabilityMass = "judge_probability_mass"
+        case totalLogprob = "total_logprob"
+        case targetLogps = "target_logps"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(promptId, forKey: .promptId)
+        try c.encode(prompt, forKey: .prompt)
+        try c.encode(response, forKey: .response)
+        try c.encode(policy, forKey: .policy)
+        try c.encode(model, forKey: .model)
+        try c.encode(temperature, forKey: .temperature)
+        try c.encode(judgeScore, forKey: .judgeScore)
+        if !DeterministicRule.allCases.map(\.rawValue).contains(judgeMethod) {
+            try c.encode(judgeScoreVariance, forKey: .judgeScoreVariance)
+        }
+        try c.encode(judgeMethod, forKey: .judgeMethod)
+        try c.encodeIfPresent(judgeModel, forKey: .judgeModel)
+        try c.encodeIfPresent(judgeProbabilityMass, forKey: .judgeProbabilityMass)
+        try c.encodeIfPresent(error, forKey: .error)
+        if let targetLogps {
+            try c.encode(totalLogprob, forKey: .totalLogprob)
+            var inner = c.nestedContainer(keyedBy: AnyKey.self, forKey: .targetLogps)
+            for (policy, value) in targetLogps { try inner.encode(value, forKey: AnyKey(stringValue: policy)) }
+        }
+    }
+}
