@@ -2,8 +2,11 @@
 # (or $CJE_CACHE) on first use, then reuse them.
 SWIFT_BUILD_FLAGS = -c release -Xlinker -rpath -Xlinker "$$LLAMA_PREFIX/lib"
 ENV = scripts/with-env.sh
+# The fast tier's test targets: stage logic on a deterministic fake engine, config, storage,
+# parsing, sampling. No model, and nothing calls llama.cpp.
+FAST_TIER = CJEPipelineTests|CJEInferenceTests
 
-.PHONY: build demo engine-demo test integration bench lint
+.PHONY: build demo engine-demo check test integration bench lint
 
 build:
 	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS)'
@@ -16,10 +19,15 @@ demo: build
 engine-demo: build
 	$(ENV) bash -c '.build/release/cje-prep demo --model "$$CJE_MODEL"'
 
-# The Swift suites, then the one test that is a script: cje-eval 0.3.0 and 0.9.3 (PyPI) read
-# our export unchanged.
-test:
-	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
+# The fast tier alone. Building needs llama.cpp's headers (bootstrapped without the model); the
+# tests run with CJE_MODEL unset, so nothing in them can reach the real model.
+check:
+	CJE_BOOTSTRAP=llama-env $(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && env -u CJE_MODEL swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest --filter "$(FAST_TIER)"'
+
+# Lint, both tiers (the real-model suites must run: a missing model fails instead of skipping),
+# then the one test that is a script: cje-eval 0.3.0 and 0.9.3 (PyPI) read our export unchanged.
+test: lint
+	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && CJE_REQUIRE_REAL_MODEL=1 swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
 	$(ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
 
 integration: build
@@ -29,4 +37,4 @@ bench: build
 	$(ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL"'
 
 lint:
-	swift format lint -r Sources Tests Package.swift
+	swift format lint --strict -r Sources Tests Package.swift

