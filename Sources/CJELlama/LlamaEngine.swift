@@ -38,6 +38,26 @@ public final class LlamaEngine: @unchecked Sendable {
     /// The llama.cpp commit this package is built and tested against (scripts/bootstrap.sh pins it).
     public static let llamaCommit = "0c1e57098"
 
+    /// The instruction sets llama.cpp's CPU backend was compiled for, as it reports them
+    /// ("AVX2", "FMA", "AVX512", ...): a build's numbers depend on them, so they are part of its
+    /// identity. Features that do not change a number (OpenMP, weight repacking) are left out.
+    public static var instructionSets: [String] {
+        let notInstructions: Set = ["OPENMP", "REPACK", "LLAMAFILE", "KLEIDIAI", "ACCELERATE"]
+        return LlamaBackend.systemInfo.split(separator: "|").compactMap { field -> String? in
+            let parts = field.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[1] == "1" else { return nil }
+            let name = parts[0].split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            return name.isEmpty || notInstructions.contains(name) ? nil : name
+        }
+    }
+
+    /// The engine build as a run's fingerprint keeps it: the llama.cpp commit and its instruction
+    /// sets, e.g. "llama.cpp 0c1e57098 [SSE3 SSSE3 AVX AVX2 F16C FMA BMI2]". Shards built for
+    /// other instruction sets give other bits, and a merge refuses them.
+    public static var buildIdentity: String {
+        "llama.cpp \(llamaCommit) [\(instructionSets.joined(separator: " "))]"
+    }
+
     public let model: LlamaModel
     public let options: LlamaEngineOptions
     private let context: LlamaContext

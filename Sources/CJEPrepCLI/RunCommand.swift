@@ -113,7 +113,7 @@ final class EngineCache: @unchecked Sendable {
 
     func fingerprint() throws -> RunFingerprint {
         try RunFingerprint(
-            config: config, models: models.mapValues(\.info.sha256), engine: "llama.cpp \(LlamaEngine.llamaCommit)")
+            config: config, models: models.mapValues(\.info.sha256), engine: LlamaEngine.buildIdentity)
     }
 
     func engine(for name: String) throws -> any TextEngine {

@@ -49,7 +49,7 @@ struct ProviderPipelineTests {
         let config = try PipelineConfig.parse(yaml, path: "test.yaml")
         let fingerprint = try RunFingerprint(
             config: config, models: ["default": engine.model.info.sha256],
-            engine: "llama.cpp \(LlamaEngine.llamaCommit)")
+            engine: LlamaEngine.buildIdentity)
         return Pipeline(
             config: config, run: RunDirectory(root: dir), fingerprint: fingerprint, engine: { _ in engine }, say: say)
     }

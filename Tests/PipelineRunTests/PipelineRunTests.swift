@@ -33,7 +33,7 @@ struct PipelineRunTests {
         config.seed = seed
         let fingerprint = try! RunFingerprint(
             config: config, models: ["default": engine.model.info.sha256],
-            engine: "llama.cpp \(LlamaEngine.llamaCommit)")
+            engine: LlamaEngine.buildIdentity)
         return Pipeline(
             config: config, run: RunDirectory(root: dir), fingerprint: fingerprint, engine: { _ in engine },
             say: { _ in })

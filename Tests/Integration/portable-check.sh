@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Integration test: the portable llama.cpp build (scripts/bootstrap.sh, CJE_LLAMA_PROFILE=portable,
+# the default) gives the same bits on a CPU without AVX-512. `cje-prep probe` teacher-forces a few
+# items and samples an answer, printing every log prob's bits; it runs natively and under
+# qemu-user emulating a Haswell (AVX2, FMA, F16C; no AVX-512), and the two outputs must be equal.
+# Usage: Tests/Integration/portable-check.sh [path/to/cje-prep]    (CJE_MODEL, LLAMA_PREFIX set)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+tool=${1:-"$here/../../.build/release/cje-prep"}
+say() { echo "portable-check: $*" >&2; }
+: "${CJE_MODEL:?CJE_MODEL must name the demo model (run through scripts/with-env.sh)}"
+: "${LLAMA_PREFIX:?LLAMA_PREFIX must name the llama.cpp install (run through scripts/with-env.sh)}"
+
+profile=$(cat "$LLAMA_PREFIX/PROFILE" 2>/dev/null || echo native)
+if [ "$profile" != portable ]; then
+    say "SKIPPED: $LLAMA_PREFIX is a $profile build; this check is about the portable profile"
+    exit 0
+fi
+case "$(uname -m)" in
+x86_64) ;;
+*) say "SKIPPED: the emulated CPU here is an x86-64 Haswell; this machine is $(uname -m)"; exit 0 ;;
+esac
+if ! command -v qemu-x86_64 >/dev/null; then
+    say "installing qemu-user with apt-get"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >&2
+fi
+native=$("$tool" probe --model "$CJE_MODEL" --threads 1)
+start=$(date +%s)
+emulated=$(qemu-x86_64 -cpu Haswell "$tool" probe --model "$CJE_MODEL" --threads 1 2>"${TMPDIR:-/tmp}/portable-check.err") || {
+    cat "${TMPDIR:-/tmp}/portable-check.err" >&2
+    say "FAILED: the probe did not run on the emulated Haswell"
+    exit 1
+}
+echo "$native" | sed 's/^/  native:   /' >&2
+if [ "$native" != "$emulated" ]; then
+    diff <(echo "$native") <(echo "$emulated") >&2
+    say "FAILED: the emulated Haswell gives other bits than this CPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2))"
+    exit 1
+fi
+say "ok: the same bits natively and on an emulated Haswell ($(($(date +%s) - start)) s emulated)"
