@@ -63,7 +63,12 @@ let package = Package(
         .target(name: "CJETestSupport", dependencies: ["CJEInference"], path: "Tests/CJETestSupport"),
         // Fast tier: no model, no llama.cpp at run time; `make check` runs these.
         .testTarget(name: "CJEInferenceTests", dependencies: ["CJEInference"]),
-        .testTarget(name: "CJEPipelineTests", dependencies: ["CJEPipeline", "CJEProviders", "CJETestSupport"]),
+        .testTarget(
+            name: "CJEPipelineTests",
+            dependencies: [
+                "CJEPipeline", "CJEProviders", "CJETestSupport", .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // Real-model tier: the SmolLM2 model through the real engine, real llama-servers.
         .testTarget(name: "CJELlamaTests", dependencies: ["CJELlama", "CJEInference", "CJETestSupport"]),
         .testTarget(

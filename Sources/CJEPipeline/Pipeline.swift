@@ -19,6 +19,26 @@ public struct Pipeline: Sendable {
     /// Shared caches (Hugging Face pages): `$CJE_CACHE` or ~/.cache/cje-prep.
     public var cacheRoot = URL(
         fileURLWithPath: ProcessInfo.processInfo.environment["CJE_CACHE"] ?? (NSHomeDirectory() + "/.cache/cje-prep"))
+    /// The kind of run this invocation makes in `run`.
+    public var layout = Layout.plain
+    /// The machine this runs on, for the manifest.
+    public var node: NodeInfo?
+
+    /// How a run directory is used.
+    public enum Layout: Sendable, Hashable {
+        /// A whole run in the directory itself.
+        case plain
+        /// One shard of a split run, in `shards/K-of-M` under the directory: the stages up to
+        /// the judge on the shard's slice of the sample.
+        case shard(Shard)
+        /// The merge of a split run in the directory itself: the shards' journals of these
+        /// stages are taken as they are (never worked again); the rest runs on the whole sample.
+        case merge(frozen: Set<String>)
+    }
+
+    /// The last stage a shard runs: the oracle's slices are drawn over the whole population, so
+    /// the oracle, the export and validation run at the merge.
+    public static let lastShardStage = Stage.judge
 
     public init(
         config: PipelineConfig, run: RunDirectory, fingerprint: RunFingerprint,
@@ -57,33 +77,102 @@ public struct Pipeline: Sendable {
     /// journaled parts. A stage whose failure rate passes `max_failure_rate` throws after writing
     /// its outputs (failures stay null). Nothing is written before every check has passed: the
     /// fingerprint, what the stages refuse, every provider's key, the budget.
-    public func execute(through last: Stage = .validate) async throws -> [StageReport] {
+    public func execute(through requested: Stage = .validate) async throws -> [StageReport] {
+        var last = requested
+        var target = run
+        var shard: Shard?
+        var frozen: Set<String> = []
+        try Self.checkLayout(layout, of: run)
+        switch layout {
+        case .plain:
+            break
+        case .shard(let one):
+            last = min(last, Self.lastShardStage)
+            target = run.shard(one)
+            shard = one
+        case .merge(let journals):
+            frozen = journals
+        }
         let stages = Self.plan.filter { $0.id <= last }
         if let reason = Self.refusal(config, through: last) { throw PipelineError.impossible(reason) }
-        let manifest = try ManifestStore(run: run, fingerprint: fingerprint, n: config.n)
+        let manifest = try ManifestStore(run: target, fingerprint: fingerprint, n: config.n)
         let spent = manifest.spent
+        // Shards run at once and cannot see each other's spending: each gets its share.
+        let budget = config.budget.map { $0 / Double(shard?.count ?? 1) }
         let hub = ProviderHub(
-            configs: config.providers, cache: run.providerCache,
-            ledger: SpendLedger(budget: config.budget, spent: spent))
+            configs: config.providers, cache: target.providerCache, ledger: SpendLedger(budget: budget, spent: spent))
         // A missing key fails now, not hours into the run.
         for name in Set(stages.flatMap { $0.providers(config) }).sorted() { _ = try hub.client(name) }
-        if let budget = config.budget, spent >= budget {
+        if let budget, spent >= budget {
             throw PipelineError.impossible(
                 String(
-                    format: "the run's budget %.4f is already spent (%.4f); raise `budget` in the config to go on",
-                    budget, spent))
+                    format: "the %@ budget %.4f is already spent (%.4f); raise `budget` in the config to go on",
+                    shard == nil ? "run's" : "shard's share of the run's", budget, spent))
         }
-        try FileManager.default.createDirectory(at: run.root, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: target.root, withIntermediateDirectories: true)
+        manifest.update {
+            $0.shard = shard
+            $0.node = node ?? $0.node
+        }
         try manifest.save()
 
         let context = StageContext(
-            config: config, run: run, manifest: manifest, providers: hub, engine: engine, cacheRoot: cacheRoot,
-            progressInterval: progressInterval, say: say, debug: debug)
+            config: config, run: target, manifest: manifest, providers: hub, engine: engine, cacheRoot: cacheRoot,
+            progressInterval: progressInterval, shard: shard, frozen: frozen, say: say, debug: debug)
         var data = RunData()
         var reports: [StageReport] = []
-        for stage in stages {
-            reports += try await stage.init(context: context).run(&data)
+        do {
+            for stage in stages {
+                reports += try await stage.init(context: context).run(&data)
+            }
+        } catch {
+            try? manifest.finish(
+                RunOutcome(n: config.n, through: last.rawValue, completed: false, error: error.localizedDescription))
+            throw error
         }
+        try manifest.finish(RunOutcome(n: config.n, through: last.rawValue, completed: true, error: nil))
         return reports
+    }
+
+    /// Refuses a layout the run directory does not have: a plain run in a split run's directory,
+    /// a shard in a plain run's, or a shard count other than the directory's. Nothing is written.
+    public static func checkLayout(_ layout: Layout, of run: RunDirectory) throws {
+        switch layout {
+        case .plain: try checkUnsharded(run)
+        case .shard(let shard): try checkShardable(shard, run)
+        case .merge: break
+        }
+    }
+
+    /// A plain run does not go into a directory that holds a split run.
+    private static func checkUnsharded(_ run: RunDirectory) throws {
+        let shards = run.shards
+        guard let any = shards.first else { return }
+        throw PipelineError.layoutMismatch(
+            path: run.root.path,
+            detail:
+                "it holds a run split into \(any.count) shards (\(run.shardsFolder.path)); run each with --shard K/\(any.count) and combine them with `cje-prep merge`, or use another --dir for an unsharded run"
+        )
+    }
+
+    /// A shard goes only into a directory that holds nothing else or shards of the same split.
+    private static func checkShardable(_ shard: Shard, _ run: RunDirectory) throws {
+        if FileManager.default.fileExists(atPath: run.manifest.path),
+            (try Manifest.read(from: run.manifest)).shards == nil
+        {
+            throw PipelineError.layoutMismatch(
+                path: run.root.path,
+                detail:
+                    "it holds an unsharded run; a shard would mix with it. Use another --dir for the split run, or run without --shard"
+            )
+        }
+        let counts = Set(run.shards.map(\.count)).subtracting([shard.count])
+        if let other = counts.sorted().first {
+            throw PipelineError.layoutMismatch(
+                path: run.root.path,
+                detail:
+                    "its run is split into \(other) shards, not \(shard.count); the shard count cannot change (prompts are dealt by rank modulo the count). Run --shard K/\(other), or start another --dir"
+            )
+        }
     }
 }

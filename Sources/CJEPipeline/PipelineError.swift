@@ -24,6 +24,12 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
     case impossible(String)
     /// A stage needs an output that no earlier stage of the plan produced.
     case missingInput(type: String, stage: String)
+    /// A shard given on the command line or by the scheduler is not one.
+    case badShard(String)
+    /// The run directory is laid out for another kind of run (sharded or not, other shard count).
+    case layoutMismatch(path: String, detail: String)
+    /// A merge found shards missing, unfinished, failed or made under other settings.
+    case shardsNotMergeable(path: String, problems: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -47,6 +53,12 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
             return "no provider named '\(name)' under 'providers' in the config"
         case .impossible(let reason):
             return reason
+        case .badShard(let detail):
+            return "bad shard: \(detail)"
+        case .layoutMismatch(let path, let detail):
+            return "\(path): \(detail)"
+        case .shardsNotMergeable(let path, let problems):
+            return "cannot merge \(path): \(problems.joined(separator: "; "))"
         case .missingInput(let type, let stage):
             return
                 "internal: a stage needs \(type), which the \(stage) stage produces, but the plan did not run it first"

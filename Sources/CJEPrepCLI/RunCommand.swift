@@ -15,12 +15,29 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Run seed (overrides the config).")
     var seed: UInt64?
 
+    @Option(
+        help: ArgumentHelp(
+            "Run shard K (from 0) of M, as K/M, into <dir>/shards/K-of-M; combine them with `cje-prep merge`.",
+            discussion:
+                "Without it, a Slurm array task (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX, with --shards or CJE_SHARDS) runs its own shard."
+        ))
+    var shard: String?
+
+    @Option(help: "The number of shards, for a Kubernetes Indexed Job (default: $CJE_SHARDS).")
+    var shards: Int?
+
     func load(n: Int?) throws -> PipelineConfig {
         var config = try config.map { try PipelineConfig.load(from: URL(fileURLWithPath: $0)) } ?? .default
         if let n { config.n = n }
         if let seed { config.seed = seed }
         try config.validate(path: self.config ?? "(built-in default)")
         return config
+    }
+
+    /// The shard to run and where it came from: --shard, or the scheduler's environment.
+    func resolveShard() throws -> (shard: Shard, source: String)? {
+        if let shard { return (try Shard.parse(shard), "--shard \(shard)") }
+        return try Shard.fromEnvironment(ProcessInfo.processInfo.environment, count: shards)
     }
 }
 
@@ -49,18 +66,68 @@ struct RunCommand: AsyncParsableCommand {
         try await Self.execute(n: n, options: options, through: Pipeline.Stage(rawValue: through)!)
     }
 
-    /// Loads the config and models, opens this invocation's log, then runs the pipeline
-    /// through `stage`. Bad input fails before anything is written.
+    /// Runs the pipeline through `stage` (a shard through the judge at most).
     static func execute(n: Int?, options: RunOptions, through stage: Pipeline.Stage) async throws {
+        let shard = try options.resolveShard()
+        let command = stage == Pipeline.Stage.allCases.last! ? "run" : stage.rawValue
+        try await Invocation.run(command: command, through: stage, n: n, options: options, shard: shard?.shard) {
+            pipeline, log in
+            if let shard {
+                log.info(
+                    "shard \(shard.shard) (from \(shard.source)): the prompts at ranks \(shard.shard.index), \(shard.shard.index) + \(shard.shard.count), ... of the sample, through \(min(stage, Pipeline.lastShardStage).rawValue)"
+                )
+            }
+            _ = try await pipeline.execute(through: stage)
+        }
+    }
+}
+
+/// `cje-prep merge`: the shards of a split run into the files an unsplit run writes.
+struct MergeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract:
+            "Combine the finished shards of a split run into the data set of the unsplit run, then run the oracle, export and validate."
+    )
+
+    @OptionGroup var options: RunOptions
+
+    func validate() throws {
+        if options.shard != nil || options.shards != nil {
+            throw ValidationError("merge takes no --shard or --shards: it merges every shard under <dir>/shards")
+        }
+    }
+
+    func run() async throws {
+        try await Invocation.run(command: "merge", through: .validate, n: nil, options: options, shard: nil) {
+            pipeline, _ in
+            _ = try await pipeline.merge()
+        }
+    }
+}
+
+/// What every pipeline command does around its work: load the config and the models (bad input
+/// fails here, before anything is written), open this invocation's log, describe the machine.
+enum Invocation {
+    static func run(
+        command: String, through: Pipeline.Stage, n: Int?, options: RunOptions, shard: Shard?,
+        body: (Pipeline, RunLog) async throws -> Void
+    ) async throws {
         let config = try options.load(n: n)
-        if let reason = Pipeline.refusal(config, through: stage) { throw ValidationError(reason) }
+        let last = shard == nil ? through : min(through, Pipeline.lastShardStage)
+        if let reason = Pipeline.refusal(config, through: last) {
+            throw ValidationError(reason)
+        }
         let engines = try EngineCache(config: config)
         let fingerprint = try engines.fingerprint()
         let run = RunDirectory(root: URL(fileURLWithPath: options.dir))
-        let command = stage == Pipeline.Stage.allCases.last! ? "run" : stage.rawValue
-        let log = try RunLog(directory: run.root.appendingPathComponent("logs"), command: command)
+        let layout = shard.map(Pipeline.Layout.shard) ?? .plain
+        if command != "merge" { try Pipeline.checkLayout(layout, of: run) }  // before the log makes a folder
+        let logs = (shard.map { run.shard($0) } ?? run).logs
+        let log = try RunLog(directory: logs, command: command)
         LlamaLog.route { log.debug("llama.cpp: \($0)") }
         defer { LlamaLog.route(to: nil) }
+        let node = NodeInfo.current
         log.info("cje-prep \(command): run directory \(run.root.path), log \(log.url.path)")
         log.debug("arguments: \(CommandLine.arguments.joined(separator: " "))")
         log.debug("config (\(options.config ?? "built-in default")), n = \(config.n): \(fingerprint.config)")
@@ -68,17 +135,20 @@ struct RunCommand: AsyncParsableCommand {
             log.debug("model \(name): \(engines.path(of: name) ?? "?") sha256 \(sha)")
         }
         log.debug("engine: \(fingerprint.engine); \(LlamaLog.systemInfo)")
+        log.debug("node: \(node.host), \(node.cpu), CPU features \(node.cpuFeatures.joined(separator: " "))")
         for (name, provider) in config.providers.sorted(by: { $0.key < $1.key }) {
             log.debug(
                 "provider \(name): model \(provider.model) at \(provider.settings.baseURLs.joined(separator: ", ")), key variable \(provider.settings.apiKeyEnv ?? "none")"
             )
         }
-        let pipeline = Pipeline(
+        var pipeline = Pipeline(
             config: config, run: run, fingerprint: fingerprint, engine: { try engines.engine(for: $0) },
             say: { log.info($0) }, debug: { log.debug($0) })
+        pipeline.node = node
+        pipeline.layout = layout
         let started = Date()
         do {
-            _ = try await pipeline.execute(through: stage)
+            try await body(pipeline, log)
         } catch {
             log.error(error.localizedDescription)
             log.info(String(format: "stopped after %.1f s: see %@", Date().timeIntervalSince(started), log.url.path))

@@ -12,6 +12,11 @@ public final class StageContext: Sendable {
     public let cacheRoot: URL
     /// Console progress lines come at most this often; the log gets every one.
     public let progressInterval: TimeInterval
+    /// The shard this invocation runs, if the run is split.
+    public let shard: Shard?
+    /// Journaled stages whose items are taken from their journals as they are, never worked
+    /// (a merge: the shards did the work).
+    public let frozen: Set<String>
     private let engines: @Sendable (String) throws -> any TextEngine
     private let sayLine: @Sendable (String) -> Void
     private let debugLine: @Sendable (String) -> Void
@@ -19,8 +24,8 @@ public final class StageContext: Sendable {
     public init(
         config: PipelineConfig, run: RunDirectory, manifest: ManifestStore, providers: ProviderHub,
         engine: @escaping @Sendable (String) throws -> any TextEngine, cacheRoot: URL,
-        progressInterval: TimeInterval = 5, say: @escaping @Sendable (String) -> Void,
-        debug: @escaping @Sendable (String) -> Void = { _ in }
+        progressInterval: TimeInterval = 5, shard: Shard? = nil, frozen: Set<String> = [],
+        say: @escaping @Sendable (String) -> Void, debug: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.config = config
         self.run = run
@@ -29,6 +34,8 @@ public final class StageContext: Sendable {
         self.engines = engine
         self.cacheRoot = cacheRoot
         self.progressInterval = progressInterval
+        self.shard = shard
+        self.frozen = frozen
         self.sayLine = say
         self.debugLine = debug
     }

@@ -58,6 +58,18 @@ public struct StageRunner: Sendable {
                 pending.append((item, attempt))
             }
         }
+        if context.frozen.contains(stage.name) {
+            // Taken from the journal as it is: an item missing there is missing from the shards.
+            let missing = items.filter { latest[$0.key] == nil }
+            if let first = missing.first {
+                throw PipelineError.shardsNotMergeable(
+                    path: context.run.root.path,
+                    problems: [
+                        "\(missing.count) \(stage.name) item(s) are in no shard's journal, e.g. \(first.key); run every shard to the end first"
+                    ])
+            }
+            pending = []
+        }
         let usesProviders = items.contains { if case .provider = $0.lane { true } else { false } }
         let progress = context.progress(stage.name, spend: usesProviders)
         progress(succeeded, total, failed)

@@ -7,10 +7,24 @@ public struct Manifest: Codable, Sendable {
     public var fingerprint: RunFingerprint
     public var n: Int
     public var stages: [String: StageReport]
-    /// Every provider's usage over every invocation of the run.
+    /// Every provider's usage over every invocation in this directory (a merged run's shards
+    /// keep theirs in `shards`).
     public var providers: [String: ProviderUsage]?
     public var created: Date
     public var updated: Date
+    /// For a shard's directory: which shard it is.
+    public var shard: Shard?
+    /// The machine of the last invocation.
+    public var node: NodeInfo?
+    /// How the last invocation ended.
+    public var outcome: RunOutcome?
+    /// For a merged run: its shards, as the last merge found them.
+    public var shards: [ShardRecord]?
+
+    /// Every provider's usage over the whole run: this directory's and its merged shards'.
+    public var providersOverall: [String: ProviderUsage] {
+        (shards ?? []).reduce(providers ?? [:]) { $0.merging($1.providers ?? [:], uniquingKeysWith: +) }
+    }
 
     /// Reads a manifest file; an unreadable or malformed one is an error naming it.
     public static func read(from url: URL) throws -> Manifest {

@@ -26,8 +26,22 @@ public final class ManifestStore: @unchecked Sendable {
         }
     }
 
-    /// What every provider has cost the run, over every invocation.
-    public var spent: Double { lock.withLock { (manifest.providers ?? [:]).values.reduce(0) { $0 + $1.cost } } }
+    /// What every provider has cost the run, over every invocation (and every merged shard).
+    public var spent: Double { lock.withLock { manifest.providersOverall.values.reduce(0) { $0 + $1.cost } } }
+
+    /// The manifest as it stands.
+    public var current: Manifest { lock.withLock { manifest } }
+
+    /// Changes the manifest (written on the next save).
+    public func update(_ body: (inout Manifest) -> Void) { lock.withLock { body(&manifest) } }
+
+    /// Keeps how this invocation ended.
+    public func finish(_ outcome: RunOutcome) throws {
+        try lock.withLock {
+            manifest.outcome = outcome
+            try manifest.write(to: url)
+        }
+    }
 
     /// A stage's provider usage as last reported.
     public func usage(of stage: String) -> [String: ProviderUsage] {
@@ -54,6 +68,6 @@ public final class ManifestStore: @unchecked Sendable {
         }
     }
 
-    /// The run's totals by provider.
-    public var providers: [String: ProviderUsage] { lock.withLock { manifest.providers ?? [:] } }
+    /// The run's totals by provider, merged shards included.
+    public var providers: [String: ProviderUsage] { lock.withLock { manifest.providersOverall } }
 }

@@ -46,4 +46,26 @@ public struct RunDirectory: Sendable {
 
     /// Provider responses by request hash: a re-run never pays twice for the same call.
     public var providerCache: URL { root.appendingPathComponent("cache/providers") }
+
+    /// Where a sharded run's shards keep their own run directories.
+    public var shardsFolder: URL { root.appendingPathComponent("shards") }
+
+    /// A shard's own run directory: `shards/K-of-M`.
+    public func shard(_ shard: Shard) -> RunDirectory {
+        RunDirectory(root: shardsFolder.appendingPathComponent(shard.name))
+    }
+
+    /// The shards that have a directory under `shards/`, in order.
+    public var shards: [Shard] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: shardsFolder.path)) ?? []
+        return names.compactMap(Shard.init(folderName:)).sorted { ($0.count, $0.index) < ($1.count, $1.index) }
+    }
+
+    /// The stages that have a journal under `state/`.
+    public var journalNames: [String] {
+        let folder = root.appendingPathComponent("state")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasSuffix(".journal.jsonl") }.map { String($0.dropLast(".journal.jsonl".count)) }
+            .sorted()
+    }
 }

@@ -14,13 +14,19 @@ public struct PromptsStage: PipelineStage {
 
     public func run(_ data: inout RunData) async throws -> [StageReport] {
         let config = context.config
-        let sample = PromptSource.sample(try await source(), n: config.n, seed: config.seed)
+        var sample = PromptSource.sample(try await source(), n: config.n, seed: config.seed)
         if sample.count < config.n {
             context.say(
                 "prompts: the source has \(sample.count) usable prompts, fewer than n = \(config.n); using all of them")
         }
+        var share = ""
+        if let shard = context.shard {
+            // The whole sample is drawn as an unsharded run draws it; the shard keeps its ranks.
+            sample = sample.enumerated().filter { shard.owns(rank: $0.offset) }.map(\.element)
+            share = " (shard \(shard))"
+        }
         try AtomicFile.write(try JSONLines.encode(sample), to: context.run.prompts)
-        context.say("prompts: \(sample.count) written to \(context.run.prompts.path)")
+        context.say("prompts: \(sample.count)\(share) written to \(context.run.prompts.path)")
         data[[PromptRecord].self] = sample
         return []
     }
