@@ -6,7 +6,7 @@ ENV = scripts/with-env.sh
 # parsing, sampling. No model, and nothing calls llama.cpp.
 FAST_TIER = CJEPipelineTests|CJEInferenceTests
 
-.PHONY: build demo engine-demo check test integration bench lint
+.PHONY: build demo engine-demo check test integration integration-scripts bench lint
 
 build:
 	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS)'
@@ -25,13 +25,19 @@ check:
 	CJE_BOOTSTRAP=llama-env $(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && env -u CJE_MODEL swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest --filter "$(FAST_TIER)"'
 
 # Lint, both tiers (the real-model suites must run: a missing model fails instead of skipping),
-# then the one test that is a script: cje-eval 0.3.0 and 0.9.3 (PyPI) read our export unchanged.
+# then the tests that are scripts (they drive processes, schedulers and emulators): cje-eval 0.3.0
+# and 0.9.3 (PyPI) read our export unchanged; shards merged (also under a real Slurm) are the
+# unsplit run byte for byte; the portable build gives the same bits on an emulated Haswell.
 test: lint
 	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && CJE_REQUIRE_REAL_MODEL=1 swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
-	$(ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
+	$(MAKE) --no-print-directory integration-scripts
 
-integration: build
+integration: build integration-scripts
+
+integration-scripts:
 	$(ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
+	$(ENV) Tests/Integration/shards-check.sh .build/release/cje-prep
+	$(ENV) Tests/Integration/portable-check.sh .build/release/cje-prep
 
 bench: build
 	$(ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL"'
