@@ -136,6 +136,9 @@ enum Invocation {
         }
         log.debug("engine: \(fingerprint.engine); \(LlamaLog.systemInfo)")
         log.debug("node: \(node.host), \(node.cpu), CPU features \(node.cpuFeatures.joined(separator: " "))")
+        if config.engine.threads == nil, let allotted = CPUAllotment.current() {
+            log.info("engine threads: \(allotted.cpus), the CPUs allotted by the scheduler (\(allotted.source))")
+        }
         for (name, provider) in config.providers.sorted(by: { $0.key < $1.key }) {
             log.debug(
                 "provider \(name): model \(provider.model) at \(provider.settings.baseURLs.joined(separator: ", ")), key variable \(provider.settings.apiKeyEnv ?? "none")"
@@ -198,7 +201,7 @@ final class EngineCache: @unchecked Sendable {
         }
         var options = LlamaEngineOptions(
             maxSequences: config.engine.maxSequences, sequenceContext: config.engine.sequenceContext)
-        if let threads = config.engine.threads { options.threads = threads }
+        if let threads = config.engine.threads ?? CPUAllotment.current()?.cpus { options.threads = threads }
         let engine = try LlamaEngine(model: model, options: options)
         engines[name] = engine
         return engine
