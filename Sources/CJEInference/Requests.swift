@@ -130,16 +130,21 @@ public struct ContinuationRequest: Sendable, Hashable {
     /// Also greedy-decode up to this many tokens after the context, reusing its decoded cells
     /// (0: none). The result equals a temperature-0 `GenerationRequest` on the same context.
     public var greedyMaxTokens: Int
+    /// How many leading context tokens many requests share (a rubric's instructions and worked
+    /// examples): an engine may compute their cells once and reuse them. Results are the same
+    /// whatever the value; 0 asks for no reuse.
+    public var sharedPrefix: Int
 
     public init(
         context: [TokenID], continuations: [[TokenID]], appendEndOfTurn: Bool, temperature: Double,
-        greedyMaxTokens: Int = 0
+        greedyMaxTokens: Int = 0, sharedPrefix: Int = 0
     ) {
         self.context = context
         self.continuations = continuations
         self.appendEndOfTurn = appendEndOfTurn
         self.temperature = temperature
         self.greedyMaxTokens = greedyMaxTokens
+        self.sharedPrefix = sharedPrefix
     }
 }
 

@@ -7,6 +7,9 @@ import CJEInference
 struct ContinuationScorer {
     let context: LlamaContext
     let model: LlamaModel
+    /// Where a request's shared prefix (`sharedPrefix`) is kept between groups; nil decodes
+    /// every context in full.
+    var prefixes: PrefixCache? = nil
 
     func run(_ requests: [ContinuationRequest]) -> [Result<ContinuationResult, LlamaError>] {
         var results = [Result<ContinuationResult, LlamaError>?](repeating: nil, count: requests.count)
@@ -45,6 +48,12 @@ struct ContinuationScorer {
         // The first token of every continuation is predicted by the context's last position.
         var lastRow: [[Float]] = Array(repeating: [], count: requests.count)
         var cursor = Array(repeating: 0, count: requests.count)
+        if let prefixes {
+            for (s, request) in requests.enumerated() where request.sharedPrefix < request.context.count {
+                let prefix = Array(request.context.prefix(request.sharedPrefix))
+                if !prefix.isEmpty, prefixes.restore(prefix, into: s, context: context) { cursor[s] = prefix.count }
+            }
+        }
         while cursor.indices.contains(where: { cursor[$0] < requests[$0].context.count && failure[$0] == nil }) {
             context.clearBatch()
             var outputs: [(index: Int, sequence: Int)] = []

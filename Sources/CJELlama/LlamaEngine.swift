@@ -12,15 +12,19 @@ public struct LlamaEngineOptions: Sendable, Hashable {
     public var sequenceContext: Int
     /// Tokens per llama_decode call.
     public var batchSize: Int
+    /// Keep the cells of prefixes that requests declare shared (`ContinuationRequest.sharedPrefix`)
+    /// and reuse them instead of decoding them again.
+    public var reusePrefixes: Bool
 
     public init(
         threads: Int? = nil, maxSequences: Int = 8,
-        sequenceContext: Int = 2048, batchSize: Int = 512
+        sequenceContext: Int = 2048, batchSize: Int = 512, reusePrefixes: Bool = true
     ) {
         self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         self.maxSequences = maxSequences
         self.sequenceContext = sequenceContext
         self.batchSize = batchSize
+        self.reusePrefixes = reusePrefixes
     }
 }
 
@@ -61,6 +65,7 @@ public final class LlamaEngine: @unchecked Sendable {
     public let model: LlamaModel
     public let options: LlamaEngineOptions
     private let context: LlamaContext
+    private let prefixes: PrefixCache?
     private let lock = NSLock()
     private let queue = DispatchQueue(label: "cje-prep.llama-engine")
 
@@ -87,6 +92,7 @@ public final class LlamaEngine: @unchecked Sendable {
         }
         self.model = model
         self.options = options
+        self.prefixes = options.reusePrefixes ? PrefixCache() : nil
         self.context = try LlamaContext(
             model: model, threads: options.threads, sequences: options.maxSequences,
             sequenceContext: options.sequenceContext, batchSize: options.batchSize)
@@ -136,7 +142,7 @@ public final class LlamaEngine: @unchecked Sendable {
     public func scoreContinuationsNow(_ requests: [ContinuationRequest]) -> [Result<ContinuationResult, LlamaError>] {
         lock.lock()
         defer { lock.unlock() }
-        return ContinuationScorer(context: context, model: model).run(requests)
+        return ContinuationScorer(context: context, model: model, prefixes: prefixes).run(requests)
     }
 
     /// `scoreContinuationsNow` off the caller's thread.
@@ -145,6 +151,14 @@ public final class LlamaEngine: @unchecked Sendable {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: self.scoreContinuationsNow(requests)) }
         }
+    }
+
+    /// Prefix tokens decoded to fill the prefix cache, and prefix tokens reused from it instead
+    /// of decoded (both 0 when reuse is off).
+    public var prefixTokens: (computed: Int, reused: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (prefixes?.computedTokens ?? 0, prefixes?.reusedTokens ?? 0)
     }
 
     /// Changes the thread count for later calls (results do not change).

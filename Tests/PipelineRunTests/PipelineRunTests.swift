@@ -198,6 +198,40 @@ struct PipelineRunTests {
         }
     }
 
+    @Test("judge and oracle verdicts are bit-identical with and without prefix reuse, alone and in batches")
+    func prefixReuse() async throws {
+        let responses = try JSONLines.decode(
+            ResponsesRecord.self, from: RunDirectory(root: Self.reference.dir).responses)
+        let items = responses.flatMap { record in
+            record.responses.values.compactMap(\.response).map { RubricItem(prompt: record.prompt, response: $0) }
+        }
+        #expect(items.count >= 6)
+        let model = Self.engine.model
+        let plain = try LlamaEngine(
+            model: model, options: LlamaEngineOptions(threads: 2, maxSequences: 4, reusePrefixes: false))
+        let reusing = try LlamaEngine(
+            model: model, options: LlamaEngineOptions(threads: 1, maxSequences: 3, reusePrefixes: true))
+        for rubric in [Rubric.judge, .oracle] {
+            let scratch = await LocalRubricScorer(rubric: rubric, engine: plain, maxTokens: 8, rule: .greedy)
+                .judge(items)
+            let scorer = LocalRubricScorer(rubric: rubric, engine: reusing, maxTokens: 8, rule: .greedy)
+            let batched = await scorer.judge(items)
+            var alone: [JudgeValue] = []
+            for item in items.reversed() { alone.insert(contentsOf: await scorer.judge([item]), at: 0) }
+            #expect(batched == scratch)
+            #expect(alone == scratch)
+            #expect(scratch.allSatisfy { $0.mean != nil && $0.rawAnswer != nil })
+        }
+        // Each rubric's prefix was decoded once; every other item restored it.
+        let prefixes = try [Rubric.judge, .oracle].map {
+            try LocalRubricScorer(rubric: $0, engine: reusing, maxTokens: 8, rule: .greedy).sharedPrefix().count
+        }
+        #expect(prefixes.allSatisfy { $0 > 200 })
+        #expect(reusing.prefixTokens.computed == prefixes.reduce(0, +))
+        #expect(reusing.prefixTokens.reused == (2 * items.count - 1) * prefixes.reduce(0, +))
+        #expect(plain.prefixTokens == (0, 0))
+    }
+
     @Test("oracle labels on a seeded 25% with separate state; validation passes with a bit-identical audit")
     func oracle() async throws {
         let dir = Self.tempDir("oracle")

@@ -33,6 +33,7 @@ public struct LocalRubricScorer: Sendable {
             }
         }
         let ready = contexts.indices.filter { contexts[$0] != nil }
+        let shared = (try? sharedPrefix()) ?? []
         let candidates: [[TokenID]]
         do {
             candidates = try (0...10).map { try engine.responseTokens(" \($0)") }
@@ -48,7 +49,7 @@ public struct LocalRubricScorer: Sendable {
             ready.map {
                 ContinuationRequest(
                     context: contexts[$0]!, continuations: candidates, appendEndOfTurn: true, temperature: 1,
-                    greedyMaxTokens: maxTokens)
+                    greedyMaxTokens: maxTokens, sharedPrefix: Self.commonPrefixLength(contexts[$0]!, shared))
             })
         for (r, k) in ready.enumerated() {
             switch scored[r] {
@@ -57,6 +58,19 @@ public struct LocalRubricScorer: Sendable {
             }
         }
         return values
+    }
+
+    /// The tokens every item's context starts with: the rubric's system prompt, worked examples
+    /// and instructions, up to where the item's own text begins (two renderings that differ only
+    /// in the item agree up to there).
+    public func sharedPrefix() throws -> [TokenID] {
+        let one = try engine.promptTokens(rubric.messages(prompt: "A", response: "A"))
+        let other = try engine.promptTokens(rubric.messages(prompt: "B", response: "B"))
+        return Array(one.prefix(Self.commonPrefixLength(one, other)))
+    }
+
+    static func commonPrefixLength(_ a: [TokenID], _ b: [TokenID]) -> Int {
+        zip(a, b).prefix { $0 == $1 }.count
     }
 
     /// The verdict of one item's greedy answer and eleven answer log probs.
