@@ -59,17 +59,23 @@ public struct GenerationResult: Sendable, Hashable {
     /// `finishReason == .stop`) under log-softmax(logits / T) at the decode step that sampled it.
     /// Empty for greedy decoding (T = 0), where no density exists.
     public var tokenLogProbs: [Double]
+    /// The end-of-generation token that stopped it (`finishReason == .stop`), else nil. A model
+    /// may have several (end of turn, end of text); teacher forcing appends the end-of-turn one.
+    public var stopToken: TokenID?
 
     /// Sum of `tokenLogProbs`; `nil` for greedy decoding.
     public var sampledLogProb: Double? {
         tokenLogProbs.isEmpty ? nil : tokenLogProbs.reduce(0, +)
     }
 
-    public init(text: String, tokens: [TokenID], finishReason: FinishReason, tokenLogProbs: [Double]) {
+    public init(
+        text: String, tokens: [TokenID], finishReason: FinishReason, tokenLogProbs: [Double], stopToken: TokenID? = nil
+    ) {
         self.text = text
         self.tokens = tokens
         self.finishReason = finishReason
         self.tokenLogProbs = tokenLogProbs
+        self.stopToken = stopToken
     }
 }
 

@@ -88,7 +88,7 @@ struct Generator {
                 if let logProb { slot.logProbs.append(logProb) }
                 if model.isEndOfGeneration(token) {
                     slots[output.slot] = slot
-                    finish(output.slot, .success(result(slot, .stop)))
+                    finish(output.slot, .success(result(slot, .stop, stopToken: token)))
                     continue
                 }
                 slot.generated.append(token)
@@ -102,10 +102,10 @@ struct Generator {
         return results.map { $0! }
     }
 
-    private func result(_ slot: Slot, _ reason: FinishReason) -> GenerationResult {
+    private func result(_ slot: Slot, _ reason: FinishReason, stopToken: TokenID? = nil) -> GenerationResult {
         GenerationResult(
             text: model.detokenize(slot.generated), tokens: slot.generated, finishReason: reason,
-            tokenLogProbs: slot.logProbs)
+            tokenLogProbs: slot.logProbs, stopToken: stopToken)
     }
 
     private func validate(_ request: GenerationRequest, index: Int) -> LlamaError? {

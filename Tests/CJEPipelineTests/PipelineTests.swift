@@ -98,6 +98,41 @@ struct PipelineTests {
         #expect(try run.manifest().n == 6)
     }
 
+    @Test("a value is computed once: p0 from sampling, a policy identical to another from it; both equal teacher forcing")
+    func sharedValues() async throws {
+        let reference = try await Self.reference()
+        let run = reference.run
+        // Only pi_bad is teacher-forced: p0 takes its sampled log prob, pi_clone takes p0's.
+        #expect(run.journalLines("logprobs").count == 6)
+        #expect(run.journalLines("logprobs").allSatisfy { $0.contains("\"pi_bad\"") })
+        #expect(try run.manifest().stages["logprobs"]?.shared == 12)
+        #expect(run.lines.all.contains { $0.hasPrefix("logprobs: 18/18 done, 0 failed, 12 taken from identical values, ") })
+        let responses = try run.decode(ResponsesRecord.self, run.run.responses)
+        let logprobs = try run.decode(LogprobsRecord.self, run.run.logprobs)
+        for (response, record) in zip(responses, logprobs) {
+            for policy in run.config.policies {
+                let request = try LogprobsStage.request(
+                    record: response, policy: policy, logging: run.config.logging, engine: run.engine)
+                let value = try await run.engine.scoreBatch([request])[0].get().scored[0].total
+                #expect(record.logprobs[policy.name] == .some(value))
+            }
+        }
+
+        // A response ended by another end-of-generation token than the one teacher forcing
+        // appends is scored, not taken from sampling; a policy at another temperature is its own.
+        var other = try FakeRun("shared-other")
+        other.config.policies[1].temperature = 0.7
+        try await other.execute(through: .generate)
+        var journal = other.journalLines("generate").map(String.init)
+        let stopped = try #require(journal.firstIndex { $0.contains("\"p0\"") && $0.contains("\"stop_token_id\":4") })
+        journal[stopped] = journal[stopped].replacingOccurrences(of: "\"stop_token_id\":4", with: "\"stop_token_id\":9")
+        try Data((journal.joined(separator: "\n") + "\n").utf8).write(to: other.run.journal("generate"))
+        try await other.execute(through: .logprobs)
+        let lines = other.journalLines("logprobs")
+        #expect(lines.count == 13 && lines.filter { $0.contains("\"p0\"") }.count == 1)
+        #expect(try other.manifest().stages["logprobs"]?.shared == 5)
+    }
+
     @Test(
         "a crash mid-stage loses only what was not journaled; the resumed data set is byte-identical",
         arguments: ["generate", "logprobs", "judge", "oracle_validation"])
@@ -108,6 +143,7 @@ struct PipelineTests {
         // What a crash in `stage` leaves: its journal cut mid-line after 4 items, no later
         // stage's journal, no outputs.
         let journal = run.run.journal(stage)
+        let owed = run.journalLines(stage).count
         let kept = run.journalLines(stage).prefix(4).joined(separator: "\n") + "\n"
         try Data((kept + "{\"attempt\":1,\"pol").utf8).write(to: journal)
         let order = ["generate", "logprobs", "judge", "oracle_calibration", "oracle_validation"]
@@ -118,9 +154,9 @@ struct PipelineTests {
             try FileManager.default.removeItem(at: run.dir.appendingPathComponent(folder))
         }
         let reports = try await run.execute()
-        #expect(reports.first { $0.stage == stage }.map { $0.doneNow == $0.total - 4 } == true)
+        #expect(reports.first { $0.stage == stage }.map { $0.doneNow == owed - 4 } == true)
         #expect(try run.outputs() == reference.outputs)
-        #expect(run.journalLines(stage).count == reports.first { $0.stage == stage }!.total, "no item journaled twice")
+        #expect(run.journalLines(stage).count == owed, "no item journaled twice")
     }
 
     @Test("resuming with other settings is refused, naming what changed, and nothing is touched")

@@ -161,7 +161,9 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
             : Self.score(
                 context: request.context, tokens: tokens, endOfTurn: finish == .stop, temperature: request.temperature)
         return .success(
-            GenerationResult(text: Self.text(tokens), tokens: tokens, finishReason: finish, tokenLogProbs: logProbs))
+            GenerationResult(
+                text: Self.text(tokens), tokens: tokens, finishReason: finish, tokenLogProbs: logProbs,
+                stopToken: finish == .stop ? Special.endOfTurn : nil))
     }
 
     public func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>] {

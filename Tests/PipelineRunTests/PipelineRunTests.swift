@@ -66,10 +66,27 @@ struct PipelineRunTests {
         return (dir, try! outputs(dir))
     }()
 
-    @Test("a run writes every output; pi_clone's log probs equal p0's exactly; sampled equals scored")
-    func outputsAreRight() throws {
-        let records = try JSONLines.decode(LogprobsRecord.self, from: RunDirectory(root: Self.reference.dir).logprobs)
+    @Test("a run writes every output; values taken from sampling or from an identical policy equal teacher forcing")
+    func outputsAreRight() async throws {
+        let run = RunDirectory(root: Self.reference.dir)
+        let records = try JSONLines.decode(LogprobsRecord.self, from: run.logprobs)
         #expect(records.count == 4)
+        // p0's values come from sampling and pi_clone's from p0's, not from the engine: here every
+        // one is teacher-forced again from scratch and must agree to the bit.
+        let shared = try Manifest.read(from: run.manifest).stages["logprobs"]?.shared
+        #expect(shared == 8)
+        let byId = Dictionary(
+            uniqueKeysWithValues: try JSONLines.decode(ResponsesRecord.self, from: run.responses).map {
+                ($0.promptId, $0)
+            })
+        for record in records {
+            for policy in Self.config.policies {
+                let request = try LogprobsStage.request(
+                    record: byId[record.promptId]!, policy: policy, logging: Self.config.logging, engine: Self.engine)
+                let recomputed = try await Self.engine.scoreBatch([request])[0].get().scored[0].total
+                #expect(record.logprobs[policy.name] == .some(recomputed), "\(record.promptId)/\(policy.name)")
+            }
+        }
         for record in records {
             let p0 = try #require(record.logprobs["p0"] ?? nil)
             let clone = try #require(record.logprobs["pi_clone"] ?? nil)

@@ -7,11 +7,14 @@ public struct StageOutcome<Output: Sendable>: Sendable {
     public var failed: Int
     /// Tokens the outputs hold, where the stage counts them.
     public var tokens: Int?
+    /// Of the results, the ones taken from an identical computation instead of computed again.
+    public var shared: Int?
 
-    public init(output: Output, total: Int, failed: Int, tokens: Int? = nil) {
+    public init(output: Output, total: Int, failed: Int, tokens: Int? = nil, shared: Int? = nil) {
         self.output = output
         self.total = total
         self.failed = failed
         self.tokens = tokens
+        self.shared = shared
     }
 }

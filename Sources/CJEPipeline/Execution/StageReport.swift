@@ -11,12 +11,17 @@ public struct StageReport: Sendable, Hashable, Codable {
     public var seconds: Double
     /// Tokens the stage's outputs hold (generate: response tokens of every policy), if counted.
     public var tokens: Int?
+    /// Results taken from an identical computation instead of computed (logprobs: the logging
+    /// policy's sampled log probs, and policies whose requests equal another's).
+    public var shared: Int?
     /// Provider calls, tokens and cost, by provider, over every invocation of the stage.
     public var usage: [String: ProviderUsage]?
 
     public init(
-        stage: String, total: Int, succeeded: Int, failed: Int, doneNow: Int, seconds: Double, tokens: Int? = nil
+        stage: String, total: Int, succeeded: Int, failed: Int, doneNow: Int, seconds: Double, tokens: Int? = nil,
+        shared: Int? = nil
     ) {
+        self.shared = shared
         self.stage = stage
         self.total = total
         self.succeeded = succeeded

@@ -27,10 +27,11 @@ public struct StageRunner: Sendable {
             report.usage = context.manifest.usage(of: stage.name).merging(usage, uniquingKeysWith: +)
         }
         try context.manifest.record(report)
+        let shared = report.shared.map { $0 > 0 ? "\($0) taken from identical values, " : "" } ?? ""
         context.say(
             String(
-                format: "%@: %d/%d done, %d failed, %.1f s", report.stage, report.succeeded, report.total,
-                report.failed, report.seconds))
+                format: "%@: %d/%d done, %d failed, %@%.1f s", report.stage, report.succeeded, report.total,
+                report.failed, shared, report.seconds))
         if report.failureRate > context.config.maxFailureRate {
             throw PipelineError.tooManyFailures(
                 stage: report.stage, failed: report.failed, total: report.total, limit: context.config.maxFailureRate)
@@ -116,7 +117,7 @@ public struct StageRunner: Sendable {
         let report = StageReport(
             stage: stage.name, total: outcome.total, succeeded: outcome.total - outcome.failed,
             failed: outcome.failed, doneNow: doneNow, seconds: Date().timeIntervalSince(started),
-            tokens: outcome.tokens)
+            tokens: outcome.tokens, shared: outcome.shared)
         return (outcome.output, report)
     }
 

@@ -105,6 +105,7 @@ public struct GenerateStage: ItemStage, PipelineStage {
                 records[k].nTokens = generated.tokens.count
                 records[k].sampledLogprob = generated.sampledLogProb
                 records[k].tokenIds = generated.tokens
+                records[k].stopTokenId = generated.stopToken
             case .failure(let error):
                 records[k].error = error.localizedDescription
             }

@@ -16,6 +16,8 @@ public struct ResponseRecord: Codable, Sendable, Hashable {
     public var sampledLogprob: Double?
     /// The sampled token ids, so that teacher forcing scores exactly what was sampled.
     public var tokenIds: [TokenID]?
+    /// The end-of-generation token that ended a naturally finished local response.
+    public var stopTokenId: TokenID?
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
@@ -26,6 +28,7 @@ public struct ResponseRecord: Codable, Sendable, Hashable {
         case nTokens = "n_tokens"
         case sampledLogprob = "sampled_logprob"
         case tokenIds = "token_ids"
+        case stopTokenId = "stop_token_id"
     }
 }
 

@@ -60,15 +60,56 @@ public struct LogprobsStage: ItemStage, PipelineStage {
         var policy: PolicyConfig
     }
 
-    /// Every policy's part of every prompt whose P0 response exists.
+    /// Where one policy's value for one prompt comes from.
+    enum Source: Equatable {
+        /// Teacher-forced as this policy's item.
+        case scored(policy: String)
+        /// The logging policy's sampled log prob, recorded when it was generated.
+        case sampled
+    }
+
+    /// A value is computed once however many policies would compute it: policies with the same
+    /// model, system prompt and temperature send the same request (same context tokens, same
+    /// response tokens, same end-of-turn, same temperature), so the later ones take the first
+    /// one's value (the logging policy's, if it is one of them). The logging policy's value is
+    /// its sampled log prob where generation recorded exactly what teacher forcing would score:
+    /// the sampled token ids, at the same temperature, ended by the length limit or by the
+    /// end-of-turn token (another end-of-generation token was sampled with its own probability).
+    /// The validate audit re-scores a seeded sample from scratch, so a broken shortcut shows.
+    func source(of policy: PolicyConfig, for record: ResponsesRecord, endOfTurn: TokenID?) -> Source {
+        let logging = context.config.logging
+        let same = { (other: PolicyConfig) in
+            other.model == policy.model && other.systemPrompt == policy.systemPrompt
+                && other.temperature == policy.temperature
+        }
+        guard same(logging) else { return .scored(policy: context.config.policies.first(where: same)!.name) }
+        if let p0 = record.responses[logging.name], p0.tokenIds != nil, p0.sampledLogprob != nil,
+            p0.temperature == logging.temperature,
+            p0.finishReason == .length || (p0.finishReason == .stop && p0.stopTokenId == endOfTurn && endOfTurn != nil)
+        {
+            return .sampled
+        }
+        return .scored(policy: logging.name)
+    }
+
+    /// The logging model's end-of-turn token (nil if its engine cannot be had: nothing is then
+    /// taken from sampling).
+    private var endOfTurn: TokenID? {
+        try? context.engine(context.config.logging.model).modelInfo.endOfTurnToken
+    }
+
+    /// Every policy's part of every prompt whose P0 response exists, except values taken from
+    /// another (`source`).
     public func items(for responses: [ResponsesRecord]) -> [StageItem<Payload>] {
         let logging = context.config.loggingPolicy
+        let endOfTurn = self.endOfTurn
         return responses.filter { $0.responses[logging]?.response != nil }.flatMap { record in
-            context.config.policies.map { policy in
-                StageItem(
-                    key: ItemKey(promptId: record.promptId, policy: policy.name), lane: .model(policy.model),
-                    payload: Payload(record: record, policy: policy))
-            }
+            context.config.policies.filter { source(of: $0, for: record, endOfTurn: endOfTurn) == .scored(policy: $0.name) }
+                .map { policy in
+                    StageItem(
+                        key: ItemKey(promptId: record.promptId, policy: policy.name), lane: .model(policy.model),
+                        payload: Payload(record: record, policy: policy))
+                }
         }
     }
 
@@ -114,7 +155,9 @@ public struct LogprobsStage: ItemStage, PipelineStage {
     > {
         let config = context.config
         let logging = config.loggingPolicy
+        let endOfTurn = self.endOfTurn
         var failed = 0
+        var shared = 0
         let records = responses.map { record -> LogprobsRecord in
             let p0 = record.responses[logging]
             var logprobs: [String: Double?] = [:]
@@ -127,7 +170,17 @@ public struct LogprobsStage: ItemStage, PipelineStage {
                     failed += 1
                     continue
                 }
-                let value = values[ItemKey(promptId: record.promptId, policy: policy.name)]
+                let value: ScoredValue?
+                switch source(of: policy, for: record, endOfTurn: endOfTurn) {
+                case .sampled:
+                    value = ScoredValue(
+                        logprob: p0!.sampledLogprob, nTokens: p0!.tokenIds!.count + (p0!.finishReason == .stop ? 1 : 0),
+                        error: nil)
+                    shared += 1
+                case .scored(let owner):
+                    value = values[ItemKey(promptId: record.promptId, policy: owner)]
+                    if owner != policy.name, value?.logprob != nil { shared += 1 }
+                }
                 logprobs[policy.name] = .some(value?.logprob)
                 if let error = value?.error ?? (value == nil ? "not scored" : nil) {
                     errors[policy.name] = error
@@ -143,6 +196,6 @@ public struct LogprobsStage: ItemStage, PipelineStage {
         }
         try AtomicFile.write(try JSONLines.encode(records), to: context.run.logprobs)
         let total = responses.count * config.policies.count
-        return StageOutcome(output: records, total: total, failed: failed)
+        return StageOutcome(output: records, total: total, failed: failed, shared: shared)
     }
 }
