@@ -98,7 +98,8 @@ struct PipelineTests {
         #expect(try run.manifest().n == 6)
     }
 
-    @Test("a value is computed once: p0 from sampling, a policy identical to another from it; both equal teacher forcing")
+    @Test(
+        "a value is computed once: p0 from sampling, a policy identical to another from it; both equal teacher forcing")
     func sharedValues() async throws {
         let reference = try await Self.reference()
         let run = reference.run
@@ -106,7 +107,8 @@ struct PipelineTests {
         #expect(run.journalLines("logprobs").count == 6)
         #expect(run.journalLines("logprobs").allSatisfy { $0.contains("\"pi_bad\"") })
         #expect(try run.manifest().stages["logprobs"]?.shared == 12)
-        #expect(run.lines.all.contains { $0.hasPrefix("logprobs: 18/18 done, 0 failed, 12 taken from identical values, ") })
+        #expect(
+            run.lines.all.contains { $0.hasPrefix("logprobs: 18/18 done, 0 failed, 12 taken from identical values, ") })
         let responses = try run.decode(ResponsesRecord.self, run.run.responses)
         let logprobs = try run.decode(LogprobsRecord.self, run.run.logprobs)
         for (response, record) in zip(responses, logprobs) {

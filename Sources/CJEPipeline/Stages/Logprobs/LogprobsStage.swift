@@ -104,12 +104,14 @@ public struct LogprobsStage: ItemStage, PipelineStage {
         let logging = context.config.loggingPolicy
         let endOfTurn = self.endOfTurn
         return responses.filter { $0.responses[logging]?.response != nil }.flatMap { record in
-            context.config.policies.filter { source(of: $0, for: record, endOfTurn: endOfTurn) == .scored(policy: $0.name) }
-                .map { policy in
-                    StageItem(
-                        key: ItemKey(promptId: record.promptId, policy: policy.name), lane: .model(policy.model),
-                        payload: Payload(record: record, policy: policy))
-                }
+            context.config.policies.filter {
+                source(of: $0, for: record, endOfTurn: endOfTurn) == .scored(policy: $0.name)
+            }
+            .map { policy in
+                StageItem(
+                    key: ItemKey(promptId: record.promptId, policy: policy.name), lane: .model(policy.model),
+                    payload: Payload(record: record, policy: policy))
+            }
         }
     }
 
