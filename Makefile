@@ -6,7 +6,7 @@ ENV = scripts/with-env.sh
 # parsing, sampling. No model, and nothing calls llama.cpp.
 FAST_TIER = CJEPipelineTests|CJEInferenceTests
 
-.PHONY: build demo engine-demo check test integration integration-scripts bench lint
+.PHONY: build demo engine-demo check test integration integration-scripts bench scale-bench lint
 
 build:
 	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS)'
@@ -39,8 +39,15 @@ integration-scripts:
 	$(ENV) Tests/Integration/shards-check.sh .build/release/cje-prep
 	$(ENV) Tests/Integration/portable-check.sh .build/release/cje-prep
 
+# Throughput beside llama-bench of this build and of a stock build (default flags, built once
+# into the cache): teacher forcing, the judge with and without prefix reuse, generation 1-64 seqs.
 bench: build
-	$(ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL"'
+	$(ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL" --stock-llama-bench "$$(scripts/bootstrap.sh stock-bench)"'
+
+# The pipeline's own overhead (stages, journals, outputs, validate) at 1,000 and 10,000 prompts
+# on the fake engine: seconds and peak memory, each in its own process.
+scale-bench:
+	CJE_BOOTSTRAP=llama-env $(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --product cje-prep-scale && for n in 1000 10000; do .build/release/cje-prep-scale $$n; done'
 
 lint:
 	swift format lint --strict -r Sources Tests Package.swift

@@ -61,6 +61,10 @@ let package = Package(
         ),
         // The fast tier's fake engine and the real-model suites' gate; test code, not product.
         .target(name: "CJETestSupport", dependencies: ["CJEInference"], path: "Tests/CJETestSupport"),
+        // The pipeline's own overhead at 1k and 10k prompts on the fake engine (`make scale-bench`).
+        .executableTarget(
+            name: "cje-prep-scale", dependencies: ["CJEPipeline", "CJEInference", "CJETestSupport"],
+            path: "Tests/ScaleBench"),
         // Fast tier: no model, no llama.cpp at run time; `make check` runs these.
         .testTarget(name: "CJEInferenceTests", dependencies: ["CJEInference"]),
         .testTarget(

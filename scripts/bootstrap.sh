@@ -191,8 +191,34 @@ bootstrap_model() {
     echo "$dest"
 }
 
+# llama-bench from the same llama.cpp commit with llama.cpp's own default flags (native CPU,
+# llamafile's sgemm, runtime defaults): the reference `cje-prep bench --stock-llama-bench` compares
+# against. Not used by the pipeline (not batch-invariant).
+bootstrap_stock_bench() {
+    local dir="$CACHE/llama-bench-stock-$LLAMA_COMMIT-$(printf '%s' "$cpu_flags$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)" | sha256sum | cut -c1-12)"
+    if [ -x "$dir/llama-bench" ]; then echo "$dir/llama-bench"; return; fi
+    mkdir -p "$CACHE"
+    need_tools
+    local sdist work
+    sdist=$(fetch_pypi llama-cpp-python "$LLAMA_SDIST" "$LLAMA_SDIST_SHA")
+    work=$(mktemp -d "$CACHE/.build-stock.XXXXXX")
+    trap "rm -rf '$work'" EXIT
+    tar -xzf "$sdist" -C "$work"
+    local src="$work/llama_cpp_python-$LLAMA_PY_VERSION/vendor/llama.cpp"
+    say "building a stock llama-bench ($LLAMA_COMMIT, default flags): about 5 minutes on 2 cores"
+    cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF \
+        -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_COMMIT="$LLAMA_COMMIT" -DLLAMA_BUILD_NUMBER=0 >"$work/configure.log" 2>&1 ||
+        { tail -n 40 "$work/configure.log" >&2; die "cmake configure failed"; }
+    cmake --build "$work/build" --target llama-bench -j "$(nproc)" >"$work/build.log" 2>&1 ||
+        { tail -n 40 "$work/build.log" >&2; die "build failed"; }
+    mkdir -p "$dir"
+    cp "$work/build/bin/llama-bench" "$dir/llama-bench"
+    echo "$dir/llama-bench"
+}
+
 case "${1:-env}" in
 llama) bootstrap_llama ;;
+stock-bench) bootstrap_stock_bench ;;
 model) bootstrap_model ;;
 env)
     prefix=$(bootstrap_llama)
@@ -203,5 +229,5 @@ env)
 llama-env) # llama.cpp only (building needs its headers; the fast test tier needs no model)
     echo "LLAMA_PREFIX=$(bootstrap_llama)"
     ;;
-*) die "usage: bootstrap.sh [llama|model|env|llama-env]" ;;
+*) die "usage: bootstrap.sh [llama|model|env|llama-env|stock-bench]" ;;
 esac

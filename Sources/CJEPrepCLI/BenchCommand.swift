@@ -1,6 +1,7 @@
 import ArgumentParser
 import CJEInference
 import CJELlama
+import CJEPipeline
 import Foundation
 
 /// Throughput of the engine beside llama-bench's, same model and threads, in one run.
@@ -17,8 +18,19 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "New tokens per generated sequence.")
     var genTokens: Int = 128
 
+    @Option(
+        help: "Sequences decoded together in the generation sweep, comma-separated (aggregate tok/s and peak RSS each)."
+    )
+    var genSequences = "1,8,16,32,64"
+
+    @Option(help: "Judge items (a rubric prompt and a ~200-token answer each), with and without prefix reuse.")
+    var judgeItems: Int = 16
+
     @Option(help: "The llama-bench binary (default: $LLAMA_PREFIX/bin/llama-bench, then PATH).")
     var llamaBench: String?
+
+    @Option(help: "A llama-bench of a stock llama.cpp build (default flags), measured in the same run for reference.")
+    var stockLlamaBench: String?
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -61,20 +73,54 @@ struct BenchCommand: AsyncParsableCommand {
         _ = engine.scoreNow(ingest)
         figures["ingest_tok_s"] = Double(tokens) / Date().timeIntervalSince(started)
 
-        // Generation with 1 and 8 sequences in flight.
+        // The judge: rubric prompts of about 550 tokens (about 350 of them the rubric's shared
+        // prefix) with the eleven answers and a greedy answer, with and without prefix reuse.
+        let items = (0..<judgeItems).map { i in
+            RubricItem(
+                prompt: "Question \(i): " + Self.question,
+                response: "Answer \(i). " + String(repeating: Self.paragraph + " ", count: 3))
+        }
+        let judgeTokens = try items.reduce(0) {
+            $0 + (try model.promptTokens(Rubric.judge.messages(prompt: $1.prompt, response: $1.response))).count
+        }
+        var verdicts: [[JudgeValue]] = []
+        for reuse in [false, true] {
+            let judgeEngine = try LlamaEngine(
+                model: model, options: LlamaEngineOptions(threads: threads, maxSequences: 8, reusePrefixes: reuse))
+            let scorer = LocalRubricScorer(rubric: .judge, engine: judgeEngine, maxTokens: 8, rule: .argmax)
+            started = Date()
+            verdicts.append(await scorer.judge(items))
+            let elapsed = Date().timeIntervalSince(started)
+            let key = reuse ? "judge_reuse" : "judge_plain"
+            figures[key + "_items_s"] = Double(items.count) / elapsed
+            figures[key + "_tok_s"] = Double(judgeTokens) / elapsed
+        }
+        figures["judge_reuse_identical"] = verdicts[0] == verdicts[1] ? 1 : 0
+        figures["judge_speedup"] = figures["judge_reuse_items_s"]! / figures["judge_plain_items_s"]!
+
+        // Generation: aggregate tokens/s with 1 ... 64 sequences in flight, peak RSS each.
         let context = try model.promptTokens([.system("You are a helpful assistant."), .user(Self.question)])
-        for parallel in [1, 8] {
+        var sweep: [Int] = []
+        for parallel in genSequences.split(separator: ",").compactMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+        {
+            sweep.append(parallel)
+            let genEngine = try LlamaEngine(
+                model: model,
+                options: LlamaEngineOptions(threads: threads, maxSequences: parallel, batchSize: max(512, parallel)))
             let gen = (0..<parallel).map {
                 GenerationRequest(context: context, temperature: 1.0, maxNewTokens: genTokens, seed: UInt64($0 + 1))
             }
+            PeakMemory.reset()
             started = Date()
-            let results = engine.generateNow(gen)
+            let results = genEngine.generateNow(gen)
             let elapsed = Date().timeIntervalSince(started)
             let produced = results.reduce(0) { $0 + ((try? $1.get().tokens.count) ?? 0) }
             figures["gen\(parallel)_tok_s"] = Double(produced) / elapsed
+            if let peak = PeakMemory.megabytes { figures["gen\(parallel)_peak_rss_mb"] = peak }
         }
 
-        // The reference: llama-bench, same model and threads, flash attention off and on.
+        // The reference: llama-bench, same model and threads, flash attention off and on; and a
+        // stock build's, when one is given.
         if let bench = locateLlamaBench() {
             for fa in [0, 1] {
                 if let (pp, tg) = try runLlamaBench(bench, threads: threads, flashAttention: fa) {
@@ -83,10 +129,21 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
         }
+        if let stockLlamaBench, let (pp, tg) = try runLlamaBench(stockLlamaBench, threads: threads, flashAttention: 0) {
+            figures["stock_pp512_tok_s"] = pp
+            figures["stock_tg128_tok_s"] = tg
+        }
         if let pp = figures["llama_bench_pp512_fa0_tok_s"] { figures["score_vs_pp_fa0"] = figures["score_tok_s"]! / pp }
         if let pp = figures["llama_bench_pp512_fa1_tok_s"] { figures["score_vs_pp_fa1"] = figures["score_tok_s"]! / pp }
-        if let tg = figures["llama_bench_tg128_fa0_tok_s"] { figures["gen8_vs_tg_fa0"] = figures["gen8_tok_s"]! / tg }
-        if let tg = figures["llama_bench_tg128_fa1_tok_s"] { figures["gen8_vs_tg_fa1"] = figures["gen8_tok_s"]! / tg }
+        for parallel in sweep {
+            if let tg = figures["llama_bench_tg128_fa0_tok_s"] {
+                figures["gen\(parallel)_vs_tg_fa0"] = figures["gen\(parallel)_tok_s"]! / tg
+            }
+            if let tg = figures["stock_tg128_tok_s"] {
+                figures["gen\(parallel)_vs_stock_tg"] = figures["gen\(parallel)_tok_s"]! / tg
+            }
+        }
+        if let pp = figures["stock_pp512_tok_s"] { figures["score_vs_stock_pp"] = figures["score_tok_s"]! / pp }
         figures["threads"] = Double(threads)
 
         if json {
@@ -98,30 +155,43 @@ struct BenchCommand: AsyncParsableCommand {
         func f(_ key: String) -> String { figures[key].map { String(format: "%.1f", $0) } ?? "n/a" }
         func r(_ key: String) -> String { figures[key].map { String(format: "%.2f", $0) } ?? "n/a" }
         print("model \(model.info.name ?? model.info.architecture), \(threads) threads")
+        var rows: [[String]] = [
+            [
+                "teacher forcing, 600-token seqs vs pp512", f("score_tok_s"), f("llama_bench_pp512_fa0_tok_s"),
+                r("score_vs_pp_fa0"), f("stock_pp512_tok_s"), r("score_vs_stock_pp"), "",
+            ],
+            [
+                "context only (1 output per sequence) vs pp512", f("ingest_tok_s"),
+                f("llama_bench_pp512_fa0_tok_s"), "", f("stock_pp512_tok_s"), "", "",
+            ],
+            [
+                "judge, \(judgeItems) items, no prefix reuse (tok/s; items/s)", f("judge_plain_tok_s"), "", "", "", "",
+                r("judge_plain_items_s"),
+            ],
+            [
+                "judge, \(judgeItems) items, prefix reuse (tok/s; items/s)", f("judge_reuse_tok_s"), "", "", "", "",
+                r("judge_reuse_items_s"),
+            ],
+        ]
+        for parallel in sweep {
+            rows.append([
+                "generation, \(parallel) sequences vs tg128 (peak RSS)", f("gen\(parallel)_tok_s"),
+                f("llama_bench_tg128_fa0_tok_s"), r("gen\(parallel)_vs_tg_fa0"), f("stock_tg128_tok_s"),
+                r("gen\(parallel)_vs_stock_tg"), f("gen\(parallel)_peak_rss_mb").appending(" MB"),
+            ])
+        }
         print(
             TextTable.render(
                 header: [
-                    "measure", "cje-prep tok/s", "llama-bench fa=0", "llama-bench fa=1", "ratio fa=0", "ratio fa=1",
-                ],
-                rows: [
-                    [
-                        "teacher forcing, 600-token seqs vs pp512", f("score_tok_s"), f("llama_bench_pp512_fa0_tok_s"),
-                        f("llama_bench_pp512_fa1_tok_s"), r("score_vs_pp_fa0"), r("score_vs_pp_fa1"),
-                    ],
-                    [
-                        "context only (1 output per sequence) vs pp512", f("ingest_tok_s"),
-                        f("llama_bench_pp512_fa0_tok_s"), f("llama_bench_pp512_fa1_tok_s"), "", "",
-                    ],
-                    [
-                        "generation, 1 sequence vs tg128", f("gen1_tok_s"), f("llama_bench_tg128_fa0_tok_s"),
-                        f("llama_bench_tg128_fa1_tok_s"), "", "",
-                    ],
-                    [
-                        "generation, 8 sequences vs tg128", f("gen8_tok_s"), f("llama_bench_tg128_fa0_tok_s"),
-                        f("llama_bench_tg128_fa1_tok_s"), r("gen8_vs_tg_fa0"), r("gen8_vs_tg_fa1"),
-                    ],
-                ]))
-        print("goals: teacher forcing >= 0.85 x pp512; generation with 8 sequences >= 1.5 x tg128")
+                    "measure", "cje-prep tok/s", "llama-bench (this build)", "ratio", "llama-bench (stock)", "ratio",
+                    "other",
+                ], rows: rows))
+        print(
+            "judge with prefix reuse: \(r("judge_speedup"))x the items/s, verdicts \(figures["judge_reuse_identical"] == 1 ? "bit-identical" : "DIFFERENT")"
+        )
+        print(
+            "llama-bench rows: flash attention off, as cje-prep runs; \(stockLlamaBench == nil ? "no stock build given (--stock-llama-bench)" : "stock build: \(stockLlamaBench!)")"
+        )
     }
 
     private func locateLlamaBench() -> String? {
@@ -168,4 +238,20 @@ struct BenchCommand: AsyncParsableCommand {
         "The industrial revolution began in Britain in the late eighteenth century, when new machines, "
         + "cheap coal and growing trade changed how goods were made. Workers moved from farms to towns, "
         + "factories set the rhythm of the day, and railways carried people and products further than ever before."
+}
+
+/// The process's peak resident memory since the last reset (Linux: VmHWM, reset through
+/// /proc/self/clear_refs), so each setting of a sweep reports its own peak.
+enum PeakMemory {
+    static func reset() {
+        try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
+    }
+
+    static var megabytes: Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kb / 1024
+    }
 }

@@ -11,7 +11,7 @@ struct CJEPrep: AsyncParsableCommand {
             StageCommand<GenerateStageName>.self, StageCommand<LogprobsStageName>.self,
             StageCommand<JudgeStageName>.self, StageCommand<OracleStageName>.self, StageCommand<ExportStageName>.self,
             StageCommand<ValidateStageName>.self, DemoCommand.self, BenchCommand.self, ModelInfoCommand.self,
-            GenerateOnceCommand.self, ProbeCommand.self,
+            GenerateOnceCommand.self, ProbeCommand.self, EstimateCommand.self,
         ]
     )
 }

@@ -14,6 +14,10 @@ public struct StageReport: Sendable, Hashable, Codable {
     /// Results taken from an identical computation instead of computed (logprobs: the logging
     /// policy's sampled log probs, and policies whose requests equal another's).
     public var shared: Int?
+    /// Items worked and seconds spent on them, summed over every invocation of the stage (what
+    /// `cje-prep estimate` projects from).
+    public var workItems: Int?
+    public var workSeconds: Double?
     /// Provider calls, tokens and cost, by provider, over every invocation of the stage.
     public var usage: [String: ProviderUsage]?
 

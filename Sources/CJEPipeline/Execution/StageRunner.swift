@@ -26,7 +26,7 @@ public struct StageRunner: Sendable {
         if !usage.isEmpty {
             report.usage = context.manifest.usage(of: stage.name).merging(usage, uniquingKeysWith: +)
         }
-        try context.manifest.record(report)
+        report = try context.manifest.record(report)
         let shared = report.shared.map { $0 > 0 ? "\($0) taken from identical values, " : "" } ?? ""
         context.say(
             String(

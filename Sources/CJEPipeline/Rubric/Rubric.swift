@@ -1,4 +1,4 @@
-import CJEInference
+public import CJEInference
 import Foundation
 
 /// A 0-10 rubric: the judge's (or the oracle's) instructions, worked examples and the strict
@@ -53,7 +53,7 @@ public struct Rubric: Sendable, Hashable {
         return rubric
     }
 
-    func messages(prompt: String, response: String) -> [ChatMessage] {
+    public func messages(prompt: String, response: String) -> [ChatMessage] {
         var messages: [ChatMessage] = [.system(system)]
         for example in examples {
             messages.append(.user(task(prompt: example.prompt, response: example.response)))

@@ -52,11 +52,17 @@ public final class ManifestStore: @unchecked Sendable {
         try lock.withLock { try manifest.write(to: url) }
     }
 
-    /// Keeps a stage's report.
-    public func record(_ report: StageReport) throws {
+    /// Keeps a stage's report, adding its work to the earlier invocations'; returns it as kept.
+    @discardableResult
+    public func record(_ report: StageReport) throws -> StageReport {
         try lock.withLock {
+            var report = report
+            let previous = manifest.stages[report.stage]
+            report.workItems = (previous?.workItems ?? 0) + report.doneNow
+            report.workSeconds = (previous?.workSeconds ?? 0) + report.seconds
             manifest.stages[report.stage] = report
             try manifest.write(to: url)
+            return report
         }
     }
 

@@ -1,0 +1,141 @@
+import CJEProviders
+public import Foundation
+
+/// What a run of N prompts will take, projected from a measured run's stage reports: per stage,
+/// the items each prompt owes, the items actually computed (shared values are free), seconds per
+/// computed item, provider calls, tokens and spend per item; and disk per prompt. Stages that
+/// shards run (generate, logprobs, judge) divide over M machines; the oracle runs once, in the
+/// merge, over the whole population. Loading models, sampling prompts, export and validate take
+/// seconds, not hours, and are not in the figures.
+public struct RunEstimate: Codable, Sendable, Hashable {
+    public struct Stage: Codable, Sendable, Hashable {
+        public var stage: String
+        /// Runs in every shard (true) or once, in the merge (false).
+        public var sharded: Bool
+        /// Results per prompt, and of them computed per prompt (the rest are shared).
+        public var itemsPerPrompt: Double
+        public var computedPerPrompt: Double
+        /// Seconds per computed item, over every invocation of the measured run; nil if none
+        /// was timed.
+        public var secondsPerItem: Double?
+        /// Tokens the stage's outputs hold per prompt, where counted (generate: response tokens).
+        public var tokensPerPrompt: Double?
+        /// Provider calls, tokens (in + out) and spend per prompt.
+        public var callsPerPrompt: Double
+        public var providerTokensPerPrompt: Double
+        public var costPerPrompt: Double
+        /// Projections for N prompts.
+        public var items: Int
+        public var hours: Double?
+        public var cost: Double
+
+        enum CodingKeys: String, CodingKey {
+            case stage, sharded, items, hours, cost
+            case itemsPerPrompt = "items_per_prompt"
+            case computedPerPrompt = "computed_per_prompt"
+            case secondsPerItem = "seconds_per_item"
+            case tokensPerPrompt = "tokens_per_prompt"
+            case callsPerPrompt = "provider_calls_per_prompt"
+            case providerTokensPerPrompt = "provider_tokens_per_prompt"
+            case costPerPrompt = "cost_per_prompt"
+        }
+    }
+
+    /// The measured run: its directory and prompt count.
+    public var measuredDir: String
+    public var measuredN: Int
+    /// The projection's prompts and machines.
+    public var n: Int
+    public var machines: Int
+    public var stages: [Stage]
+    /// Hours on one machine, and on `machines` machines (the slowest shard, then the merge).
+    public var hours: Double
+    public var hoursOnMachines: Double
+    public var cost: Double
+    public var generatedTokens: Double?
+    public var providerCalls: Double
+    public var providerTokens: Double
+    public var diskBytes: Double
+    /// Stages the measured run has not timed (their hours are missing from the totals).
+    public var untimed: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case n, machines, stages, hours, cost, untimed
+        case measuredDir = "measured_dir"
+        case measuredN = "measured_n"
+        case hoursOnMachines = "hours_on_machines"
+        case generatedTokens = "generated_tokens"
+        case providerCalls = "provider_calls"
+        case providerTokens = "provider_tokens"
+        case diskBytes = "disk_bytes"
+    }
+
+    /// The stage reports in pipeline order, each with the work of every shard added (a merged
+    /// run's own reports hold the merge's share only).
+    static func reports(_ manifest: Manifest) -> [(name: String, report: StageReport)] {
+        var merged = manifest.stages
+        for shard in manifest.shards ?? [] {
+            for (name, report) in shard.stages {
+                var into = merged[name] ?? report
+                if merged[name] != nil {
+                    into.workItems = (into.workItems ?? into.doneNow) + (report.workItems ?? report.doneNow)
+                    into.workSeconds = (into.workSeconds ?? into.seconds) + (report.workSeconds ?? report.seconds)
+                    into.usage = (into.usage ?? [:]).merging(report.usage ?? [:], uniquingKeysWith: +)
+                }
+                merged[name] = into
+            }
+        }
+        let order = ["generate", "logprobs", "judge", "oracle_calibration", "oracle_validation"]
+        return merged.sorted {
+            (order.firstIndex(of: $0.key) ?? 99, $0.key) < (order.firstIndex(of: $1.key) ?? 99, $1.key)
+        }
+        .map { ($0.key, $0.value) }
+    }
+
+    /// Projects `manifest` (a run of `manifest.n` prompts whose directory holds `diskBytes`) to `n`
+    /// prompts on `machines` machines like the one it was measured on.
+    public init(manifest: Manifest, dir: String, diskBytes measuredBytes: Int, n: Int, machines: Int) {
+        let measured = Double(max(1, manifest.n))
+        let scale = Double(n)
+        measuredDir = dir
+        measuredN = manifest.n
+        self.n = n
+        self.machines = machines
+        stages = Self.reports(manifest).map { name, report in
+            let work = report.workItems ?? report.doneNow
+            let seconds = report.workSeconds ?? report.seconds
+            let usage = (report.usage ?? [:]).values.reduce(into: (calls: 0, tokens: 0, cost: 0.0)) {
+                $0.calls += $1.calls
+                $0.tokens += $1.inputTokens + $1.outputTokens
+                $0.cost += $1.cost
+            }
+            let computed = Double(report.total - (report.shared ?? 0)) / measured
+            let perItem = work > 0 ? seconds / Double(work) : nil
+            // Provider figures are per call made, projected over the items owed.
+            let perCall = usage.calls > 0 ? 1 / Double(usage.calls) : 0
+            let callsPerPrompt = Double(usage.calls) / measured
+            return Stage(
+                stage: name, sharded: !name.hasPrefix("oracle"), itemsPerPrompt: Double(report.total) / measured,
+                computedPerPrompt: computed, secondsPerItem: perItem,
+                tokensPerPrompt: report.tokens.map { Double($0) / measured }, callsPerPrompt: callsPerPrompt,
+                providerTokensPerPrompt: Double(usage.tokens) * perCall * callsPerPrompt,
+                costPerPrompt: usage.cost * perCall * callsPerPrompt,
+                items: Int((Double(report.total) / measured * scale).rounded()),
+                hours: perItem.map { computed * scale * $0 / 3600 },
+                cost: usage.cost * perCall * callsPerPrompt * scale)
+        }
+        let shardHours = stages.filter(\.sharded).compactMap(\.hours).reduce(0, +)
+        let mergeHours = stages.filter { !$0.sharded }.compactMap(\.hours).reduce(0, +)
+        hours = shardHours + mergeHours
+        // Shards take every M-th prompt of the sample, so the slowest holds ceil(N / M) of them.
+        let perShard = (Double(n) / Double(machines)).rounded(.up) / Double(max(1, n))
+        hoursOnMachines = shardHours * perShard + mergeHours
+        cost = stages.map(\.cost).reduce(0, +)
+        let tokens = stages.compactMap(\.tokensPerPrompt)
+        generatedTokens = tokens.isEmpty ? nil : tokens.reduce(0, +) * scale
+        providerCalls = stages.map(\.callsPerPrompt).reduce(0, +) * scale
+        providerTokens = stages.map(\.providerTokensPerPrompt).reduce(0, +) * scale
+        diskBytes = Double(measuredBytes) / measured * scale
+        untimed = stages.filter { $0.hours == nil }.map(\.stage)
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import CJEPipeline
+import Foundation
+
+/// `cje-prep estimate N`: the time, spend, tokens and disk of a run of N prompts, projected from
+/// a measured run (or from a short pilot run first).
+struct EstimateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "estimate",
+        abstract: "Project the time, provider spend, tokens and disk of a run of N prompts from a measured run.",
+        discussion:
+            "Reads the stage timings of the run in --dir. If --dir holds no run, a pilot of --pilot prompts is run into it first (with --config), so a later `cje-prep run N --dir D` continues from the pilot's work."
+    )
+
+    @Argument(help: "Prompts of the run to project.")
+    var n: Int
+
+    @Option(help: "A run directory to measure (default: a pilot in a temporary directory).")
+    var dir: String?
+
+    @Option(help: "Machines the run is split over (shards); the oracle runs once, in the merge.")
+    var shards: Int = 8
+
+    @Option(help: "A YAML config for the pilot (the built-in default when absent).")
+    var config: String?
+
+    @Option(help: "Prompts in the pilot run, when there is no measured run.")
+    var pilot: Int = 8
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if n < 1 { throw ValidationError("N must be at least 1") }
+        if shards < 1 { throw ValidationError("--shards must be at least 1") }
+        if pilot < 1 { throw ValidationError("--pilot must be at least 1") }
+    }
+
+    func run() async throws {
+        let path =
+            dir
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("cje-prep-pilot-\(UUID().uuidString)").path
+        let run = RunDirectory(root: URL(fileURLWithPath: path))
+        var measured =
+            FileManager.default.fileExists(atPath: run.manifest.path) ? try Manifest.read(from: run.manifest) : nil
+        if measured?.stages.isEmpty ?? true {
+            FileHandle.standardError.write(
+                Data(
+                    "estimate: no measured run in \(path): running a pilot of \(pilot) prompts there first (\(config ?? "built-in default config"))\n"
+                        .utf8))
+            var arguments = ["--dir", path]
+            if let config { arguments += ["--config", config] }
+            try await RunCommand.execute(n: pilot, options: try RunOptions.parse(arguments), through: .validate)
+            measured = try Manifest.read(from: run.manifest)
+        }
+        let estimate = RunEstimate(
+            manifest: measured!, dir: path, diskBytes: Self.size(of: run.root), n: n, machines: shards)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            print(String(decoding: try encoder.encode(estimate), as: UTF8.self))
+            return
+        }
+        print(Self.render(estimate))
+    }
+
+    static func render(_ e: RunEstimate) -> String {
+        func hours(_ h: Double?) -> String { h.map { String(format: "%.2f h", $0) } ?? "n/a" }
+        func money(_ c: Double) -> String { String(format: "$%.2f", c) }
+        var out = "projected from \(e.measuredDir) (n = \(e.measuredN)) to N = \(e.n), on this machine's kind\n"
+        out += TextTable.render(
+            header: ["stage", "runs in", "items/prompt", "computed/prompt", "s/item", "items", "hours", "spend"],
+            rows: e.stages.map { s in
+                [
+                    s.stage, s.sharded ? "shards" : "merge", String(format: "%.2f", s.itemsPerPrompt),
+                    String(format: "%.2f", s.computedPerPrompt),
+                    s.secondsPerItem.map { String(format: "%.3f", $0) } ?? "n/a",
+                    "\(s.items)", hours(s.hours), money(s.cost),
+                ]
+            })
+        out += "\n"
+        out +=
+            "time: \(hours(e.hours)) on 1 machine; \(hours(e.hoursOnMachines)) on \(e.machines) machines (slowest shard, then the merge)\n"
+        out +=
+            "provider spend: \(money(e.cost)) (\(Int(e.providerCalls.rounded())) calls, \(Int(e.providerTokens.rounded())) tokens)\n"
+        if let tokens = e.generatedTokens { out += "generated tokens: \(Int(tokens.rounded()))\n" }
+        out += String(format: "disk: %.1f MB\n", e.diskBytes / 1_000_000)
+        out += "not included: loading models, sampling prompts, export and validate (seconds to minutes)"
+        if !e.untimed.isEmpty {
+            out += "\nnot timed in the measured run (missing from the totals): \(e.untimed.joined(separator: ", "))"
+        }
+        return out
+    }
+
+    /// Bytes of every file under `url`.
+    static func size(of url: URL) -> Int {
+        guard
+            let files = FileManager.default.enumerator(
+                at: url, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey])
+        else { return 0 }
+        var total = 0
+        for case let file as URL in files {
+            let values = try? file.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey])
+            if values?.isRegularFile == true { total += values?.fileSize ?? 0 }
+        }
+        return total
+    }
+}

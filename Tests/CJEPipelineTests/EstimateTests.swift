@@ -1,0 +1,72 @@
+import CJEPipeline
+import CJEProviders
+import Foundation
+import Testing
+
+/// `cje-prep estimate`'s arithmetic on a run directory whose stage reports are set by hand.
+@Suite("Estimate")
+struct EstimateTests {
+    static func report(_ stage: String, total: Int, work: Int, seconds: Double) -> StageReport {
+        var report = StageReport(
+            stage: stage, total: total, succeeded: total, failed: 0, doneNow: work, seconds: seconds)
+        report.workItems = work
+        report.workSeconds = seconds
+        return report
+    }
+
+    @Test("per-stage seconds per computed item, scaled to N; shards divide their stages, the merge does not")
+    func arithmetic() async throws {
+        let run = try FakeRun("estimate")
+        try await run.execute(through: .generate)
+        var manifest = try run.manifest()
+        #expect(manifest.n == 6)
+        var generate = Self.report("generate", total: 18, work: 18, seconds: 36)
+        generate.tokens = 600
+        var logprobs = Self.report("logprobs", total: 18, work: 6, seconds: 3)
+        logprobs.shared = 12
+        var judge = Self.report("judge", total: 18, work: 18, seconds: 54)
+        var usage = ProviderUsage()
+        usage.calls = 18
+        usage.inputTokens = 900
+        usage.outputTokens = 90
+        usage.cost = 0.18
+        judge.usage = ["hosted": usage]
+        manifest.stages = [
+            "generate": generate, "logprobs": logprobs, "judge": judge,
+            "oracle_calibration": Self.report("oracle_calibration", total: 6, work: 6, seconds: 12),
+            "oracle_validation": Self.report("oracle_validation", total: 6, work: 6, seconds: 12),
+        ]
+        let e = RunEstimate(manifest: manifest, dir: "D", diskBytes: 6000, n: 600, machines: 4)
+        func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) < 1e-9 } ?? false }
+        #expect(e.stages.map(\.stage) == ["generate", "logprobs", "judge", "oracle_calibration", "oracle_validation"])
+        #expect(e.stages.map(\.sharded) == [true, true, true, false, false])
+        #expect(e.stages.map(\.items) == [1800, 1800, 1800, 600, 600])
+        #expect(close(e.stages[1].computedPerPrompt, 1) && close(e.stages[1].secondsPerItem, 0.5))
+        #expect(close(e.stages[0].hours, 1) && close(e.stages[1].hours, 1.0 / 12) && close(e.stages[2].hours, 1.5))
+        #expect(close(e.stages[3].hours, 1.0 / 3) && close(e.stages[4].hours, 1.0 / 3))
+        #expect(close(e.hours, 3.25))
+        // The slowest of 4 shards holds 150 of 600 prompts; the oracle runs in the merge.
+        #expect(close(e.hoursOnMachines, (1 + 1.0 / 12 + 1.5) / 4 + 2.0 / 3))
+        #expect(close(e.cost, 18) && close(e.providerCalls, 1800) && close(e.providerTokens, 99000))
+        #expect(close(e.generatedTokens, 60000) && close(e.diskBytes, 600_000))
+        #expect(e.untimed.isEmpty)
+
+        // 7 prompts on 4 machines: the slowest shard has 2; a stage never timed is named.
+        manifest.stages["judge"]!.workItems = 0
+        let odd = RunEstimate(manifest: manifest, dir: "D", diskBytes: 0, n: 7, machines: 4)
+        #expect(odd.untimed == ["judge"] && odd.stages[2].hours == nil)
+        #expect(close(odd.hoursOnMachines, (3.0 * 7 * 2 + 7 * 0.5) / 3600 * (2.0 / 7) + 2 * 7 * 2.0 / 3600))
+    }
+
+    @Test("a stage's work adds up over invocations in the manifest")
+    func cumulative() async throws {
+        let run = try FakeRun("estimate-cumulative")
+        try await run.execute(through: .generate)
+        let first = try #require(try run.manifest().stages["generate"])
+        #expect(first.workItems == 18 && first.workSeconds == first.seconds)
+        try await run.execute(through: .generate)
+        let second = try #require(try run.manifest().stages["generate"])
+        #expect(second.doneNow == 0 && second.workItems == 18)
+        #expect(abs(second.workSeconds! - (first.seconds + second.seconds)) < 1e-12)
+    }
+}
