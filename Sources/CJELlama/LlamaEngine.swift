@@ -12,6 +12,17 @@ public struct LlamaEngineOptions: Sendable, Hashable {
     public var sequenceContext: Int
     /// Tokens per llama_decode call.
     public var batchSize: Int
+    /// The default number of sequences: 32 (generation's aggregate tokens/s still grows to 32
+    /// and beyond on a CPU, see `cje-prep bench`), fewer when their KV cache would pass
+    /// `kvBudget` bytes (SmolLM2-135M: 47 MB per 2048-token sequence, 1.5 GB at 32; a 3B model
+    /// with 8 KV heads: 235 MB per sequence, 17 fit in 4 GiB).
+    public static func automaticSequences(
+        for model: LlamaModel, sequenceContext: Int, kvBudget: Int = 4 << 30, cap: Int = 32
+    ) -> Int {
+        let perSequence = max(1, model.kvBytesPerToken * sequenceContext)
+        return max(1, min(cap, kvBudget / perSequence))
+    }
+
     /// Keep the cells of prefixes that requests declare shared (`ContinuationRequest.sharedPrefix`)
     /// and reuse them instead of decoding them again.
     public var reusePrefixes: Bool

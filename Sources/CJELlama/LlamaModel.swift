@@ -69,6 +69,13 @@ public final class LlamaModel: @unchecked Sendable {
         llama_model_free(pointer)
     }
 
+    /// Bytes one token's keys and values take in the KV cache (f16, every layer).
+    public var kvBytesPerToken: Int {
+        let heads = max(1, Int(llama_model_n_head(pointer)))
+        let perHead = Int(llama_model_n_embd(pointer)) / heads
+        return 2 * Int(llama_model_n_layer(pointer)) * Int(llama_model_n_head_kv(pointer)) * perHead * 2
+    }
+
     /// True for tokens that end generation (end of turn, end of text).
     public func isEndOfGeneration(_ token: TokenID) -> Bool {
         llama_vocab_is_eog(vocab, token)

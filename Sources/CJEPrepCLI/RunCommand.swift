@@ -199,8 +199,10 @@ final class EngineCache: @unchecked Sendable {
             engines[name] = twin
             return twin
         }
-        var options = LlamaEngineOptions(
-            maxSequences: config.engine.maxSequences, sequenceContext: config.engine.sequenceContext)
+        var options = LlamaEngineOptions(sequenceContext: config.engine.sequenceContext)
+        options.maxSequences =
+            config.engine.maxSequences
+            ?? LlamaEngineOptions.automaticSequences(for: model, sequenceContext: config.engine.sequenceContext)
         if let threads = config.engine.threads ?? CPUAllotment.current()?.cpus { options.threads = threads }
         let engine = try LlamaEngine(model: model, options: options)
         engines[name] = engine

@@ -93,7 +93,9 @@ extension PipelineConfig {
         # The local engine's shape changes speed and memory, never a result.
         engine:
           # threads: 8          # default: all cores
-          max_sequences: 8
+          # Sequences decoded together. Default: 32, fewer if their KV cache would pass 4 GiB
+          # (SmolLM2-135M: 47 MB per 2048-token sequence; a 3B model with 8 KV heads: 235 MB).
+          # max_sequences: 32
           sequence_context: 2048
 
         # A stage whose share of failed items exceeds this exits non-zero. Failed items are

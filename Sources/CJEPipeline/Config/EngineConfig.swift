@@ -1,7 +1,8 @@
 /// The local engine's shape: speed and memory only, never results.
 public struct EngineConfig: Codable, Sendable, Hashable {
     public var threads: Int?
-    public var maxSequences: Int = 8
+    /// Sequences decoded together; nil: 32, fewer if their KV cache would pass 4 GiB.
+    public var maxSequences: Int?
     public var sequenceContext: Int = 2048
 
     public init() {}
@@ -16,7 +17,7 @@ public struct EngineConfig: Codable, Sendable, Hashable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
-        maxSequences = try c.decodeIfPresent(Int.self, forKey: .maxSequences) ?? maxSequences
+        maxSequences = try c.decodeIfPresent(Int.self, forKey: .maxSequences)
         sequenceContext = try c.decodeIfPresent(Int.self, forKey: .sequenceContext) ?? sequenceContext
     }
 }

@@ -192,10 +192,10 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         try oracle.validateScorer("oracle", config: self, fail: fail)
         if !(oracle.fraction > 0 && oracle.fraction <= 1) { throw fail("oracle.fraction", "must be in (0, 1]") }
         if engine.threads.map({ $0 < 1 }) ?? false { throw fail("engine.threads", "must be at least 1") }
-        if !EngineLimits.sequences.contains(engine.maxSequences) {
+        if let sequences = engine.maxSequences, !EngineLimits.sequences.contains(sequences) {
             throw fail(
                 "engine.max_sequences",
-                "must be between \(EngineLimits.sequences.lowerBound) and \(EngineLimits.sequences.upperBound) (got \(engine.maxSequences))"
+                "must be between \(EngineLimits.sequences.lowerBound) and \(EngineLimits.sequences.upperBound) (got \(sequences))"
             )
         }
         if engine.sequenceContext < EngineLimits.minimumSequenceContext {

@@ -7,7 +7,9 @@ import Foundation
 public struct GenerateStage: ItemStage, PipelineStage {
     public let context: StageContext
     /// Items per batch on a local model; a provider's batch keeps all its slots busy.
-    public var batchSize = 32
+    /// Items per journaled batch: twice the default sequence count, so that sequences that finish
+    /// early are replaced by waiting ones and the engine stays full until the batch's tail.
+    public var batchSize = 64
 
     public init(context: StageContext) {
         self.context = context
