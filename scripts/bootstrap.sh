@@ -114,6 +114,16 @@ llama_is_installed() { # prefix
         [ -x "$1/bin/llama-server" ] && [ -x "$1/bin/llama-bench" ]
 }
 
+unpack_llama() { # work dir -> the pinned llama.cpp source tree on stdout
+    need_tools
+    local sdist src
+    sdist=$(fetch_pypi llama-cpp-python "$LLAMA_SDIST" "$LLAMA_SDIST_SHA")
+    tar -xzf "$sdist" -C "$1"
+    src="$1/llama_cpp_python-$LLAMA_PY_VERSION/vendor/llama.cpp"
+    [ -f "$src/CMakeLists.txt" ] || die "the sdist has no vendor/llama.cpp"
+    echo "$src"
+}
+
 bootstrap_llama() {
     if [ -n "${LLAMA_PREFIX:-}" ]; then
         [ -f "$LLAMA_PREFIX/lib/pkgconfig/llama.pc" ] && [ -f "$LLAMA_PREFIX/include/llama.h" ] ||
@@ -135,14 +145,10 @@ bootstrap_llama() {
     exec 9>"$CACHE/.llama-$FLAGS_HASH.lock"
     flock 9
     if llama_is_installed "$prefix"; then echo "$prefix"; return; fi
-    need_tools
-    local sdist work
-    sdist=$(fetch_pypi llama-cpp-python "$LLAMA_SDIST" "$LLAMA_SDIST_SHA")
+    local work src
     work=$(mktemp -d "$CACHE/.build-llama.XXXXXX")
     trap "rm -rf '$work'" EXIT
-    tar -xzf "$sdist" -C "$work"
-    local src="$work/llama_cpp_python-$LLAMA_PY_VERSION/vendor/llama.cpp"
-    [ -f "$src/CMakeLists.txt" ] || die "the sdist has no vendor/llama.cpp"
+    src=$(unpack_llama "$work")
     say "building llama.cpp $LLAMA_COMMIT, $PROFILE profile (libllama, llama-server, llama-bench): about 10 minutes on 2 cores"
     cmake -S "$src" -B "$work/build" -G Ninja "${CMAKE_FLAGS[@]}" \
         -DLLAMA_BUILD_COMMIT="$LLAMA_COMMIT" -DLLAMA_BUILD_NUMBER=0 \
@@ -198,13 +204,10 @@ bootstrap_stock_bench() {
     local dir="$CACHE/llama-bench-stock-$LLAMA_COMMIT-$(printf '%s' "$cpu_flags$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)" | sha256sum | cut -c1-12)"
     if [ -x "$dir/llama-bench" ]; then echo "$dir/llama-bench"; return; fi
     mkdir -p "$CACHE"
-    need_tools
-    local sdist work
-    sdist=$(fetch_pypi llama-cpp-python "$LLAMA_SDIST" "$LLAMA_SDIST_SHA")
+    local work src
     work=$(mktemp -d "$CACHE/.build-stock.XXXXXX")
     trap "rm -rf '$work'" EXIT
-    tar -xzf "$sdist" -C "$work"
-    local src="$work/llama_cpp_python-$LLAMA_PY_VERSION/vendor/llama.cpp"
+    src=$(unpack_llama "$work")
     say "building a stock llama-bench ($LLAMA_COMMIT, default flags): about 5 minutes on 2 cores"
     cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF \
         -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_COMMIT="$LLAMA_COMMIT" -DLLAMA_BUILD_NUMBER=0 >"$work/configure.log" 2>&1 ||

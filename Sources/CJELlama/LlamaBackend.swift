@@ -34,7 +34,9 @@ enum LlamaBackend {
         if ProcessInfo.processInfo.environment["CJE_LLAMA_LOG"] == "1" {
             FileHandle.standardError.write(Data(text.utf8))
         }
-        state.emit(text)
+        // Debug lines (one per KV restore, per graph, ...) would bury a run's log; CJE_LLAMA_LOG=1
+        // shows them.
+        if level != GGML_LOG_LEVEL_DEBUG { state.emit(text) }
         if level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN {
             state.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
         }

@@ -102,7 +102,9 @@ public struct LocalRubricScorer: Sendable {
 
 extension LocalRubricScorer: RubricBackend {
     var modelName: String { engine.modelInfo.name ?? "local" }
-    var batchSize: Int { 16 }
+    /// As many items as the default engine decodes together: the eleven answers and the greedy
+    /// answer are decoded for the whole batch at once, a step per token.
+    var batchSize: Int { 32 }
 
     func score(_ items: [RubricItem]) async -> BatchResult<JudgeValue> {
         BatchResult(values: await judge(items))
