@@ -50,6 +50,15 @@ struct EstimateCommand: AsyncParsableCommand {
                         .utf8))
             var arguments = ["--dir", path]
             if let config { arguments += ["--config", config] }
+            // The pilot's console lines go to stderr, so that stdout holds the estimate alone.
+            fflush(nil)
+            let console = dup(STDOUT_FILENO)
+            dup2(STDERR_FILENO, STDOUT_FILENO)
+            defer {
+                fflush(nil)
+                dup2(console, STDOUT_FILENO)
+                close(console)
+            }
             try await RunCommand.execute(n: pilot, options: try RunOptions.parse(arguments), through: .validate)
             measured = try Manifest.read(from: run.manifest)
         }
