@@ -133,7 +133,7 @@ struct ContinuationScorer {
             if stop || generated[s].count == requests[s].greedyMaxTokens {
                 results[s] = GenerationResult(
                     text: model.detokenize(generated[s]), tokens: generated[s], finishReason: stop ? .stop : .length,
-                    tokenLogProbs: [])
+                    tokenLogProbs: [], stopToken: stop ? token : nil)
             } else {
                 active.append(s)
             }
