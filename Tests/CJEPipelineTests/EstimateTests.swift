@@ -68,5 +68,19 @@ struct EstimateTests {
         let second = try #require(try run.manifest().stages["generate"])
         #expect(second.doneNow == 0 && second.workItems == 18)
         #expect(abs(second.workSeconds! - (first.seconds + second.seconds)) < 1e-12)
+
+        // Provider usage adds up the same way, and an invocation that made no call keeps it.
+        let store = try ManifestStore(run: run.run, fingerprint: try run.fingerprint, n: 6)
+        var usage = ProviderUsage()
+        usage.calls = 4
+        usage.cost = 0.5
+        var report = Self.report("judge", total: 6, work: 4, seconds: 2)
+        report.usage = ["hosted": usage]
+        try store.record(report)
+        try store.record(report)
+        report.usage = nil
+        let kept = try store.record(report)
+        #expect(kept.usage?["hosted"]?.calls == 8 && kept.usage?["hosted"]?.cost == 1.0)
+        #expect(try run.manifest().stages["judge"]?.usage == kept.usage && kept.workItems == 12)
     }
 }

@@ -23,9 +23,7 @@ public struct StageRunner: Sendable {
         let usage = try await meter(since: before)
         let (output, finished) = try outcome.get()
         var report = finished
-        if !usage.isEmpty {
-            report.usage = context.manifest.usage(of: stage.name).merging(usage, uniquingKeysWith: +)
-        }
+        if !usage.isEmpty { report.usage = usage }
         report = try context.manifest.record(report)
         let shared = report.shared.map { $0 > 0 ? "\($0) taken from identical values, " : "" } ?? ""
         context.say(

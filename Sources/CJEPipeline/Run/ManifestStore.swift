@@ -43,16 +43,12 @@ public final class ManifestStore: @unchecked Sendable {
         }
     }
 
-    /// A stage's provider usage as last reported.
-    public func usage(of stage: String) -> [String: ProviderUsage] {
-        lock.withLock { manifest.stages[stage]?.usage ?? [:] }
-    }
-
     public func save() throws {
         try lock.withLock { try manifest.write(to: url) }
     }
 
-    /// Keeps a stage's report, adding its work to the earlier invocations'; returns it as kept.
+    /// Keeps a stage's report, adding its work and provider usage to the earlier invocations'
+    /// (an invocation with nothing to do keeps what they used); returns it as kept.
     @discardableResult
     public func record(_ report: StageReport) throws -> StageReport {
         try lock.withLock {
@@ -60,6 +56,8 @@ public final class ManifestStore: @unchecked Sendable {
             let previous = manifest.stages[report.stage]
             report.workItems = (previous?.workItems ?? 0) + report.doneNow
             report.workSeconds = (previous?.workSeconds ?? 0) + report.seconds
+            let usage = (previous?.usage ?? [:]).merging(report.usage ?? [:], uniquingKeysWith: +)
+            report.usage = usage.isEmpty ? nil : usage
             manifest.stages[report.stage] = report
             try manifest.write(to: url)
             return report
