@@ -25,7 +25,6 @@ public struct StageReport: Sendable, Hashable, Codable {
         stage: String, total: Int, succeeded: Int, failed: Int, doneNow: Int, seconds: Double, tokens: Int? = nil,
         shared: Int? = nil
     ) {
-        self.shared = shared
         self.stage = stage
         self.total = total
         self.succeeded = succeeded
@@ -33,6 +32,7 @@ public struct StageReport: Sendable, Hashable, Codable {
         self.doneNow = doneNow
         self.seconds = seconds
         self.tokens = tokens
+        self.shared = shared
     }
 
     public var failureRate: Double { total == 0 ? 0 : Double(failed) / Double(total) }

@@ -111,18 +111,15 @@ public struct RunEstimate: Codable, Sendable, Hashable {
             }
             let computed = Double(report.total - (report.shared ?? 0)) / measured
             let perItem = work > 0 ? seconds / Double(work) : nil
-            // Provider figures are per call made, projected over the items owed.
-            let perCall = usage.calls > 0 ? 1 / Double(usage.calls) : 0
-            let callsPerPrompt = Double(usage.calls) / measured
+            let costPerPrompt = usage.cost / measured
             return Stage(
                 stage: name, sharded: !name.hasPrefix("oracle"), itemsPerPrompt: Double(report.total) / measured,
                 computedPerPrompt: computed, secondsPerItem: perItem,
-                tokensPerPrompt: report.tokens.map { Double($0) / measured }, callsPerPrompt: callsPerPrompt,
-                providerTokensPerPrompt: Double(usage.tokens) * perCall * callsPerPrompt,
-                costPerPrompt: usage.cost * perCall * callsPerPrompt,
-                items: Int((Double(report.total) / measured * scale).rounded()),
-                hours: perItem.map { computed * scale * $0 / 3600 },
-                cost: usage.cost * perCall * callsPerPrompt * scale)
+                tokensPerPrompt: report.tokens.map { Double($0) / measured },
+                callsPerPrompt: Double(usage.calls) / measured,
+                providerTokensPerPrompt: Double(usage.tokens) / measured,
+                costPerPrompt: costPerPrompt, items: Int((Double(report.total) / measured * scale).rounded()),
+                hours: perItem.map { computed * scale * $0 / 3600 }, cost: costPerPrompt * scale)
         }
         let shardHours = stages.filter(\.sharded).compactMap(\.hours).reduce(0, +)
         let mergeHours = stages.filter { !$0.sharded }.compactMap(\.hours).reduce(0, +)

@@ -6,9 +6,9 @@ import Foundation
 /// `data/all_responses.jsonl`.
 public struct GenerateStage: ItemStage, PipelineStage {
     public let context: StageContext
-    /// Items per batch on a local model; a provider's batch keeps all its slots busy.
-    /// Items per journaled batch: twice the default sequence count, so that sequences that finish
-    /// early are replaced by waiting ones and the engine stays full until the batch's tail.
+    /// Items per journaled batch on a local model: twice the default sequence count, so that
+    /// sequences that finish early are replaced by waiting ones and the engine stays full until
+    /// the batch's tail. A provider's batch keeps all its slots busy.
     public var batchSize = 64
 
     public init(context: StageContext) {
