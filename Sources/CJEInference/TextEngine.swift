@@ -7,20 +7,36 @@ public protocol TextEngine: Sendable {
     func promptTokens(_ messages: [ChatMessage]) throws -> [TokenID]
     /// Tokens of a response text on its own (special-token text stays text).
     func responseTokens(_ text: String) throws -> [TokenID]
-    /// Generates for every request, in request order; `progress` may be told, now and then, how
-    /// many requests have finished.
+    /// Generates for every request, in request order; `control` is told each result as it is
+    /// final and may stop the batch.
     func generateBatch(
-        _ requests: [GenerationRequest], progress: (@Sendable (Int) -> Void)?
+        _ requests: [GenerationRequest], control: BatchControl<GenerationResult>
     ) async -> [Result<GenerationResult, any Error>]
     /// Teacher-forces every request, in request order.
-    func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>]
+    func scoreBatch(_ requests: [ScoreRequest], control: BatchControl<ScoreResult>) async -> [Result<
+        ScoreResult, any Error
+    >]
     /// Scores alternative continuations of shared contexts, decoding each context once.
-    func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<ContinuationResult, any Error>]
+    func scoreContinuationsBatch(
+        _ requests: [ContinuationRequest], control: BatchControl<ContinuationResult>
+    ) async -> [Result<ContinuationResult, any Error>]
 }
 
 extension TextEngine {
     /// Generates for every request, in request order.
     public func generateBatch(_ requests: [GenerationRequest]) async -> [Result<GenerationResult, any Error>] {
-        await generateBatch(requests, progress: nil)
+        await generateBatch(requests, control: .none)
+    }
+
+    /// Teacher-forces every request, in request order.
+    public func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>] {
+        await scoreBatch(requests, control: .none)
+    }
+
+    /// Scores alternative continuations of shared contexts, decoding each context once.
+    public func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<
+        ContinuationResult, any Error
+    >] {
+        await scoreContinuationsBatch(requests, control: .none)
     }
 }

@@ -11,7 +11,9 @@ struct ContinuationScorer {
     /// every context in full.
     var prefixes: PrefixCache? = nil
 
-    func run(_ requests: [ContinuationRequest]) -> [Result<ContinuationResult, LlamaError>] {
+    func run(_ requests: [ContinuationRequest], control: BatchControl<ContinuationResult> = .none) -> [Result<
+        ContinuationResult, LlamaError
+    >] {
         var results = [Result<ContinuationResult, LlamaError>?](repeating: nil, count: requests.count)
         var valid: [Int] = []
         for (index, request) in requests.enumerated() {
@@ -33,16 +35,26 @@ struct ContinuationScorer {
                 valid.append(index)
             }
         }
+        for (index, result) in results.enumerated() {
+            if let result { control.each?(index, result.mapError { $0 as any Error }) }
+        }
         for start in stride(from: 0, to: valid.count, by: context.sequences) {
             let group = Array(valid[start..<min(start + context.sequences, valid.count)])
-            let values = runGroup(group.map { requests[$0] })
-            for (k, index) in group.enumerated() { results[index] = values[k] }
+            guard let values = runGroup(group.map { requests[$0] }, stop: control.shouldStop) else { break }
+            for (k, index) in group.enumerated() {
+                results[index] = values[k]
+                control.each?(index, values[k].mapError { $0 as any Error })
+            }
         }
-        return results.map { $0! }
+        return results.map { $0 ?? .failure(.stopped) }
     }
 
     /// At most `sequences` requests, one per sequence.
-    private func runGroup(_ requests: [ContinuationRequest]) -> [Result<ContinuationResult, LlamaError>] {
+    /// Nil when `stop` said to stop before the group was done.
+    private func runGroup(_ requests: [ContinuationRequest], stop: (@Sendable () -> Bool)?) -> [Result<
+        ContinuationResult, LlamaError
+    >]? {
+        let stopped = { stop?() ?? false }
         context.clearAll()
         var failure: [LlamaError?] = Array(repeating: nil, count: requests.count)
         // The first token of every continuation is predicted by the context's last position.
@@ -55,6 +67,7 @@ struct ContinuationScorer {
             }
         }
         while cursor.indices.contains(where: { cursor[$0] < requests[$0].context.count && failure[$0] == nil }) {
+            if stopped() { return nil }
             context.clearBatch()
             var outputs: [(index: Int, sequence: Int)] = []
             for s in requests.indices where failure[s] == nil {
@@ -77,6 +90,7 @@ struct ContinuationScorer {
         var values: [[Double]] = Array(repeating: [], count: requests.count)
         let count = requests.map(\.continuations.count).max() ?? 0
         for k in 0..<count {
+            if stopped() { return nil }
             context.clearBatch()
             var outputs: [(index: Int, sequence: Int, target: TokenID)] = []
             var firsts: [(sequence: Int, target: TokenID)] = []
@@ -113,7 +127,9 @@ struct ContinuationScorer {
                 _ = context.remove(sequence: first.sequence, from: requests[first.sequence].context.count)
             }
         }
-        let greedy = decodeGreedy(requests, lastRow: lastRow, failure: &failure)
+        guard let greedy = decodeGreedy(requests, lastRow: lastRow, failure: &failure, stop: stopped) else {
+            return nil
+        }
         return requests.indices.map { s in
             failure[s].map { .failure($0) } ?? .success(ContinuationResult(logProbs: values[s], greedy: greedy[s]))
         }
@@ -122,8 +138,8 @@ struct ContinuationScorer {
     /// Greedy decoding after each context (whose cells are all the sequence holds now), one
     /// token per sequence per step, as `Generator` does at temperature 0.
     private func decodeGreedy(
-        _ requests: [ContinuationRequest], lastRow: [[Float]], failure: inout [LlamaError?]
-    ) -> [GenerationResult?] {
+        _ requests: [ContinuationRequest], lastRow: [[Float]], failure: inout [LlamaError?], stop: () -> Bool
+    ) -> [GenerationResult?]? {
         var generated: [[TokenID]] = Array(repeating: [], count: requests.count)
         var results: [GenerationResult?] = Array(repeating: nil, count: requests.count)
         var active: [Int] = []
@@ -142,6 +158,7 @@ struct ContinuationScorer {
             step(s, lastRow[s].withUnsafeBufferPointer { Generator.greedy($0) })
         }
         while !active.isEmpty {
+            if stop() { return nil }
             context.clearBatch()
             let stepping = active
             active = []

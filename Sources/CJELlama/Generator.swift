@@ -16,7 +16,9 @@ struct Generator {
         var logProbs: [Double] = []
     }
 
-    func run(_ requests: [GenerationRequest], progress: ((Int) -> Void)?) -> [Result<GenerationResult, LlamaError>] {
+    func run(_ requests: [GenerationRequest], control: BatchControl<GenerationResult>) -> [Result<
+        GenerationResult, LlamaError
+    >] {
         var results = [Result<GenerationResult, LlamaError>?](repeating: nil, count: requests.count)
         var pending: [Int] = []
         for (index, request) in requests.enumerated() {
@@ -28,19 +30,27 @@ struct Generator {
         }
         pending.reverse()
         var slots = [Slot?](repeating: nil, count: context.sequences)
-        var finished = requests.count - pending.count
         let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: context.vocabularySize)
         defer { scratch.deallocate() }
         context.clearAll()
 
         func finish(_ s: Int, _ result: Result<GenerationResult, LlamaError>) {
-            results[slots[s]!.request] = result
+            let request = slots[s]!.request
+            results[request] = result
             context.clear(sequence: s)
             slots[s] = nil
-            finished += 1
+            control.each?(request, result.mapError { $0 as any Error })
+        }
+        for (index, result) in results.enumerated() {
+            if let result { control.each?(index, result.mapError { $0 as any Error }) }
         }
 
         while true {
+            if control.stopRequested {
+                // Abandoned: neither the slots in flight nor the requests waiting are told.
+                for index in results.indices where results[index] == nil { results[index] = .failure(.stopped) }
+                break
+            }
             for s in slots.indices where slots[s] == nil {
                 guard let r = pending.popLast() else { break }
                 slots[s] = Slot(request: r, fed: 0, rng: SplitMix64(seed: requests[r].seed))
@@ -76,7 +86,6 @@ struct Generator {
                 for s in slots.indices where slots[s] != nil && slots[s]!.generated.isEmpty {
                     finish(s, .failure(.decodeFailed(code: code)))
                 }
-                progress?(finished)
                 continue
             }
             for output in outputs {
@@ -97,7 +106,6 @@ struct Generator {
                     finish(output.slot, .success(result(slot, .length)))
                 }
             }
-            progress?(finished)
         }
         return results.map { $0! }
     }

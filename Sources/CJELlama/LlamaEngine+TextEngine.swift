@@ -12,18 +12,25 @@ extension LlamaEngine: TextEngine {
     }
 
     public func generateBatch(
-        _ requests: [GenerationRequest], progress: (@Sendable (Int) -> Void)?
+        _ requests: [GenerationRequest], control: BatchControl<GenerationResult>
     ) async -> [Result<GenerationResult, any Error>] {
-        await generate(requests, progress: progress).map { $0.mapError { $0 as any Error } }
+        await generate(requests, control: control).map { $0.mapError(Self.public) }
     }
 
-    public func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>] {
-        await score(requests).map { $0.mapError { $0 as any Error } }
-    }
-
-    public func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<
-        ContinuationResult, any Error
+    public func scoreBatch(_ requests: [ScoreRequest], control: BatchControl<ScoreResult>) async -> [Result<
+        ScoreResult, any Error
     >] {
-        await scoreContinuations(requests).map { $0.mapError { $0 as any Error } }
+        await score(requests, control: control).map { $0.mapError(Self.public) }
+    }
+
+    public func scoreContinuationsBatch(
+        _ requests: [ContinuationRequest], control: BatchControl<ContinuationResult>
+    ) async -> [Result<ContinuationResult, any Error>] {
+        await scoreContinuations(requests, control: control).map { $0.mapError(Self.public) }
+    }
+
+    /// An abandoned request is `EngineStopped`, as from any engine.
+    private static func `public`(_ error: LlamaError) -> any Error {
+        error == .stopped ? EngineStopped() : error
     }
 }

@@ -113,54 +113,59 @@ public final class LlamaEngine: @unchecked Sendable {
     public var sequenceContext: Int { options.sequenceContext }
 
     /// Scores every request; results are in request order, each a value or that request's error.
-    public func score(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, LlamaError>] {
+    public func score(_ requests: [ScoreRequest], control: BatchControl<ScoreResult> = .none) async -> [Result<
+        ScoreResult, LlamaError
+    >] {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.scoreNow(requests)) }
+            queue.async { continuation.resume(returning: self.scoreNow(requests, control: control)) }
         }
     }
 
     /// Generates for every request; results are in request order, each a value or that request's error.
     public func generate(
-        _ requests: [GenerationRequest], progress: (@Sendable (Int) -> Void)? = nil
+        _ requests: [GenerationRequest], control: BatchControl<GenerationResult> = .none
     ) async -> [Result<GenerationResult, LlamaError>] {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.generateNow(requests, progress: progress)) }
+            queue.async { continuation.resume(returning: self.generateNow(requests, control: control)) }
         }
     }
 
     /// `score` on the calling thread.
-    public func scoreNow(_ requests: [ScoreRequest], progress: ((Int) -> Void)? = nil) -> [Result<
+    public func scoreNow(_ requests: [ScoreRequest], control: BatchControl<ScoreResult> = .none) -> [Result<
         ScoreResult, LlamaError
     >] {
         lock.lock()
         defer { lock.unlock() }
-        return Scorer(context: context, model: model).run(requests, progress: progress)
+        return Scorer(context: context, model: model).run(requests, control: control)
     }
 
     /// `generate` on the calling thread.
-    public func generateNow(_ requests: [GenerationRequest], progress: ((Int) -> Void)? = nil) -> [Result<
-        GenerationResult, LlamaError
-    >] {
+    public func generateNow(_ requests: [GenerationRequest], control: BatchControl<GenerationResult> = .none)
+        -> [Result<GenerationResult, LlamaError>]
+    {
         lock.lock()
         defer { lock.unlock() }
-        return Generator(context: context, model: model).run(requests, progress: progress)
+        return Generator(context: context, model: model).run(requests, control: control)
     }
 
     /// For each request, the log probability of every continuation after its shared context: the
     /// context is decoded once, then each continuation in turn (its cells are dropped after it).
     /// Values are bit-identical to scoring context + continuation as one sequence, and a greedy
     /// answer is identical to `generateNow` at temperature 0.
-    public func scoreContinuationsNow(_ requests: [ContinuationRequest]) -> [Result<ContinuationResult, LlamaError>] {
+    public func scoreContinuationsNow(
+        _ requests: [ContinuationRequest], control: BatchControl<ContinuationResult> = .none
+    ) -> [Result<ContinuationResult, LlamaError>] {
         lock.lock()
         defer { lock.unlock() }
-        return ContinuationScorer(context: context, model: model, prefixes: prefixes).run(requests)
+        return ContinuationScorer(context: context, model: model, prefixes: prefixes).run(requests, control: control)
     }
 
     /// `scoreContinuationsNow` off the caller's thread.
-    public func scoreContinuations(_ requests: [ContinuationRequest]) async -> [Result<ContinuationResult, LlamaError>]
-    {
+    public func scoreContinuations(
+        _ requests: [ContinuationRequest], control: BatchControl<ContinuationResult> = .none
+    ) async -> [Result<ContinuationResult, LlamaError>] {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.scoreContinuationsNow(requests)) }
+            queue.async { continuation.resume(returning: self.scoreContinuationsNow(requests, control: control)) }
         }
     }
 

@@ -26,6 +26,8 @@ public enum LlamaError: LocalizedError, Sendable, Hashable {
     case notBatchInvariant(detail: String)
     /// The engine was configured with impossible options.
     case invalidOptions(String)
+    /// The request was abandoned: its batch was asked to stop.
+    case stopped
 
     public var errorDescription: String? {
         switch self {
@@ -57,6 +59,8 @@ public enum LlamaError: LocalizedError, Sendable, Hashable {
                 "this llama.cpp build cannot give batch-invariant log probs: \(detail). Use the build from scripts/bootstrap.sh (GGML_LLAMAFILE=OFF)."
         case .invalidOptions(let reason):
             return "invalid engine options: \(reason)"
+        case .stopped:
+            return "abandoned: the batch was asked to stop"
         }
     }
 }

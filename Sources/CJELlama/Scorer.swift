@@ -24,7 +24,7 @@ struct Scorer {
         var error: LlamaError?
     }
 
-    func run(_ requests: [ScoreRequest], progress: ((Int) -> Void)?) -> [Result<ScoreResult, LlamaError>] {
+    func run(_ requests: [ScoreRequest], control: BatchControl<ScoreResult>) -> [Result<ScoreResult, LlamaError>] {
         var results = [Result<ScoreResult, LlamaError>?](repeating: nil, count: requests.count)
         var jobs: [Job] = []
         var jobOfKey: [Key: Int] = [:]
@@ -56,21 +56,26 @@ struct Scorer {
             jobs[j].logProbs = Array(repeating: [], count: jobs[j].temperatures.count)
         }
 
-        decodeAll(&jobs, progress: progress)
-
-        for (index, request) in requests.enumerated() {
-            guard let j = jobOfRequest[index] else { continue }
-            let job = jobs[j]
-            if let error = job.error {
-                results[index] = .failure(error)
-                continue
-            }
-            let scored = request.temperatures.map { t in
+        for (index, result) in results.enumerated() {
+            if let result { control.each?(index, result.mapError { $0 as any Error }) }
+        }
+        var requestsOfJob = [[Int]](repeating: [], count: jobs.count)
+        for (index, j) in jobOfRequest.enumerated() { if let j { requestsOfJob[j].append(index) } }
+        func result(_ index: Int, _ job: Job) -> Result<ScoreResult, LlamaError> {
+            if let error = job.error { return .failure(error) }
+            let scored = requests[index].temperatures.map { t in
                 SequenceLogProb(temperature: t, tokenLogProbs: job.logProbs[job.temperatures.firstIndex(of: t)!])
             }
-            results[index] = .success(ScoreResult(scored: scored))
+            return .success(ScoreResult(scored: scored))
         }
-        return results.map { $0! }
+        decodeAll(&jobs, stop: control.shouldStop) { j, job in
+            for index in requestsOfJob[j] {
+                let value = result(index, job)
+                results[index] = value
+                control.each?(index, value.mapError { $0 as any Error })
+            }
+        }
+        return results.map { $0 ?? .failure(.stopped) }
     }
 
     /// One output row to score: its logits, the token it must predict, and the temperatures.
@@ -124,14 +129,17 @@ struct Scorer {
     }
 
     /// Feeds every job through the context, `sequences` at a time, refilling slots as jobs finish.
-    private func decodeAll(_ jobs: inout [Job], progress: ((Int) -> Void)?) {
+    /// `finished(j, job)` is told as each job is done; on a stop, the jobs not done are left.
+    private func decodeAll(
+        _ jobs: inout [Job], stop: (@Sendable () -> Bool)?, finished: (Int, Job) -> Void
+    ) {
         var pending = jobs.indices.reversed().map { $0 }
         // slot -> (job, next position to feed). The last token is never fed: nothing reads its logits.
         var slots = [(job: Int, cursor: Int)?](repeating: nil, count: context.sequences)
-        var finished = 0
         context.clearAll()
 
         while true {
+            if stop?() ?? false { break }
             for s in slots.indices where slots[s] == nil {
                 guard let j = pending.popLast() else { break }
                 slots[s] = (j, 0)
@@ -158,12 +166,12 @@ struct Scorer {
             let code = context.decode()
             if code != 0 {
                 for s in inBatch {
-                    jobs[slots[s]!.job].error = .decodeFailed(code: code)
+                    let j = slots[s]!.job
+                    jobs[j].error = .decodeFailed(code: code)
                     context.clear(sequence: s)
                     slots[s] = nil
-                    finished += 1
+                    finished(j, jobs[j])
                 }
-                progress?(finished)
                 continue
             }
             // Log-softmax of each output row, rows spread over the cores llama.cpp just released.
@@ -185,9 +193,8 @@ struct Scorer {
                 guard let slot = slots[s], slot.cursor == jobs[slot.job].tokens.count - 1 else { continue }
                 context.clear(sequence: s)
                 slots[s] = nil
-                finished += 1
+                finished(slot.job, jobs[slot.job])
             }
-            progress?(finished)
         }
     }
 }

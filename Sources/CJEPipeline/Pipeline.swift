@@ -23,6 +23,8 @@ public struct Pipeline: Sendable {
     public var layout = Layout.plain
     /// The machine this runs on, for the manifest.
     public var node: NodeInfo?
+    /// Set by SIGINT/SIGTERM (the process's flag unless a test gives its own).
+    public var stop = StopFlag.process
 
     /// How a run directory is used.
     public enum Layout: Sendable, Hashable {
@@ -118,7 +120,7 @@ public struct Pipeline: Sendable {
 
         let context = StageContext(
             config: config, run: target, manifest: manifest, providers: hub, engine: engine, cacheRoot: cacheRoot,
-            progressInterval: progressInterval, shard: shard, frozen: frozen, say: say, debug: debug)
+            progressInterval: progressInterval, shard: shard, frozen: frozen, stop: stop, say: say, debug: debug)
         var data = RunData()
         var reports: [StageReport] = []
         do {

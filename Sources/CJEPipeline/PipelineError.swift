@@ -30,6 +30,10 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
     case layoutMismatch(path: String, detail: String)
     /// A merge found shards missing, unfinished, failed or made under other settings.
     case shardsNotMergeable(path: String, problems: [String])
+    /// Another invocation holds the run directory (or the shard).
+    case locked(path: String, what: String, holders: [String])
+    /// The invocation was stopped by a signal; everything finished is journaled.
+    case stopped(signal: String)
 
     public var errorDescription: String? {
         switch self {
@@ -59,6 +63,12 @@ public enum PipelineError: LocalizedError, Sendable, Hashable {
             return "\(path): \(detail)"
         case .shardsNotMergeable(let path, let problems):
             return "cannot merge \(path): \(problems.joined(separator: "; "))"
+        case .locked(let path, let what, let holders):
+            let who = holders.isEmpty ? "another invocation (it did not say who)" : holders.joined(separator: "; ")
+            return
+                "\(path): \(what) is in use by \(who). One invocation writes a run directory at a time: wait for it to end, or stop it (a stopped run resumes where it was)"
+        case .stopped(let signal):
+            return "stopped by \(signal); everything finished is saved: run the same command to resume"
         case .missingInput(let type, let stage):
             return
                 "internal: a stage needs \(type), which the \(stage) stage produces, but the plan did not run it first"

@@ -34,7 +34,7 @@ struct StageRunnerTests {
         func batchSize(on lane: Lane) -> Int { lane == .model("m") ? 2 : 3 }
 
         func process(
-            _ batch: [String], on lane: Lane, finished: @escaping @Sendable (Int) -> Void
+            _ batch: [String], on lane: Lane, finished: @escaping @Sendable (Int, Value) -> Void
         ) async throws -> BatchResult<Value> {
             if let throwsAt, batch.contains(throwsAt) { throw PipelineError.impossible("engine lost") }
             worked.add(batch, lane)

@@ -25,6 +25,7 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
         var faults: [String: Int]
         var drifts: Bool
         var counts = Counts()
+        var afterEach: (@Sendable () -> Void)?
     }
 
     /// Requests the engine has worked, by kind.
@@ -58,6 +59,28 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
 
     /// What the engine has worked so far.
     public var counts: Counts { state.read { $0.counts } }
+
+    /// Called after each request the engine finishes (a test stops a run there, as a signal would).
+    public func afterEach(_ hook: (@Sendable () -> Void)?) { state.write { $0.afterEach = hook } }
+
+    /// Works `requests` one by one as an engine's batch: each result told as it is final, a
+    /// stop abandoning the rest.
+    private func batch<Request, Value>(
+        _ requests: [Request], _ control: BatchControl<Value>, _ work: (Request) -> Result<Value, any Error>
+    ) -> [Result<Value, any Error>] {
+        var results: [Result<Value, any Error>] = []
+        for request in requests {
+            if control.stopRequested {
+                results.append(.failure(EngineStopped()))
+                continue
+            }
+            let result = work(request)
+            results.append(result)
+            control.each?(results.count - 1, result)
+            state.read { $0.afterEach }?()
+        }
+        return results
+    }
 
     /// Makes requests whose context contains `marker` fail `times` more times.
     public func inject(_ marker: String, times: Int = .max) { state.write { $0.faults[marker] = times } }
@@ -128,15 +151,12 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
     // MARK: TextEngine
 
     public func generateBatch(
-        _ requests: [GenerationRequest], progress: (@Sendable (Int) -> Void)?
+        _ requests: [GenerationRequest], control: BatchControl<GenerationResult>
     ) async -> [Result<GenerationResult, any Error>] {
-        state.write { $0.counts.generated += requests.count }
-        var results: [Result<GenerationResult, any Error>] = []
-        for request in requests {
-            results.append(generate(request))
-            progress?(results.count)
+        batch(requests, control) { request in
+            state.write { $0.counts.generated += 1 }
+            return generate(request)
         }
-        return results
     }
 
     private func generate(_ request: GenerationRequest) -> Result<GenerationResult, any Error> {
@@ -166,12 +186,12 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
                 stopToken: finish == .stop ? Special.endOfTurn : nil))
     }
 
-    public func scoreBatch(_ requests: [ScoreRequest]) async -> [Result<ScoreResult, any Error>] {
-        let drift = state.write { state in
-            state.counts.scored += requests.count
-            return state.drifts && requests.count == 1
-        }
-        return requests.map { request -> Result<ScoreResult, any Error> in
+    public func scoreBatch(_ requests: [ScoreRequest], control: BatchControl<ScoreResult>) async -> [Result<
+        ScoreResult, any Error
+    >] {
+        let drift = state.read { $0.drifts && requests.count == 1 }
+        return batch(requests, control) { request -> Result<ScoreResult, any Error> in
+            state.write { $0.counts.scored += 1 }
             if let fault = fault(request.context) { return .failure(FakeEngineError(fault)) }
             if request.response.isEmpty { return .failure(FakeEngineError("the response is empty")) }
             if let bad = request.temperatures.first(where: { !EngineLimits.isScoringTemperature($0) }) {
@@ -189,11 +209,11 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
         }
     }
 
-    public func scoreContinuationsBatch(_ requests: [ContinuationRequest]) async -> [Result<
-        ContinuationResult, any Error
-    >] {
-        state.write { $0.counts.continuations += requests.count }
-        return requests.map { request -> Result<ContinuationResult, any Error> in
+    public func scoreContinuationsBatch(
+        _ requests: [ContinuationRequest], control: BatchControl<ContinuationResult>
+    ) async -> [Result<ContinuationResult, any Error>] {
+        batch(requests, control) { request -> Result<ContinuationResult, any Error> in
+            state.write { $0.counts.continuations += 1 }
             if let fault = fault(request.context) { return .failure(FakeEngineError(fault)) }
             let logProbs = request.continuations.map {
                 Self.score(

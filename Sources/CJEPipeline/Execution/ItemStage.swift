@@ -21,17 +21,35 @@ public protocol ItemStage: Sendable {
     /// A value that failed: null in the outputs, retried on a later run up to `max_attempts`.
     func isFailure(_ value: Value) -> Bool
 
+    /// A failure that would come again the same way (a prompt too long for a sequence, a text
+    /// the chat template cannot render): never retried.
+    func isPermanent(_ value: Value) -> Bool
+
     /// Items handed to `process` at once on `lane` (and journaled together).
     func batchSize(on lane: Lane) throws -> Int
 
     /// Works one batch on one lane: one value per item, in order. A value is nil only when the
-    /// batch stopped before its item (`BatchResult.stop` says why). `finished` may be told, now
-    /// and then, how many of the batch's items are done. Throwing stops the stage (nothing of
-    /// the batch is journaled).
-    func process(_ batch: [Payload], on lane: Lane, finished: @escaping @Sendable (Int) -> Void) async throws
-        -> BatchResult<Value>
+    /// batch stopped before its item (`BatchResult.stop` says why). `finished(k, value)` should
+    /// be told each item's value as soon as it is final, so it is journaled at once (a kill then
+    /// loses only what was in flight); on a stop (`StageContext.stop`) only those are kept.
+    /// Throwing stops the stage (what `finished` was told is journaled, the rest is not).
+    func process(
+        _ batch: [Payload], on lane: Lane, finished: @escaping @Sendable (Int, Value) -> Void
+    ) async throws -> BatchResult<Value>
 
     /// Writes the stage's output files from the latest journaled value of each item (items
     /// never worked are absent) and counts the outcome.
     func write(_ input: Input, values: [ItemKey: Value]) throws -> StageOutcome<Output>
+}
+
+extension ItemStage {
+    public func isPermanent(_ value: Value) -> Bool { false }
+}
+
+/// Whether an error message says a failure is a property of the input on a local engine (the
+/// prompt does not fit a sequence, the chat template cannot render it), so a retry would fail
+/// the same way.
+func isDeterministicFailure(_ message: String?) -> Bool {
+    guard let message else { return false }
+    return message.contains("tokens but a sequence holds at most") || message.contains("could not be rendered")
 }

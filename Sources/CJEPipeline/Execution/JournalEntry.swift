@@ -32,10 +32,13 @@ public struct JournalEntry<Value: Codable & Sendable & Hashable>: Codable, Senda
         try c.encode(value, forKey: .value)
     }
 
-    /// The attempt an item is due for after `previous`: nil when it succeeded (`failed` is false)
-    /// or has used `maxAttempts`.
-    static func nextAttempt(after previous: JournalEntry?, failed: (Value) -> Bool, maxAttempts: Int) -> Int? {
-        if let previous, !failed(previous.value) { return nil }
+    /// The attempt an item is due for after `previous`: nil when it succeeded (`failed` is false),
+    /// failed in a way that would fail again (`permanent`), or has used `maxAttempts`.
+    static func nextAttempt(
+        after previous: JournalEntry?, failed: (Value) -> Bool, permanent: (Value) -> Bool = { _ in false },
+        maxAttempts: Int
+    ) -> Int? {
+        if let previous, !failed(previous.value) || permanent(previous.value) { return nil }
         let attempt = (previous?.attempt ?? 0) + 1
         return attempt <= maxAttempts ? attempt : nil
     }

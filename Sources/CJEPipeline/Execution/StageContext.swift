@@ -17,6 +17,8 @@ public final class StageContext: Sendable {
     /// Journaled stages whose items are taken from their journals as they are, never worked
     /// (a merge: the shards did the work).
     public let frozen: Set<String>
+    /// Set by SIGINT/SIGTERM: no new work is taken, what finished is journaled.
+    public let stop: StopFlag
     private let engines: @Sendable (String) throws -> any TextEngine
     private let sayLine: @Sendable (String) -> Void
     private let debugLine: @Sendable (String) -> Void
@@ -24,7 +26,7 @@ public final class StageContext: Sendable {
     public init(
         config: PipelineConfig, run: RunDirectory, manifest: ManifestStore, providers: ProviderHub,
         engine: @escaping @Sendable (String) throws -> any TextEngine, cacheRoot: URL,
-        progressInterval: TimeInterval = 5, shard: Shard? = nil, frozen: Set<String> = [],
+        progressInterval: TimeInterval = 5, shard: Shard? = nil, frozen: Set<String> = [], stop: StopFlag = .process,
         say: @escaping @Sendable (String) -> Void, debug: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.config = config
@@ -36,12 +38,20 @@ public final class StageContext: Sendable {
         self.progressInterval = progressInterval
         self.shard = shard
         self.frozen = frozen
+        self.stop = stop
         self.sayLine = say
         self.debugLine = debug
     }
 
     /// The engine of a model named under `models:` (made on first use, shared).
     public func engine(_ model: String) throws -> any TextEngine { try engines(model) }
+
+    /// The engine control of a batch: each result handed to `each` as it is final, the batch
+    /// abandoned on a stop.
+    func control<Value>(each: (@Sendable (Int, Result<Value, any Error>) -> Void)?) -> BatchControl<Value> {
+        let stop = self.stop
+        return BatchControl(each: each, shouldStop: { stop.isRequested })
+    }
 
     /// A line for the console and the log.
     public func say(_ line: String) { sayLine(line) }

@@ -2,8 +2,8 @@ import CJEProviders
 import Foundation
 
 /// Runs an `ItemStage`: loads its journal, works the items that are due (never tried, or failed
-/// with attempts left) lane by lane in batches, journals each batch (synced) before the next,
-/// reports progress, writes the stage's outputs from the journal, records the report and the
+/// with attempts left and not for good) lane by lane in batches, journals each item as it
+/// finishes, reports progress, stops cleanly when asked (SIGINT, SIGTERM), writes the stage's outputs from the journal, records the report and the
 /// providers' usage in the manifest, and fails the stage when its failure share passes
 /// `max_failure_rate` (after its outputs are written).
 public struct StageRunner: Sendable {
@@ -46,13 +46,12 @@ public struct StageRunner: Sendable {
         let total = items.count
 
         var pending: [(item: StageItem<S.Payload>, attempt: Int)] = []
-        var (succeeded, failed) = (0, 0)
+        var tally = Tally(latest: latest)
         for item in items {
-            if let previous = latest[item.key] {
-                if stage.isFailure(previous.value) { failed += 1 } else { succeeded += 1 }
-            }
+            if let previous = latest[item.key] { tally.count(previous.value, stage, sign: 1) }
             if let attempt = JournalEntry.nextAttempt(
-                after: latest[item.key], failed: stage.isFailure, maxAttempts: context.config.maxAttempts)
+                after: latest[item.key], failed: stage.isFailure, permanent: stage.isPermanent,
+                maxAttempts: context.config.maxAttempts)
             {
                 pending.append((item, attempt))
             }
@@ -71,52 +70,70 @@ public struct StageRunner: Sendable {
         }
         let usesProviders = items.contains { if case .provider = $0.lane { true } else { false } }
         let progress = context.progress(stage.name, spend: usesProviders)
-        progress(succeeded, total, failed)
+        progress(tally.succeeded, total, tally.failed)
 
-        var doneNow = 0
-        let lanes = Dictionary(grouping: pending, by: { $0.item.lane })
-        for lane in lanes.keys.sorted() {
-            let work = lanes[lane]!
-            let size = try max(1, stage.batchSize(on: lane))
-            for start in stride(from: 0, to: work.count, by: size) {
-                let batch = work[start..<min(start + size, work.count)]
-                // Within a batch, progress moves as items finish (counted as done until the
-                // batch's values say otherwise).
-                let (succeededBefore, failedBefore) = (succeeded, failed)
-                let shown = LockedValue(0)
-                let result = try await stage.process(batch.map { $0.item.payload }, on: lane) { finished in
-                    var changed = false
-                    _ = shown.update { value in
-                        changed = finished > value
-                        value = max(value, finished)
+        let shared = LockedValue(tally)
+        if !pending.isEmpty {
+            let appender = try journal.appender()
+            defer { appender.close() }
+            let lanes = Dictionary(grouping: pending, by: { $0.item.lane })
+            for lane in lanes.keys.sorted() {
+                let work = lanes[lane]!
+                let size = try max(1, stage.batchSize(on: lane))
+                for start in stride(from: 0, to: work.count, by: size) {
+                    try context.stop.check()
+                    let batch = Array(work[start..<min(start + size, work.count)])
+                    try await run(stage, batch, on: lane, into: appender, tally: shared) { succeeded, failed in
+                        progress(succeeded, total, failed)
                     }
-                    if changed { progress(succeededBefore + finished, total, failedBefore) }
                 }
-                precondition(
-                    result.values.count == batch.count, "\(stage.name) returned a value count unlike its batch")
-                let entries = zip(batch, result.values).compactMap { pair, value in
-                    value.map { JournalEntry(key: pair.item.key, attempt: pair.attempt, value: $0) }
-                }
-                try journal.append(entries)
-                for entry in entries {
-                    if let previous = latest[entry.key] {
-                        if stage.isFailure(previous.value) { failed -= 1 } else { succeeded -= 1 }
-                    }
-                    if stage.isFailure(entry.value) { failed += 1 } else { succeeded += 1 }
-                    latest[entry.key] = entry
-                }
-                doneNow += entries.count
-                progress(succeeded, total, failed)
-                if let stop = result.stop { throw stop }
             }
         }
 
-        let outcome = try stage.write(input, values: latest.mapValues(\.value))
+        let values = shared.access { $0.latest.mapValues(\.value) }
+        let outcome = try stage.write(input, values: values)
         let report = StageReport(
             stage: stage.name, total: outcome.total, succeeded: outcome.total - outcome.failed,
-            failed: outcome.failed, doneNow: doneNow, seconds: Date().timeIntervalSince(started),
+            failed: outcome.failed, doneNow: shared.access { $0.doneNow }, seconds: Date().timeIntervalSince(started),
             tokens: outcome.tokens, shared: outcome.shared)
         return (outcome.output, report)
+    }
+
+    /// Works one batch: each value is journaled as the stage reports it finished (written at
+    /// once, synced at most a second later), the rest when the batch returns. On a stop only
+    /// what finished is journaled (the engines abandon the rest), then `PipelineError.stopped`
+    /// is thrown; a journal that cannot be written fails the stage, naming the file.
+    private func run<S: ItemStage>(
+        _ stage: S, _ batch: [(item: StageItem<S.Payload>, attempt: Int)], on lane: Lane,
+        into appender: Journal<JournalEntry<S.Value>>.Appender, tally: LockedValue<Tally<S.Value>>,
+        progress: @escaping @Sendable (Int, Int) -> Void
+    ) async throws {
+        let delivered = LockedValue<Set<Int>>([])
+        let writeFailure = LockedValue<(any Error)?>(nil)
+        let record: @Sendable (Int, S.Value) -> Void = { k, value in
+            guard delivered.access({ $0.insert(k).inserted }), writeFailure.access({ $0 == nil }) else { return }
+            let entry = JournalEntry(key: batch[k].item.key, attempt: batch[k].attempt, value: value)
+            do {
+                try appender.append([entry])
+            } catch {
+                writeFailure.update { $0 = $0 ?? error }
+                return
+            }
+            let (succeeded, failed) = tally.access { tally in
+                tally.add(entry, stage)
+                return (tally.succeeded, tally.failed)
+            }
+            progress(succeeded, failed)
+        }
+        let result = try await stage.process(batch.map { $0.item.payload }, on: lane, finished: record)
+        precondition(result.values.count == batch.count, "\(stage.name) returned a value count unlike its batch")
+        if !context.stop.isRequested {
+            for (k, value) in result.values.enumerated() { if let value { record(k, value) } }
+        }
+        if let failure = writeFailure.access({ $0 }) { throw failure }
+        try appender.sync()
+        if let stop = result.stop { throw stop }
+        try context.stop.check()
     }
 
     /// What the providers did since `before`: added to the run's totals in the manifest and
@@ -131,5 +148,25 @@ public struct StageRunner: Sendable {
         try context.manifest.add(usage: delta)
         for (name, usage) in delta.sorted(by: { $0.key < $1.key }) { context.say("provider \(name): \(usage.summary)") }
         return delta
+    }
+}
+
+/// The latest journaled value of every item and the counts the progress lines show.
+struct Tally<Value: Codable & Sendable & Hashable>: Sendable {
+    var latest: [ItemKey: JournalEntry<Value>]
+    var succeeded = 0
+    var failed = 0
+    /// Values journaled by this invocation.
+    var doneNow = 0
+
+    mutating func count<S: ItemStage>(_ value: Value, _ stage: S, sign: Int) where S.Value == Value {
+        if stage.isFailure(value) { failed += sign } else { succeeded += sign }
+    }
+
+    mutating func add<S: ItemStage>(_ entry: JournalEntry<Value>, _ stage: S) where S.Value == Value {
+        if let previous = latest[entry.key] { count(previous.value, stage, sign: -1) }
+        count(entry.value, stage, sign: 1)
+        latest[entry.key] = entry
+        doneNow += 1
     }
 }

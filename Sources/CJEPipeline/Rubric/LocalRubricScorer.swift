@@ -20,8 +20,13 @@ public struct LocalRubricScorer: Sendable {
     }
 
     /// One verdict per item, in order; a failure is in the verdict's errors, never a number.
-    public func judge(_ items: [RubricItem]) async -> [JudgeValue] {
-        var values = [JudgeValue](repeating: JudgeValue(rule: rule), count: items.count)
+    /// `finished(k, value)` is told each verdict as it is final; once `stop` is set, the items
+    /// not finished are abandoned (their verdicts are failures, and `finished` is not told).
+    public func judge(
+        _ items: [RubricItem], stop: StopFlag? = nil, finished: (@Sendable (Int, JudgeValue) -> Void)? = nil
+    ) async -> [JudgeValue] {
+        let blank = JudgeValue(rule: rule)
+        var values = [JudgeValue](repeating: blank, count: items.count)
         var contexts: [[TokenID]?] = []
         for (k, item) in items.enumerated() {
             do {
@@ -29,6 +34,7 @@ public struct LocalRubricScorer: Sendable {
                 contexts.append(prompt + (try engine.responseTokens(rubric.answerPrefix)))
             } catch {
                 values[k].fail("judge prompt could not be rendered: \(error.localizedDescription)")
+                finished?(k, values[k])
                 contexts.append(nil)
             }
         }
@@ -40,6 +46,7 @@ public struct LocalRubricScorer: Sendable {
         } catch {
             for k in ready {
                 values[k].fail("answers could not be tokenized: \(error.localizedDescription)")
+                finished?(k, values[k])
             }
             return values
         }
@@ -50,14 +57,21 @@ public struct LocalRubricScorer: Sendable {
                 ContinuationRequest(
                     context: contexts[$0]!, continuations: candidates, appendEndOfTurn: true, temperature: 1,
                     greedyMaxTokens: maxTokens, sharedPrefix: Self.commonPrefixLength(contexts[$0]!, shared))
-            })
-        for (r, k) in ready.enumerated() {
-            switch scored[r] {
-            case .success(let result): read(result, into: &values[k])
-            case .failure(let error): values[k].fail(error.localizedDescription)
-            }
-        }
+            },
+            control: BatchControl(
+                each: { r, result in finished?(ready[r], verdict(blank, result)) },
+                shouldStop: { stop?.isRequested ?? false }))
+        for (r, k) in ready.enumerated() { values[k] = verdict(values[k], scored[r]) }
         return values
+    }
+
+    private func verdict(_ blank: JudgeValue, _ result: Result<ContinuationResult, any Error>) -> JudgeValue {
+        var value = blank
+        switch result {
+        case .success(let result): read(result, into: &value)
+        case .failure(let error): value.fail(error.localizedDescription)
+        }
+        return value
     }
 
     /// The tokens every item's context starts with: the rubric's system prompt, worked examples
@@ -106,7 +120,9 @@ extension LocalRubricScorer: RubricBackend {
     /// answer are decoded for the whole batch at once, a step per token.
     var batchSize: Int { 32 }
 
-    func score(_ items: [RubricItem]) async -> BatchResult<JudgeValue> {
-        BatchResult(values: await judge(items))
+    func score(
+        _ items: [RubricItem], stop: StopFlag, finished: @escaping @Sendable (Int, JudgeValue) -> Void
+    ) async -> BatchResult<JudgeValue> {
+        BatchResult(values: await judge(items, stop: stop, finished: finished))
     }
 }

@@ -20,8 +20,10 @@ struct ProviderRubricScorer: RubricBackend {
     var modelName: String { provider.model }
     var batchSize: Int { provider.settings.batchSize(atLeast: 16) }
 
-    func score(_ items: [RubricItem]) async -> BatchResult<JudgeValue> {
-        await concurrently(items) { try await judgeOne($0) }
+    func score(
+        _ items: [RubricItem], stop: StopFlag, finished: @escaping @Sendable (Int, JudgeValue) -> Void
+    ) async -> BatchResult<JudgeValue> {
+        await concurrently(items, stop: stop, finished: finished) { try await judgeOne($0) }
     }
 
     func judgeOne(_ item: RubricItem) async throws -> JudgeValue {

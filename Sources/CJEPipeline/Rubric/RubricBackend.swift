@@ -6,8 +6,11 @@ protocol RubricBackend: Sendable {
     var modelName: String { get }
     /// Items per batch (between journal writes).
     var batchSize: Int { get }
-    /// One value per item, in order; nil where the batch stopped before the item.
-    func score(_ items: [RubricItem]) async -> BatchResult<JudgeValue>
+    /// One value per item, in order; nil where the batch stopped before the item. `finished` is
+    /// told each value as it is final; once `stop` is set, no new item is taken.
+    func score(
+        _ items: [RubricItem], stop: StopFlag, finished: @escaping @Sendable (Int, JudgeValue) -> Void
+    ) async -> BatchResult<JudgeValue>
 }
 
 extension StageContext {

@@ -32,7 +32,7 @@ public struct Manifest: Codable, Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw PipelineError.unreadable(path: url.path, detail: error.localizedDescription)
+            throw PipelineError.unreadable(path: url.path, detail: FileFailure.describe(error))
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

@@ -10,21 +10,24 @@ public enum AtomicFile {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
-                throw PipelineError.unwritable(path: url.path, detail: "cannot create \(temp.lastPathComponent)")
+                throw PipelineError.unwritable(
+                    path: url.path,
+                    detail: "cannot create \(temp.lastPathComponent): \(FileFailure.describe(errno: errno))")
             }
             let handle = try FileHandle(forWritingTo: temp)
+            defer { try? handle.close() }
+            try FileFaults.check(url, bytes: data.count)
             try handle.write(contentsOf: data)
             try handle.synchronize()
-            try handle.close()
             if rename(temp.path, url.path) != 0 {
-                throw PipelineError.unwritable(path: url.path, detail: String(cString: strerror(errno)))
+                throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(errno: errno))
             }
         } catch let error as PipelineError {
             try? FileManager.default.removeItem(at: temp)
             throw error
         } catch {
             try? FileManager.default.removeItem(at: temp)
-            throw PipelineError.unwritable(path: url.path, detail: error.localizedDescription)
+            throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
         }
     }
 }

@@ -22,7 +22,7 @@ public enum JSONLines {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw PipelineError.unreadable(path: url.path, detail: error.localizedDescription)
+            throw PipelineError.unreadable(path: url.path, detail: FileFailure.describe(error))
         }
         var result: [Line] = []
         var start = data.startIndex

@@ -1,8 +1,9 @@
 public import Foundation
 
-/// An append-only JSONL journal of finished work items. Appends are synced to disk per batch; a
-/// line torn by a crash is dropped on load (and cut from the file, so the next append starts on
-/// a fresh line), and its item is simply done again.
+/// An append-only JSONL journal of finished work items. Each entry is written as its item
+/// finishes (so a killed process loses only what was in flight) and synced to disk at most
+/// `syncInterval` after it was written; a line torn by a crash is dropped on load (and cut from
+/// the file, so the next append starts on a fresh line), and its item is simply done again.
 public struct Journal<Entry: Codable>: Sendable {
     public let url: URL
 
@@ -20,20 +21,95 @@ public struct Journal<Entry: Codable>: Sendable {
     /// Appends entries and syncs them to disk before returning.
     public func append(_ entries: [Entry]) throws {
         guard !entries.isEmpty else { return }
-        let data = try JSONLines.encode(entries)
-        do {
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: url.path) {
-                _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+        let writer = try Appender(url: url, syncInterval: 0)
+        defer { writer.close() }
+        try writer.append(entries)
+        try writer.sync()
+    }
+
+    /// Opens the journal for appending entry by entry.
+    public func appender(syncInterval: TimeInterval = 1) throws -> Appender {
+        try Appender(url: url, syncInterval: syncInterval)
+    }
+
+    /// Appends entries as they come: each is written (to the kernel) at once, so it survives
+    /// the process being killed; a sync follows when `syncInterval` has passed since the last
+    /// one, and on `sync()`. Safe to call from any thread.
+    public final class Appender: @unchecked Sendable {
+        public let url: URL
+        private let syncInterval: TimeInterval
+        private var handle: FileHandle?
+        private var lastSync = Date()
+        private var unsynced = false
+        private let lock = NSLock()
+
+        init(url: URL, syncInterval: TimeInterval) throws {
+            self.url = url
+            self.syncInterval = syncInterval
+            do {
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                if !FileManager.default.fileExists(atPath: url.path) {
+                    guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                        throw CocoaError(.fileWriteUnknown)
+                    }
+                }
+                let handle = try FileHandle(forWritingTo: url)
+                try handle.seekToEnd()
+                self.handle = handle
+            } catch {
+                throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
             }
-            let handle = try FileHandle(forWritingTo: url)
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: data)
+        }
+
+        deinit { close() }
+
+        public func append(_ entries: [Entry]) throws {
+            guard !entries.isEmpty else { return }
+            let data = try JSONLines.encode(entries)
+            try lock.withLock {
+                guard let handle else {
+                    throw PipelineError.unwritable(path: url.path, detail: "the journal is closed")
+                }
+                let end = try? handle.offset()
+                do {
+                    try FileFaults.check(url, bytes: data.count)
+                    try handle.write(contentsOf: data)
+                    unsynced = true
+                    if Date().timeIntervalSince(lastSync) >= syncInterval { try syncLocked() }
+                } catch {
+                    // A part of a line may have been written (a disk that filled mid-line): cut
+                    // it, so that the journal stays whole lines, and take no more.
+                    if let end { try? handle.truncate(atOffset: end) }
+                    try? handle.close()
+                    self.handle = nil
+                    throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
+                }
+            }
+        }
+
+        /// Syncs what was written to disk.
+        public func sync() throws {
+            try lock.withLock {
+                do { try syncLocked() } catch {
+                    throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
+                }
+            }
+        }
+
+        private func syncLocked() throws {
+            guard unsynced, let handle else { return }
             try handle.synchronize()
-        } catch {
-            throw PipelineError.unwritable(path: url.path, detail: error.localizedDescription)
+            unsynced = false
+            lastSync = Date()
+        }
+
+        public func close() {
+            lock.withLock {
+                try? syncLocked()
+                try? handle?.close()
+                handle = nil
+            }
         }
     }
 
@@ -43,7 +119,7 @@ public struct Journal<Entry: Codable>: Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw PipelineError.unreadable(path: url.path, detail: error.localizedDescription)
+            throw PipelineError.unreadable(path: url.path, detail: FileFailure.describe(error))
         }
         guard let last = data.last, last != UInt8(ascii: "\n") else { return }
         let keep = (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
@@ -53,7 +129,7 @@ public struct Journal<Entry: Codable>: Sendable {
             try handle.truncate(atOffset: UInt64(keep))
             try handle.synchronize()
         } catch {
-            throw PipelineError.unwritable(path: url.path, detail: error.localizedDescription)
+            throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
         }
     }
 }

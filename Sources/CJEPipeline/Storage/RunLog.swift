@@ -13,6 +13,11 @@ public final class RunLog: @unchecked Sendable {
         return formatter
     }()
     private let console: @Sendable (String) -> Void
+    private var firstFailure: PipelineError?
+
+    /// The first write to the log that failed (a full disk, an I/O error): the invocation ends
+    /// with it as an error once its work is saved, instead of running on with a log that stops.
+    public var failure: PipelineError? { lock.withLock { firstFailure } }
 
     /// Creates `<directory>/<command>-<yyyyMMdd-HHmmss>Z-<pid>.log`.
     public init(
@@ -32,7 +37,7 @@ public final class RunLog: @unchecked Sendable {
             }
             handle = try FileHandle(forWritingTo: url)
         } catch {
-            throw PipelineError.unwritable(path: url.path, detail: error.localizedDescription)
+            throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
         }
         self.console = console
     }
@@ -59,6 +64,15 @@ public final class RunLog: @unchecked Sendable {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lines += "\(stamp) \(level) \(line)\n"
         }
-        try? handle.write(contentsOf: Data(lines.utf8))
+        let data = Data(lines.utf8)
+        do {
+            try FileFaults.check(url, bytes: data.count)
+            try handle.write(contentsOf: data)
+        } catch {
+            guard firstFailure == nil else { return }
+            let failure = PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
+            firstFailure = failure
+            FileHandle.standardError.write(Data("warning: \(failure.localizedDescription)\n".utf8))
+        }
     }
 }

@@ -55,14 +55,16 @@ public struct GenerateStage: ItemStage, PipelineStage {
         return try context.providers.client(name).settings.batchSize(atLeast: batchSize)
     }
 
+    public func isPermanent(_ value: ResponseRecord) -> Bool { isDeterministicFailure(value.error) }
+
     public func process(
-        _ batch: [Payload], on lane: Lane, finished: @escaping @Sendable (Int) -> Void
+        _ batch: [Payload], on lane: Lane, finished: @escaping @Sendable (Int, ResponseRecord) -> Void
     ) async throws -> BatchResult<ResponseRecord> {
         switch lane {
         case .provider(let name):
             let generator = ProviderGenerator(client: try context.providers.client(name))
             let seed = context.config.seed
-            return await concurrently(batch) { item in
+            return await concurrently(batch, stop: context.stop, finished: finished) { item in
                 try await generator.generate(policy: item.policy, prompt: item.prompt.prompt, seed: item.seed(seed))
             }
         case .model(let model):
@@ -71,10 +73,10 @@ public struct GenerateStage: ItemStage, PipelineStage {
         }
     }
 
-    /// Samples every item of a batch on a local engine; an item that fails is a record with
-    /// `response: null` and the error.
+    /// Samples every item of a batch on a local engine, each told to `finished` as it is done;
+    /// an item that fails is a record with `response: null` and the error.
     private func generate(
-        _ batch: [Payload], on engine: any TextEngine, finished: @escaping @Sendable (Int) -> Void
+        _ batch: [Payload], on engine: any TextEngine, finished: @escaping @Sendable (Int, ResponseRecord) -> Void
     ) async -> [ResponseRecord] {
         var records = batch.map { item in
             ResponseRecord(
@@ -93,26 +95,38 @@ public struct GenerateStage: ItemStage, PipelineStage {
                 requestItem.append(k)
             } catch {
                 records[k].error = "prompt could not be rendered: \(error.localizedDescription)"
+                finished(k, records[k])
             }
         }
-        let results = await engine.generateBatch(requests, progress: finished)
+        let (blanks, items) = (records, requestItem)
+        let control: BatchControl<GenerationResult> = context.control { r, result in
+            finished(items[r], Self.record(blanks[items[r]], result))
+        }
+        let results = await engine.generateBatch(requests, control: control)
         for (r, result) in results.enumerated() {
-            let k = requestItem[r]
-            switch result {
-            case .success(let generated) where generated.tokens.isEmpty:
-                records[k].error = "the model produced an empty response"
-            case .success(let generated):
-                records[k].response = generated.text
-                records[k].finishReason = generated.finishReason
-                records[k].nTokens = generated.tokens.count
-                records[k].sampledLogprob = generated.sampledLogProb
-                records[k].tokenIds = generated.tokens
-                records[k].stopTokenId = generated.stopToken
-            case .failure(let error):
-                records[k].error = error.localizedDescription
-            }
+            records[requestItem[r]] = Self.record(records[requestItem[r]], result)
         }
         return records
+    }
+
+    /// An item's record once its generation is done.
+    private static func record(_ blank: ResponseRecord, _ result: Result<GenerationResult, any Error>) -> ResponseRecord
+    {
+        var record = blank
+        switch result {
+        case .success(let generated) where generated.tokens.isEmpty:
+            record.error = "the model produced an empty response"
+        case .success(let generated):
+            record.response = generated.text
+            record.finishReason = generated.finishReason
+            record.nTokens = generated.tokens.count
+            record.sampledLogprob = generated.sampledLogProb
+            record.tokenIds = generated.tokens
+            record.stopTokenId = generated.stopToken
+        case .failure(let error):
+            record.error = error.localizedDescription
+        }
+        return record
     }
 
     public func write(_ prompts: [PromptRecord], values: [ItemKey: ResponseRecord]) throws -> StageOutcome<

@@ -119,8 +119,10 @@ public struct LogprobsStage: ItemStage, PipelineStage {
 
     public func batchSize(on lane: Lane) -> Int { batchSize }
 
+    public func isPermanent(_ value: ScoredValue) -> Bool { isDeterministicFailure(value.error) }
+
     public func process(
-        _ batch: [Payload], on lane: Lane, finished: @escaping @Sendable (Int) -> Void
+        _ batch: [Payload], on lane: Lane, finished: @escaping @Sendable (Int, ScoredValue) -> Void
     ) async throws -> BatchResult<ScoredValue> {
         guard case .model(let model) = lane else { preconditionFailure("teacher forcing runs on local models only") }
         let engine = try context.engine(model)
@@ -135,19 +137,27 @@ public struct LogprobsStage: ItemStage, PipelineStage {
                 requestItem.append(k)
             } catch {
                 values[k] = ScoredValue(logprob: nil, nTokens: nil, error: error.localizedDescription)
+                finished(k, values[k]!)
             }
         }
-        for (r, result) in await engine.scoreBatch(requests).enumerated() {
-            switch result {
-            case .success(let scored):
-                let value = scored.scored[0]
-                values[requestItem[r]] = ScoredValue(
-                    logprob: value.total, nTokens: value.tokenLogProbs.count, error: nil)
-            case .failure(let error):
-                values[requestItem[r]] = ScoredValue(logprob: nil, nTokens: nil, error: error.localizedDescription)
-            }
+        let items = requestItem
+        let control: BatchControl<ScoreResult> = context.control { r, result in
+            finished(items[r], Self.value(result))
+        }
+        for (r, result) in await engine.scoreBatch(requests, control: control).enumerated() {
+            values[requestItem[r]] = Self.value(result)
         }
         return BatchResult(values: values)
+    }
+
+    private static func value(_ result: Result<ScoreResult, any Error>) -> ScoredValue {
+        switch result {
+        case .success(let scored):
+            let value = scored.scored[0]
+            return ScoredValue(logprob: value.total, nTokens: value.tokenLogProbs.count, error: nil)
+        case .failure(let error):
+            return ScoredValue(logprob: nil, nTokens: nil, error: error.localizedDescription)
+        }
     }
 
     /// One line per prompt; a policy without a value is null with its error (a P0 response

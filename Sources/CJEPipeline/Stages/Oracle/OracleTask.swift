@@ -86,9 +86,13 @@ public struct OracleTask: ItemStage {
     public func batchSize(on lane: Lane) throws -> Int { try backend.batchSize }
 
     public func process(
-        _ batch: [RubricItem], on lane: Lane, finished: @escaping @Sendable (Int) -> Void
+        _ batch: [RubricItem], on lane: Lane, finished: @escaping @Sendable (Int, JudgeValue) -> Void
     ) async throws -> BatchResult<JudgeValue> {
-        try await backend.score(batch)
+        try await backend.score(batch, stop: context.stop, finished: finished)
+    }
+
+    public func isPermanent(_ value: JudgeValue) -> Bool {
+        isDeterministicFailure(value.scoreError) || isDeterministicFailure(value.distributionError)
     }
 
     public func write(_ responses: [ResponsesRecord], values: [ItemKey: JudgeValue]) throws -> StageOutcome<
