@@ -50,7 +50,10 @@ let package = Package(
         // providers through CJEProviders.
         .target(
             name: "CJEPipeline",
-            dependencies: ["CJEInference", "CJEProviders", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "CJEInference", "CJEProviders", .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .executableTarget(
             name: "CJEPrepCLI",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct CJEPrep: AsyncParsableCommand {
@@ -14,6 +15,27 @@ struct CJEPrep: AsyncParsableCommand {
             GenerateOnceCommand.self, ProbeCommand.self, EstimateCommand.self,
         ]
     )
+
+    static func main() async {
+        // Under Slurm or Kubernetes standard output is a file or a pipe: progress lines must
+        // reach it as they are printed, not when a block buffer fills or the process ends.
+        // (`stdout` is a C global Swift 6 will not read; the symbol is looked up instead.)
+        if let symbol = dlsym(nil, "stdout"),
+            let stream = symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
+        {
+            setvbuf(stream, nil, _IOLBF, 0)
+        }
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by every command that loads a local model.

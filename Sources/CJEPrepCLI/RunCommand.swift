@@ -118,13 +118,19 @@ enum Invocation {
         if let reason = Pipeline.refusal(config, through: last) {
             throw ValidationError(reason)
         }
+        try PromptSource.check(config.prompts)
         let engines = try EngineCache(config: config)
         let fingerprint = try engines.fingerprint()
         let run = RunDirectory(root: URL(fileURLWithPath: options.dir))
         let layout = shard.map(Pipeline.Layout.shard) ?? .plain
         if command != "merge" { try Pipeline.checkLayout(layout, of: run) }  // before the log makes a folder
+        // One writer per run directory (per shard; a merge takes the whole directory).
+        let lock = try RunLock.acquire(run, layout: command == "merge" ? .merge(frozen: []) : layout, command: command)
+        defer { lock.release() }
         let logs = (shard.map { run.shard($0) } ?? run).logs
         let log = try RunLog(directory: logs, command: command)
+        let signals = StopSignals(log: log)
+        defer { signals.cancel() }
         LlamaLog.route { log.debug("llama.cpp: \($0)") }
         defer { LlamaLog.route(to: nil) }
         let node = NodeInfo.current
@@ -152,6 +158,13 @@ enum Invocation {
         let started = Date()
         do {
             try await body(pipeline, log)
+            if let failure = log.failure { throw failure }
+        } catch PipelineError.stopped(let signal) {
+            log.info(
+                String(
+                    format: "stopped by %@ after %.1f s; everything finished is saved: run the same command to resume",
+                    signal, Date().timeIntervalSince(started)))
+            throw ExitCode(StopSignals.exitCode(signal))
         } catch {
             log.error(error.localizedDescription)
             log.info(String(format: "stopped after %.1f s: see %@", Date().timeIntervalSince(started), log.url.path))

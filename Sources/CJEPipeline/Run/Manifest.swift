@@ -20,6 +20,11 @@ public struct Manifest: Codable, Sendable {
     public var outcome: RunOutcome?
     /// For a merged run: its shards, as the last merge found them.
     public var shards: [ShardRecord]?
+    /// What the prompts stage wrote and left out, as it last ran.
+    public var prompts: PromptsOutcome?
+    /// For a Hugging Face prompt source: the rows the run read ("N rows, sha256 ..."); a later
+    /// invocation that reads other rows is refused.
+    public var promptRows: String?
 
     /// Every provider's usage over the whole run: this directory's and its merged shards'.
     public var providersOverall: [String: ProviderUsage] {
@@ -51,5 +56,23 @@ public struct Manifest: Codable, Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
         try AtomicFile.write(try encoder.encode(manifest), to: url)
+    }
+}
+
+/// The prompts stage's outcome: prompts written, and prompts left out by reason ("too_long":
+/// passed over in the sample's ranking because they cannot fit a sequence; "empty": in the
+/// source).
+public struct PromptsOutcome: Codable, Sendable, Hashable {
+    public var written: Int
+    public var leftOut: [String: Int]
+
+    public init(written: Int, leftOut: [String: Int]) {
+        self.written = written
+        self.leftOut = leftOut
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case written
+        case leftOut = "left_out"
     }
 }

@@ -1,5 +1,5 @@
 import CJEProviders
-public import Foundation
+import Foundation
 
 /// What a run of N prompts will take, projected from a measured run's stage reports: per stage,
 /// the items each prompt owes, the items actually computed (shared values are free), seconds per

@@ -9,16 +9,28 @@ public struct RunFingerprint: Codable, Sendable, Hashable {
     public var models: [String: String]
     /// The inference engine and its version, e.g. "llama.cpp 0c1e57098".
     public var engine: String
+    /// The content of a prompt file, as "sha256 <hex>" (nil for the built-in prompts and a
+    /// Hugging Face dataset, whose rows the prompts stage checks against the manifest).
+    public var promptSource: String?
 
-    public init(config: String, models: [String: String], engine: String) {
+    public init(config: String, models: [String: String], engine: String, promptSource: String? = nil) {
         self.config = config
         self.models = models
         self.engine = engine
+        self.promptSource = promptSource
     }
 
-    /// The fingerprint of `config` run with these model files on this engine.
+    /// The fingerprint of `config` run with these model files on this engine; a prompt file's
+    /// bytes are read and hashed.
     public init(config: PipelineConfig, models: [String: String], engine: String) throws {
-        self.init(config: try Self.configText(of: config), models: models, engine: engine)
+        self.init(
+            config: try Self.configText(of: config), models: models, engine: engine,
+            promptSource: try PromptSource.digest(of: config.prompts))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case config, models, engine
+        case promptSource = "prompt_source"
     }
 
     /// The config part: everything but `n` (which may grow), the engine's shape, the failure
@@ -41,6 +53,13 @@ public struct RunFingerprint: Codable, Sendable, Hashable {
     public func differences(from other: RunFingerprint) -> [String] {
         var out: [String] = []
         if engine != other.engine { out.append("engine: \(other.engine) -> \(engine)") }
+        if promptSource != other.promptSource {
+            let object = (try? JSONSerialization.jsonObject(with: Data(config.utf8))) as? [String: Any]
+            let file = ((object?["prompts"] as? [String: Any])?["source"] as? String).map { " \($0)" } ?? ""
+            out.append(
+                "the content of the prompt file\(file) changed: \(other.promptSource ?? "not recorded") -> \(promptSource ?? "not recorded")"
+            )
+        }
         for name in Set(models.keys).union(other.models.keys).sorted() where models[name] != other.models[name] {
             out.append(
                 "model '\(name)': sha256 \(other.models[name]?.prefix(12) ?? "none") -> \(models[name]?.prefix(12) ?? "none")"

@@ -1,4 +1,5 @@
 import CJEInference
+import Crypto
 public import Foundation
 
 /// Where prompts come from: Arena conversation files, simple prompt files, Hugging Face rows and
@@ -24,20 +25,30 @@ public enum PromptSource {
     /// pass the filter, first user turn trimmed, exact duplicates (after trimming) dropped, in file
     /// order. Ids derive from the row: `arena_<question_id>` or the file's own `prompt_id`.
     public static func load(from url: URL, filter: Filter = Filter()) throws -> [PromptRecord] {
-        try records(
+        try loadCounted(from: url, filter: filter).records
+    }
+
+    /// `load(from:filter:)` with the number of rows left out for being empty.
+    public static func loadCounted(from url: URL, filter: Filter = Filter()) throws -> (
+        records: [PromptRecord], empty: Int
+    ) {
+        var empty = 0
+        let records = try records(
             try readRows(url),
             origin: Origin(
                 path: url.path, name: url.lastPathComponent, idStem: url.deletingPathExtension().lastPathComponent),
-            filter: filter)
+            filter: filter, empty: &empty)
+        return (records, empty)
     }
 
     /// Rows of a Hugging Face dataset (JSON objects from the datasets-server rows API) read like
     /// the rows of a file; rows whose prompt the server truncated are left out. Errors cite
     /// `hf:<dataset>` and the row's index.
     public static func load(huggingFace rows: [Data], dataset: String, filter: Filter = Filter()) throws -> (
-        records: [PromptRecord], truncated: Int
+        records: [PromptRecord], truncated: Int, empty: Int
     ) {
         var truncated = 0
+        var empty = 0
         var objects: [(line: Int, object: Any)] = []
         for (k, data) in rows.enumerated() {
             guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { continue }
@@ -52,7 +63,8 @@ public enum PromptSource {
         }
         let origin = Origin(
             path: "hf:" + dataset, name: "hf:" + dataset, idStem: dataset.replacingOccurrences(of: "/", with: "_"))
-        return (try records(objects, origin: origin, filter: filter, rowIndexIsLine: true), truncated)
+        let records = try records(objects, origin: origin, filter: filter, rowIndexIsLine: true, empty: &empty)
+        return (records, truncated, empty)
     }
 
     /// Where rows come from: the path errors cite, the name metadata records, the stem of
@@ -64,7 +76,8 @@ public enum PromptSource {
     }
 
     private static func records(
-        _ rows: [(line: Int, object: Any)], origin: Origin, filter: Filter, rowIndexIsLine: Bool = false
+        _ rows: [(line: Int, object: Any)], origin: Origin, filter: Filter, rowIndexIsLine: Bool = false,
+        empty: inout Int
     ) throws -> [PromptRecord] {
         var seenText = Set<String>()
         var seenIds = Set<String>()
@@ -72,8 +85,8 @@ public enum PromptSource {
         for (index, row) in rows.enumerated() {
             guard
                 let record = try parse(
-                    row.object, index: rowIndexIsLine ? row.line : index, line: row.line, origin: origin, filter: filter
-                )
+                    row.object, index: rowIndexIsLine ? row.line : index, line: row.line, origin: origin, filter: filter,
+                    empty: &empty)
             else {
                 continue
             }
@@ -97,8 +110,45 @@ public enum PromptSource {
     /// always ranks prompts the same way, on every platform, so a larger `n` extends a smaller
     /// one's sample instead of redrawing it.
     public static func sample(_ records: [PromptRecord], n: Int, seed: UInt64) -> [PromptRecord] {
+        sample(records, n: n, seed: seed, fits: { _ in true }).sample
+    }
+
+    /// The sample of `n` prompts that `fits`: the ranking walked in order, a prompt that does
+    /// not fit passed over (and counted). A larger `n` still extends a smaller one's sample.
+    public static func sample(
+        _ records: [PromptRecord], n: Int, seed: UInt64, fits: (PromptRecord) throws -> Bool
+    ) rethrows -> (sample: [PromptRecord], passedOver: Int) {
         let ranked = ItemSeed.ranked(records, runSeed: seed) { ("prompts", $0.promptId) }
-        return Array(ranked.prefix(max(0, n)))
+        var sample: [PromptRecord] = []
+        var passedOver = 0
+        for record in ranked {
+            if sample.count >= n { break }
+            if try fits(record) { sample.append(record) } else { passedOver += 1 }
+        }
+        return (sample, passedOver)
+    }
+
+    /// Reads a configured prompt file through, so that a bad one fails before a run directory is
+    /// touched (the built-in prompts and a Hugging Face source pass).
+    public static func check(_ config: PromptsConfig) throws {
+        guard config.source != "builtin", config.huggingFaceDataset == nil else { return }
+        _ = try load(
+            from: URL(fileURLWithPath: (config.source as NSString).expandingTildeInPath),
+            filter: Filter(englishOnly: config.englishOnly, maxModerationScore: config.maxModerationScore))
+    }
+
+    /// The sha256 of a prompt file's bytes ("sha256 <hex>"), or nil for the built-in prompts and
+    /// Hugging Face datasets.
+    public static func digest(of config: PromptsConfig) throws -> String? {
+        guard config.source != "builtin", config.huggingFaceDataset == nil else { return nil }
+        let url = URL(fileURLWithPath: (config.source as NSString).expandingTildeInPath)
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw PipelineError.unreadable(path: url.path, detail: FileFailure.describe(error))
+        }
+        return "sha256 " + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The built-in prompts, for an offline default run.
@@ -143,7 +193,7 @@ public enum PromptSource {
     /// One row to a record, or nil when the filter drops it. `line` is what errors cite (the
     /// JSONL line, or the 1-based array position).
     private static func parse(
-        _ object: Any, index: Int, line: Int, origin: Origin, filter: Filter
+        _ object: Any, index: Int, line: Int, origin: Origin, filter: Filter, empty: inout Int
     ) throws -> PromptRecord? {
         func bad(_ detail: String) -> PipelineError { .malformedLine(path: origin.path, line: line, detail: detail) }
         guard let row = object as? [String: Any] else { throw bad("expected a JSON object") }
@@ -176,7 +226,10 @@ public enum PromptSource {
             default: questionId = nil
             }
             let text = content.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty else { return nil }
+            guard !text.isEmpty else {
+                empty += 1
+                return nil
+            }
             return PromptRecord(
                 promptId: "arena_" + (questionId ?? "row\(index)"), prompt: text,
                 metadata: .init(language: language, sourceRow: index, source: source, questionId: questionId))
@@ -192,7 +245,10 @@ public enum PromptSource {
         default: throw bad("key 'prompt_id' should be a non-empty string")
         }
         let text = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { return nil }
+        guard !text.isEmpty else {
+            empty += 1
+            return nil
+        }
         return PromptRecord(
             promptId: promptId, prompt: text,
             metadata: .init(language: language, sourceRow: index, source: source, questionId: nil))
