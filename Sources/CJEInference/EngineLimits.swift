@@ -6,6 +6,11 @@ public enum EngineLimits {
     public static let sequences: ClosedRange<Int> = 1...256
     /// The fewest tokens one sequence may hold.
     public static let minimumSequenceContext = 16
+    /// The most tokens one sequence may hold (far above any model this runs; a typo stops here
+    /// instead of allocating a KV cache the machine does not have).
+    public static let maximumSequenceContext = 1 << 20
+    /// The most CPU threads an engine takes.
+    public static let maximumThreads = 1024
     /// A sequence's context is rounded up to a multiple of this (batch invariance needs it).
     public static let sequenceContextGranularity = 256
 

@@ -116,15 +116,18 @@ struct ConfigTests {
                 "providers:\n  api:\n    base_url: ftp://x\n    model: m\n",
                 "'providers.api.base_urls[0]' must be an http(s) URL"
             ),
-            (Self.provider + "budget: 0\n", "'budget' must be > 0"),
+            (Self.provider + "budget: 0\n", "'budget' must be a number > 0"),
             (
                 "providers:\n  api:\n    base_url: http://h/v1\n    model: m\n    key: sk-1\n",
                 "unknown key 'providers.api.key'"
             ),
             ("engine:\n  max_sequences: 300\n", "'engine.max_sequences' must be between 1 and 256 (got 300)"),
             ("engine:\n  max_sequences: 0\n", "'engine.max_sequences' must be between 1 and 256 (got 0)"),
-            ("engine:\n  sequence_context: 8\n", "'engine.sequence_context' must be at least 16 tokens (got 8)"),
-            ("engine:\n  threads: 0\n", "'engine.threads' must be at least 1"),
+            (
+                "engine:\n  sequence_context: 8\n",
+                "'engine.sequence_context' must be between 16 and 1048576 tokens (got 8)"
+            ),
+            ("engine:\n  threads: 0\n", "'engine.threads' must be between 1 and 1024 (got 0)"),
             ("judge:\n  max_tokens: 0\n", "'judge.max_tokens' must be at least 1 (got 0)"),
             ("oracle:\n  max_tokens: -2\n", "'oracle.max_tokens' must be at least 1 (got -2)"),
             (

@@ -157,3 +157,30 @@ struct RealArenaPromptsTests {
         #expect(sample == PromptSource.sample(records.shuffled(), n: 20, seed: 7))
     }
 }
+
+@Suite("Text encodings that are fine")
+struct TextEncodingTests {
+    @Test("a UTF-8 byte-order mark and CRLF line ends read as the plain file does: prompts and config")
+    func bomAndCRLF() throws {
+        let dir = try TempFolder("cje-bom")
+        defer { dir.remove() }
+        let plain =
+            "{\"prompt_id\": \"a\", \"prompt\": \"What is 2 + 2?\"}\n{\"prompt_id\": \"b\", \"prompt\": \"Hi\"}\n"
+        let windows = Data([0xEF, 0xBB, 0xBF]) + Data(plain.replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        let a = dir.url.appendingPathComponent("plain.jsonl")
+        let b = dir.url.appendingPathComponent("windows.jsonl")
+        try Data(plain.utf8).write(to: a)
+        try windows.write(to: b)
+        #expect(try PromptSource.load(from: a).map(\.prompt) == PromptSource.load(from: b).map(\.prompt))
+        #expect(try PromptSource.load(from: a).map(\.promptId) == PromptSource.load(from: b).map(\.promptId))
+        #expect(try PromptSource.load(from: b).count == 2)
+
+        let config = "n: 3\nseed: 9\npolicies:\n  - {name: p0, system_prompt: \"Be helpful.\"}\n"
+        let c = dir.url.appendingPathComponent("plain.yaml")
+        let d = dir.url.appendingPathComponent("windows.yaml")
+        try Data(config.utf8).write(to: c)
+        try (Data([0xEF, 0xBB, 0xBF]) + Data(config.replacingOccurrences(of: "\n", with: "\r\n").utf8)).write(to: d)
+        #expect(try PipelineConfig.load(from: c) == PipelineConfig.load(from: d))
+        #expect(try PipelineConfig.load(from: d).seed == 9)
+    }
+}

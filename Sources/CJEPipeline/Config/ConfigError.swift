@@ -1,4 +1,5 @@
 public import Foundation
+import Yams
 
 /// A problem with a config file, naming the file and the key path (e.g. `policies[1].temperature`).
 public enum ConfigError: LocalizedError, Sendable, Hashable {
@@ -83,6 +84,9 @@ extension ConfigError {
         case is Double.Type: return "a number"
         case is Int.Type, is UInt64.Type: return "a whole number"
         case is Bool.Type: return "true or false"
+        case is Node.Scalar.Type: return "a single value (not a list or a mapping)"
+        case is Node.Mapping.Type: return "a mapping (key: value lines)"
+        case is Node.Sequence.Type: return "a list"
         default: return "\(type)"
         }
     }

@@ -103,15 +103,36 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         try c.encode(maxAttempts, forKey: .maxAttempts)
     }
 
-    /// Reads a YAML config; every problem names the file and the key path.
+    /// The largest sample a run may ask for.
+    public static let maximumN = 100_000_000
+
+    /// The largest config file read: a config is a few dozen keys.
+    public static let maximumFileBytes = 1 << 20
+    /// The most YAML nodes a config may hold.
+    static let maximumNodes = 100_000
+
+    /// Reads a YAML config; every problem names the file and the key path (or line).
     public static func load(from url: URL) throws -> PipelineConfig {
-        let text: String
+        var data: Data
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+            if let size = attributes[.size] as? Int, size > maximumFileBytes {
+                throw ConfigError.syntax(
+                    path: url.path,
+                    detail: "it is \(size) bytes; a config is at most \(maximumFileBytes) bytes (a few dozen keys)")
+            }
+            data = try Data(contentsOf: url)
+        } catch let error as ConfigError {
+            throw error
         } catch {
-            throw ConfigError.unreadable(path: url.path, detail: error.localizedDescription)
+            throw ConfigError.unreadable(path: url.path, detail: FileFailure.describe(error))
         }
-        return try parse(text, path: url.path)
+        if data.starts(with: TextCheck.byteOrderMark) { data = data.dropFirst(TextCheck.byteOrderMark.count) }
+        if let problem = TextCheck.problem(in: data) {
+            throw ConfigError.syntax(
+                path: url.path, detail: "line \(problem.line), column \(problem.column) \(problem.what)")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), path: url.path)
     }
 
     /// Parses YAML text (an empty document is the default config) and validates it.
@@ -121,7 +142,9 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
             if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 config = .default
             } else {
-                config = try YAMLDecoder().decode(PipelineConfig.self, from: text)
+                guard let node = try Yams.compose(yaml: text) else { return .default }
+                try checkNodes(node, path: path)
+                config = try YAMLDecoder().decode(PipelineConfig.self, from: node)
             }
         } catch let error as UnknownConfigKey {
             throw ConfigError.unknownKey(path: path, key: error.path, known: error.known)
@@ -136,10 +159,52 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         return config
     }
 
-    /// Cross-field checks, each naming its key path.
+    /// Refuses anchors and aliases (a node met twice: an alias repeats the node it names, with
+    /// its position) and documents that expand past `maximumNodes`, before anything walks them.
+    private static func checkNodes(_ root: Node, path: String) throws {
+        var seen = Set<String>()
+        var count = 0
+        var stack = [root]
+        while let node = stack.popLast() {
+            count += 1
+            if count > maximumNodes {
+                throw ConfigError.syntax(path: path, detail: "it holds more than \(maximumNodes) YAML nodes")
+            }
+            var children: [Node] = []
+            switch node {
+            case .mapping(let mapping):
+                for (key, value) in mapping { children += [key, value] }
+            case .sequence(let sequence):
+                children = Array(sequence)
+            default:
+                break
+            }
+            if let mark = node.mark {
+                let kind = node.mapping != nil ? "mapping" : node.sequence != nil ? "sequence" : "scalar"
+                let position = "\(kind) \(mark.line):\(mark.column)"
+                if !seen.insert(position).inserted {
+                    throw ConfigError.syntax(
+                        path: path,
+                        detail:
+                            "line \(mark.line) is used again through an alias (*name); aliases and anchors are not allowed in a config: write the value out"
+                    )
+                }
+            }
+            stack += children
+        }
+    }
+
     public func validate(path: String) throws {
         func fail(_ key: String, _ reason: String) -> ConfigError { .invalid(path: path, key: key, reason: reason) }
         if n < 1 { throw fail("n", "must be at least 1 (got \(n))") }
+        if n > Self.maximumN { throw fail("n", "must be at most \(Self.maximumN) (got \(n))") }
+        if !(EngineLimits.minimumSequenceContext...EngineLimits.maximumSequenceContext).contains(engine.sequenceContext)
+        {
+            throw fail(
+                "engine.sequence_context",
+                "must be between \(EngineLimits.minimumSequenceContext) and \(EngineLimits.maximumSequenceContext) tokens (got \(engine.sequenceContext))"
+            )
+        }
         if !(maxFailureRate >= 0 && maxFailureRate <= 1) { throw fail("max_failure_rate", "must be between 0 and 1") }
         if maxAttempts < 1 { throw fail("max_attempts", "must be at least 1") }
         if policies.isEmpty { throw fail("policies", "must name at least the logging policy") }
@@ -163,6 +228,12 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
                 )
             }
             if policy.maxTokens < 1 { throw fail(key + ".max_tokens", "must be at least 1") }
+            if policy.maxTokens >= engine.sequenceContext {
+                throw fail(
+                    key + ".max_tokens",
+                    "(\(policy.maxTokens)) must be less than engine.sequence_context (\(engine.sequenceContext)): a sequence holds the prompt and the response"
+                )
+            }
         }
         if !names.contains(loggingPolicy) {
             throw fail(
@@ -187,21 +258,20 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
                 throw fail("prompts.hf_endpoint", "must be an http(s) URL")
             }
         }
-        if let budget, !(budget > 0) { throw fail("budget", "must be > 0 (leave it out for no limit)") }
+        if let budget, !(budget > 0 && budget.isFinite) {
+            throw fail("budget", "must be a number > 0 (leave it out for no limit)")
+        }
         try judge.validateScorer("judge", config: self, fail: fail)
         try oracle.validateScorer("oracle", config: self, fail: fail)
         if !(oracle.fraction > 0 && oracle.fraction <= 1) { throw fail("oracle.fraction", "must be in (0, 1]") }
-        if engine.threads.map({ $0 < 1 }) ?? false { throw fail("engine.threads", "must be at least 1") }
+        if let threads = engine.threads, !(1...EngineLimits.maximumThreads).contains(threads) {
+            throw fail("engine.threads", "must be between 1 and \(EngineLimits.maximumThreads) (got \(threads))")
+        }
         if let sequences = engine.maxSequences, !EngineLimits.sequences.contains(sequences) {
             throw fail(
                 "engine.max_sequences",
                 "must be between \(EngineLimits.sequences.lowerBound) and \(EngineLimits.sequences.upperBound) (got \(sequences))"
             )
-        }
-        if engine.sequenceContext < EngineLimits.minimumSequenceContext {
-            throw fail(
-                "engine.sequence_context",
-                "must be at least \(EngineLimits.minimumSequenceContext) tokens (got \(engine.sequenceContext))")
         }
     }
 

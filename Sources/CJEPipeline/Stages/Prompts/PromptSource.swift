@@ -85,7 +85,8 @@ public enum PromptSource {
         for (index, row) in rows.enumerated() {
             guard
                 let record = try parse(
-                    row.object, index: rowIndexIsLine ? row.line : index, line: row.line, origin: origin, filter: filter,
+                    row.object, index: rowIndexIsLine ? row.line : index, line: row.line, origin: origin,
+                    filter: filter,
                     empty: &empty)
             else {
                 continue
@@ -161,17 +162,22 @@ public enum PromptSource {
     }
 
     private static func readRows(_ url: URL) throws -> [(line: Int, object: Any)] {
-        let data: Data
+        var data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw PipelineError.unreadable(path: url.path, detail: error.localizedDescription)
+            throw PipelineError.unreadable(path: url.path, detail: FileFailure.describe(error))
+        }
+        if data.starts(with: TextCheck.byteOrderMark) { data = data.dropFirst(TextCheck.byteOrderMark.count) }
+        if let problem = TextCheck.problem(in: data) {
+            throw PipelineError.malformedLine(
+                path: url.path, line: problem.line, detail: "column \(problem.column) \(problem.what)")
         }
         let first = data.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
         if first == UInt8(ascii: "[") {
             let array: Any
             do {
-                array = try JSONSerialization.jsonObject(with: data)
+                array = try JSONSerialization.jsonObject(with: Data(data))
             } catch {
                 throw PipelineError.malformedFile(
                     path: url.path, detail: "not valid JSON: \(error.localizedDescription)")
@@ -182,8 +188,12 @@ public enum PromptSource {
             return rows.enumerated().map { (line: $0.offset + 1, object: $0.element) }
         }
         return try JSONLines.lines(of: url).map { line in
+            var bytes = line.bytes
+            if line.number == 1, bytes.starts(with: TextCheck.byteOrderMark) {
+                bytes = bytes.dropFirst(TextCheck.byteOrderMark.count)
+            }
             do {
-                return (line.number, try JSONSerialization.jsonObject(with: line.bytes))
+                return (line.number, try JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed))
             } catch {
                 throw PipelineError.malformedLine(path: url.path, line: line.number, detail: "not valid JSON")
             }
