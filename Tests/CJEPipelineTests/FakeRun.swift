@@ -20,6 +20,8 @@ struct FakeRun {
     var config: PipelineConfig
     var engine: FakeEngine
     let lines = Lines()
+    /// This run's own stop flag (a signal's, for tests that stop a run).
+    var stop = StopFlag()
 
     init(_ name: String, yaml: String = FakeRun.yaml, engine: FakeEngine = FakeEngine()) throws {
         dir = temporaryDirectory(name)
@@ -40,6 +42,7 @@ struct FakeRun {
                 config: config, run: run, fingerprint: try fingerprint, engine: { _ in engine },
                 say: { [lines] in lines.add($0) })
             pipeline.cacheRoot = dir.appendingPathComponent("cache-root")
+            pipeline.stop = stop
             return pipeline
         }
     }
@@ -91,7 +94,7 @@ struct FakeRun {
         return StageContext(
             config: config, run: run, manifest: manifest,
             providers: ProviderHub(configs: [:], cache: run.providerCache, ledger: SpendLedger(budget: nil)),
-            engine: { _ in engine }, cacheRoot: dir, say: { [lines] in lines.add($0) })
+            engine: { _ in engine }, cacheRoot: dir, stop: stop, say: { [lines] in lines.add($0) })
     }
 }
 
