@@ -115,6 +115,8 @@ public struct Pipeline: Sendable {
         manifest.update {
             $0.shard = shard
             $0.node = node ?? $0.node
+            // Until this invocation ends: a kill leaves no outcome, not the last one's.
+            $0.outcome = nil
         }
         try manifest.save()
 

@@ -54,6 +54,7 @@ struct StatusCommand: ParsableCommand {
             merged = manifest.shards
             let kind = merged.map { "merged from \($0.count) shards" } ?? "run"
             print("\(kind) \(run.root.path): n = \(manifest.n), updated \(manifest.updated)")
+            if let holder = RunLock.holder(of: run.root) { print("in use now by \(holder)") }
             print(Self.stageTable(manifest.stages))
             for (name, usage) in manifest.providersOverall.sorted(by: { $0.key < $1.key }) {
                 print("provider \(name): \(usage.summary)")
@@ -93,8 +94,10 @@ struct StatusCommand: ParsableCommand {
             }
             let manifest = try Manifest.read(from: folder.manifest)
             let state: String
+            let holder = RunLock.holder(of: folder.root)
             switch manifest.outcome {
-            case nil: state = "running or stopped"
+            case _ where holder != nil: state = "running (pid \(holder!.pid) on \(holder!.host))"
+            case nil: state = "stopped mid-way"
             case let outcome? where outcome.completed: state = "finished"
             case let outcome?: state = "failed: \(outcome.error ?? "?")"
             }

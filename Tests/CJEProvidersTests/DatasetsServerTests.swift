@@ -1,5 +1,6 @@
 import CJEPipeline
 import CJEProviders
+import CJETestSupport
 import Foundation
 import Testing
 
@@ -49,11 +50,12 @@ struct DatasetsServerTests {
             """, path: "hf.yaml")
     }
 
+    /// The prompts stage only tokenizes (to leave out prompts that cannot fit): a fake engine.
     static func pipeline(_ config: PipelineConfig, dir: URL, cache: URL, lines: LinesSeen? = nil) -> Pipeline {
         var pipeline = Pipeline(
             config: config, run: RunDirectory(root: dir),
             fingerprint: try! RunFingerprint(config: config, models: [:], engine: "none"),
-            engine: { _ in throw PipelineError.unknownProvider("none") }, say: { lines?.add($0) })
+            engine: { _ in FakeEngine() }, say: { lines?.add($0) })
         pipeline.cacheRoot = cache
         return pipeline
     }

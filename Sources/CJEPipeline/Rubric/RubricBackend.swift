@@ -4,7 +4,7 @@ import CJEInference
 protocol RubricBackend: Sendable {
     /// The judge's model, for the records.
     var modelName: String { get }
-    /// Items per batch (between journal writes).
+    /// Items handed to the scorer at once (each is journaled as it finishes).
     var batchSize: Int { get }
     /// One value per item, in order; nil where the batch stopped before the item. `finished` is
     /// told each value as it is final; once `stop` is set, no new item is taken.
