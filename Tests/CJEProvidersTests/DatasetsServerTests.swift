@@ -111,4 +111,27 @@ struct DatasetsServerTests {
         }
         #expect(!FileManager.default.fileExists(atPath: RunDirectory(root: dir).prompts.path))
     }
+
+    @Test("rows that changed under a run (read again, not from the cache) are refused, naming the dataset")
+    func rowsChanged() async throws {
+        let rows = try Self.arenaRows()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hfrun-\(UUID().uuidString)")
+        let first = try PythonPeer(script: "fake_datasets_server.py", arguments: [rows.path, "test/arena", ""])
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("hfcache-\(UUID().uuidString)")
+        _ = try await Self.pipeline(Self.config(endpoint: first.baseURL), dir: dir, cache: cache)
+            .execute(through: .prompts)
+        first.process.terminate()
+        let text = try String(contentsOf: rows, encoding: .utf8)
+        try text.replacingOccurrences(of: "Prompt number 5?", with: "Prompt number five?")
+            .write(to: rows, atomically: true, encoding: .utf8)
+        let second = try PythonPeer(script: "fake_datasets_server.py", arguments: [rows.path, "test/arena", ""])
+        let fresh = FileManager.default.temporaryDirectory.appendingPathComponent("hfcache-\(UUID().uuidString)")
+        await #expect {
+            _ = try await Self.pipeline(Self.config(endpoint: second.baseURL), dir: dir, cache: fresh)
+                .execute(through: .prompts)
+        } throws: { error in
+            guard case PipelineError.fingerprintMismatch(_, let changes) = error else { return false }
+            return changes.count == 1 && changes[0].hasPrefix("the rows of hf:test/arena: 250 rows, sha256 ")
+        }
+    }
 }
