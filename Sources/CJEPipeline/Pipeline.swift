@@ -64,6 +64,18 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// The names stage reports are kept under in the manifest, in pipeline order (the oracle keeps
+    /// one per task).
+    public static let reportOrder = ["generate", "logprobs", "judge", "oracle_calibration", "oracle_validation"]
+
+    /// Reports sorted in pipeline order (names not in `reportOrder` last, by name).
+    public static func inPipelineOrder<T>(_ reports: [String: T]) -> [(name: String, report: T)] {
+        reports.sorted {
+            (reportOrder.firstIndex(of: $0.key) ?? 99, $0.key) < (reportOrder.firstIndex(of: $1.key) ?? 99, $1.key)
+        }
+        .map { ($0.key, $0.value) }
+    }
+
     /// The plan: one stage type per `Stage`, in order.
     public static let plan: [any PipelineStage.Type] = [
         PromptsStage.self, GenerateStage.self, LogprobsStage.self, JudgeStage.self, OracleStage.self,

@@ -73,7 +73,7 @@ struct StatusCommand: ParsableCommand {
     static func stageTable(_ stages: [String: StageReport]) -> String {
         TextTable.render(
             header: ["stage", "done", "failed", "last run"],
-            rows: stages.sorted(by: { $0.key < $1.key }).map { name, report in
+            rows: Pipeline.inPipelineOrder(stages).map { name, report in
                 [
                     name, "\(report.succeeded)/\(report.total)", "\(report.failed)",
                     String(format: "%.1f s", report.seconds),

@@ -85,11 +85,7 @@ public struct RunEstimate: Codable, Sendable, Hashable {
                 merged[name] = into
             }
         }
-        let order = ["generate", "logprobs", "judge", "oracle_calibration", "oracle_validation"]
-        return merged.sorted {
-            (order.firstIndex(of: $0.key) ?? 99, $0.key) < (order.firstIndex(of: $1.key) ?? 99, $1.key)
-        }
-        .map { ($0.key, $0.value) }
+        return Pipeline.inPipelineOrder(merged)
     }
 
     /// Projects `manifest` (a run of `manifest.n` prompts whose directory holds `diskBytes`) to `n`
