@@ -88,7 +88,9 @@ say "  shards $shards_time s, merge $(($(date +%s) - start)) s"
 same_data "$work/plain" "$work/split" "3 shards + merge"
 run merge --dir "$work/split" >"$work/merge2.out" 2>&1 || fail "the second merge failed"
 same_data "$work/plain" "$work/split" "merged twice"
-"$tool" status --dir "$work/split" | grep -q "finished" || fail "status shows no finished shard"
+# (captured first: stdout is line-buffered, so `| grep -q` would end status with SIGPIPE mid-way)
+status_out=$("$tool" status --dir "$work/split") || fail "status failed"
+grep -q "finished" <<<"$status_out" || fail "status shows no finished shard"
 
 say "one shard SIGKILLed mid-way, run again, then merge"
 shard "$work/killed" 0/3 /dev/null
