@@ -28,7 +28,8 @@ check:
 # then the tests that are scripts (they drive processes, schedulers and emulators): cje-eval 0.3.0
 # and 0.9.3 (PyPI) read our export unchanged; shards merged (also under a real Slurm) are the
 # unsplit run byte for byte; the portable build gives the same bits on an emulated Haswell; a run
-# stopped by SIGTERM/SIGINT/SIGKILL or a full disk resumes to the undisturbed run byte for byte.
+# stopped by SIGTERM/SIGINT/SIGKILL or a full disk resumes to the undisturbed run byte for byte; a
+# run's report page renders in headless chromium with every chart, no console error, no request.
 test: lint
 	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && CJE_REQUIRE_REAL_MODEL=1 swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
 	$(MAKE) --no-print-directory integration-scripts
@@ -40,6 +41,7 @@ integration-scripts:
 	$(ENV) Tests/Integration/shards-check.sh .build/release/cje-prep
 	$(ENV) Tests/Integration/portable-check.sh .build/release/cje-prep
 	$(ENV) Tests/Integration/reliability-check.sh .build/release/cje-prep
+	$(ENV) Tests/Integration/report-check.sh .build/release/cje-prep
 
 # Throughput beside llama-bench of this build and of a stock build (default flags, built once
 # into the cache): teacher forcing, the judge with and without prefix reuse, generation 1-64 seqs.

@@ -7,7 +7,7 @@ struct CJEPrep: AsyncParsableCommand {
         commandName: "cje-prep",
         abstract: "Prepare data sets for Causal Judge Evaluation with a deterministic llama.cpp engine.",
         subcommands: [
-            RunCommand.self, MergeCommand.self, StatusCommand.self, InitCommand.self,
+            RunCommand.self, MergeCommand.self, StatusCommand.self, ReportCommand.self, InitCommand.self,
             StageCommand<PromptsStageName>.self,
             StageCommand<GenerateStageName>.self, StageCommand<LogprobsStageName>.self,
             StageCommand<JudgeStageName>.self, StageCommand<OracleStageName>.self, StageCommand<ExportStageName>.self,

@@ -77,7 +77,53 @@ struct RunCommand: AsyncParsableCommand {
                     "shard \(shard.shard) (from \(shard.source)): the prompts at ranks \(shard.shard.index), \(shard.shard.index) + \(shard.shard.count), ... of the sample, through \(min(stage, Pipeline.lastShardStage).rawValue)"
                 )
             }
-            _ = try await pipeline.execute(through: stage)
+            try await Report.after(stage == .validate && shard == nil, run: pipeline.run, log: log) {
+                _ = try await pipeline.execute(through: stage)
+            }
+        }
+    }
+}
+
+/// `cje-prep report`: the run's report page.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract:
+            "Write <dir>/report/index.html: one self-contained page with the run's weights, judge, oracle, estimates and stages (run and merge write it too)."
+    )
+
+    @Option(help: "The run directory.")
+    var dir = "./data-run"
+
+    func run() throws {
+        let run = RunDirectory(root: URL(fileURLWithPath: dir))
+        guard FileManager.default.fileExists(atPath: run.datasetInfo.path) else {
+            throw ValidationError(
+                "\(dir) holds no validated run (no data/dataset_info.json): run `cje-prep run` (or `merge`) to the end first"
+            )
+        }
+        print("report: \(try ReportPage.write(run).path)")
+    }
+}
+
+/// The report written after a whole run or a merge: also when validation failed (the page
+/// shows why), never in place of the run's own error.
+enum Report {
+    static func after(_ wanted: Bool, run: RunDirectory, log: RunLog, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch PipelineError.validationFailed(let failures) {
+            if wanted { write(run, log) }
+            throw PipelineError.validationFailed(failures: failures)
+        }
+        if wanted { write(run, log) }
+    }
+
+    private static func write(_ run: RunDirectory, _ log: RunLog) {
+        do {
+            log.info("report: \(try ReportPage.write(run).path)")
+        } catch {
+            log.info("report: not written: \(error.localizedDescription)")
         }
     }
 }
@@ -100,8 +146,8 @@ struct MergeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Invocation.run(command: "merge", through: .validate, n: nil, options: options, shard: nil) {
-            pipeline, _ in
-            _ = try await pipeline.merge()
+            pipeline, log in
+            try await Report.after(true, run: pipeline.run, log: log) { _ = try await pipeline.merge() }
         }
     }
 }
