@@ -1,5 +1,5 @@
 public import CJEInference
-public import Foundation
+import Foundation
 
 /// The numbers behind a run's report page, read from the run directory's own files (manifest,
 /// responses, log probs, judge scores, oracle labels, dataset_info), so `cje-prep report` works on
@@ -117,7 +117,6 @@ extension RunReport {
 
         let logging = config?.loggingPolicy ?? p0Det.first?.policy ?? "p0"
         let policyNames = config?.policies.map(\.name) ?? ([logging] + Set(targetDet.map(\.policy)).sorted())
-        let targets = policyNames.filter { $0 != logging }
         let prompts = Dictionary(responses.map { ($0.promptId, $0.prompt) }, uniquingKeysWith: { a, _ in a })
 
         // At a glance.
@@ -166,10 +165,8 @@ extension RunReport {
                     }
                     pairs.append((b - a, record.promptId))
                 }
-                let top = pairs.map(\.logWeight).max() ?? 0
-                let w = pairs.map { exp($0.logWeight - top) }
-                let total = w.reduce(0, +)
-                let squares = w.reduce(0) { $0 + $1 * $1 }
+                let importance = ImportanceWeights(logWeights: pairs.map(\.logWeight))
+                let (w, total) = (importance.weights, importance.total)
                 let heaviest = zip(pairs, w).sorted { $0.1 > $1.1 }.prefix(5).map { pair, weight in
                     HeavyItem(
                         promptId: pair.promptId, excerpt: excerpt(prompts[pair.promptId] ?? ""),
@@ -178,8 +175,8 @@ extension RunReport {
                 weights.append(
                     Weights(
                         policy: policy, logWeights: pairs.map(\.logWeight),
-                        effectiveSampleSize: total > 0 ? total * total / squares : nil,
-                        largestShare: total > 0 ? (w.max() ?? 0) / total : nil, heaviest: heaviest))
+                        effectiveSampleSize: importance.effectiveSampleSize, largestShare: importance.largestShare,
+                        heaviest: heaviest))
                 let scored: [(Double, Double)] = zip(pairs, w).compactMap { pair, weight in
                     (p0Judge[pair.promptId] ?? nil).map { (weight, $0) }
                 }
@@ -228,8 +225,7 @@ extension RunReport {
 
     /// sum(w * y) / sum(w).
     public static func selfNormalised(_ pairs: [(weight: Double, score: Double)]) -> Double? {
-        let total = pairs.reduce(0.0) { $0 + $1.weight }
-        return total > 0 ? pairs.reduce(0.0) { $0 + $1.weight * $1.score } / total : nil
+        ImportanceWeights.selfNormalised(pairs)
     }
 
     /// The 2.5% and 97.5% quantiles of the self-normalised mean over resamples (with

@@ -132,10 +132,8 @@ public struct ValidateStage: PipelineStage {
                 }
                 pairs.append((b - a, p0Judge[record.promptId] ?? nil))
             }
-            let top = pairs.map(\.logWeight).max() ?? 0
-            let weights = pairs.map { exp($0.logWeight - top) }
-            let total = weights.reduce(0, +)
-            let squares = weights.reduce(0) { $0 + $1 * $1 }
+            let importance = ImportanceWeights(logWeights: pairs.map(\.logWeight))
+            let (weights, total) = (importance.weights, importance.total)
             let mean = weights.isEmpty ? 1 : total / Double(weights.count)
             let normalised = weights.map { $0 / mean }.sorted()
             let quantiles =
@@ -147,13 +145,11 @@ public struct ValidateStage: PipelineStage {
             let scored: [(weight: Double, score: Double)] = zip(weights, pairs).compactMap { w, p in
                 p.score.map { (w, $0) }
             }
-            let scoredTotal: Double = scored.reduce(0.0) { $0 + $1.weight }
-            let weightedScore: Double = scored.reduce(0.0) { $0 + $1.weight * $1.score }
             let own: [Double] = targetScores.filter { $0.policy == policy.name }.compactMap(\.judgeScore)
             let labels: [Double] = validation.filter { $0.policy == policy.name }.compactMap(\.yTrue)
-            let ess: Double? = total > 0 ? total * total / squares : nil
-            let share: Double? = total > 0 ? (weights.max() ?? 0) / total : nil
-            let snips: Double? = scoredTotal > 0 ? weightedScore / scoredTotal : nil
+            let ess = importance.effectiveSampleSize
+            let share = importance.largestShare
+            let snips = ImportanceWeights.selfNormalised(scored)
             let ownMean: Double? = own.isEmpty ? nil : own.reduce(0, +) / Double(own.count)
             let oracleMean: Double? = labels.isEmpty ? nil : labels.reduce(0, +) / Double(labels.count)
             diagnostics[policy.name] = ValidationReport.PolicyDiagnostics(
