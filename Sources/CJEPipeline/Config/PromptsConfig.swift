@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Where prompts come from and which are kept.
 public struct PromptsConfig: Codable, Sendable, Hashable {
     /// "builtin" (30 prompts written for this project), the path of an Arena / prompt file, or
@@ -15,6 +17,17 @@ public struct PromptsConfig: Codable, Sendable, Hashable {
 
     /// The dataset of an "hf:" source.
     public var huggingFaceDataset: String? { source.hasPrefix("hf:") ? String(source.dropFirst(3)) : nil }
+
+    /// The prompt file of a file source (nil for the built-in prompts and an "hf:" dataset).
+    public var file: URL? {
+        guard source != "builtin", huggingFaceDataset == nil else { return nil }
+        return URL(fileURLWithPath: (source as NSString).expandingTildeInPath)
+    }
+
+    /// Which rows are kept.
+    public var filter: PromptSource.Filter {
+        PromptSource.Filter(englishOnly: englishOnly, maxModerationScore: maxModerationScore)
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case source

@@ -46,13 +46,6 @@ public final class StageContext: Sendable {
     /// The engine of a model named under `models:` (made on first use, shared).
     public func engine(_ model: String) throws -> any TextEngine { try engines(model) }
 
-    /// The engine control of a batch: each result handed to `each` as it is final, the batch
-    /// abandoned on a stop.
-    func control<Value>(each: (@Sendable (Int, Result<Value, any Error>) -> Void)?) -> BatchControl<Value> {
-        let stop = self.stop
-        return BatchControl(each: each, shouldStop: { stop.isRequested })
-    }
-
     /// A line for the console and the log.
     public func say(_ line: String) { sayLine(line) }
 

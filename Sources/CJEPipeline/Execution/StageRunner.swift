@@ -3,9 +3,10 @@ import Foundation
 
 /// Runs an `ItemStage`: loads its journal, works the items that are due (never tried, or failed
 /// with attempts left and not for good) lane by lane in batches, journals each item as it
-/// finishes, reports progress, stops cleanly when asked (SIGINT, SIGTERM), writes the stage's outputs from the journal, records the report and the
-/// providers' usage in the manifest, and fails the stage when its failure share passes
-/// `max_failure_rate` (after its outputs are written).
+/// finishes, reports progress, stops cleanly when asked (SIGINT, SIGTERM), writes the stage's
+/// outputs from the journal, records the report and the providers' usage in the manifest, and
+/// fails the stage when its failure share passes `max_failure_rate` (after its outputs are
+/// written).
 public struct StageRunner: Sendable {
     public let context: StageContext
 

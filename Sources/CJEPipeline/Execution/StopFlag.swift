@@ -1,3 +1,4 @@
+import CJEInference
 import Foundation
 
 /// A request to stop, as SIGINT or SIGTERM make it: stages take no new work once it is set, the
@@ -21,6 +22,12 @@ public final class StopFlag: Sendable {
     public var reason: String? { state.access { $0 } }
 
     public var isRequested: Bool { reason != nil }
+
+    /// An engine batch's control: each result handed to `each` as it is final, the batch
+    /// abandoned once a stop is asked for.
+    func control<Value>(each: (@Sendable (Int, Result<Value, any Error>) -> Void)?) -> BatchControl<Value> {
+        BatchControl(each: each, shouldStop: { self.isRequested })
+    }
 
     /// Throws `PipelineError.stopped` when a stop was asked for.
     public func check() throws {

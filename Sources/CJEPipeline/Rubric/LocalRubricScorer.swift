@@ -23,7 +23,7 @@ public struct LocalRubricScorer: Sendable {
     /// `finished(k, value)` is told each verdict as it is final; once `stop` is set, the items
     /// not finished are abandoned (their verdicts are failures, and `finished` is not told).
     public func judge(
-        _ items: [RubricItem], stop: StopFlag? = nil, finished: (@Sendable (Int, JudgeValue) -> Void)? = nil
+        _ items: [RubricItem], stop: StopFlag = StopFlag(), finished: (@Sendable (Int, JudgeValue) -> Void)? = nil
     ) async -> [JudgeValue] {
         let blank = JudgeValue(rule: rule)
         var values = [JudgeValue](repeating: blank, count: items.count)
@@ -58,9 +58,7 @@ public struct LocalRubricScorer: Sendable {
                     context: contexts[$0]!, continuations: candidates, appendEndOfTurn: true, temperature: 1,
                     greedyMaxTokens: maxTokens, sharedPrefix: Self.commonPrefixLength(contexts[$0]!, shared))
             },
-            control: BatchControl(
-                each: { r, result in finished?(ready[r], verdict(blank, result)) },
-                shouldStop: { stop?.isRequested ?? false }))
+            control: stop.control { r, result in finished?(ready[r], verdict(blank, result)) })
         for (r, k) in ready.enumerated() { values[k] = verdict(values[k], scored[r]) }
         return values
     }

@@ -16,8 +16,10 @@ public enum FileFaults {
     /// (0: at once).
     public static func inject(under folder: URL, errno code: Int32, afterBytes bytesLeft: Int = 0) {
         let path = folder.standardizedFileURL.path
-        faults.update { $0.removeAll { $0.folder == path } }
-        faults.update { $0.append(Fault(folder: path, code: code, bytesLeft: bytesLeft)) }
+        faults.update { faults in
+            faults.removeAll { $0.folder == path }
+            faults.append(Fault(folder: path, code: code, bytesLeft: bytesLeft))
+        }
     }
 
     /// Writes under `folder` work again (space was freed).

@@ -18,15 +18,6 @@ public struct Journal<Entry: Codable>: Sendable {
         return try JSONLines.decode(Entry.self, from: url, unterminated: .drop)
     }
 
-    /// Appends entries and syncs them to disk before returning.
-    public func append(_ entries: [Entry]) throws {
-        guard !entries.isEmpty else { return }
-        let writer = try Appender(url: url, syncInterval: 0)
-        defer { writer.close() }
-        try writer.append(entries)
-        try writer.sync()
-    }
-
     /// Opens the journal for appending entry by entry.
     public func appender(syncInterval: TimeInterval = 1) throws -> Appender {
         try Appender(url: url, syncInterval: syncInterval)

@@ -99,7 +99,7 @@ public struct GenerateStage: ItemStage, PipelineStage {
             }
         }
         let (blanks, items) = (records, requestItem)
-        let control: BatchControl<GenerationResult> = context.control { r, result in
+        let control: BatchControl<GenerationResult> = context.stop.control { r, result in
             finished(items[r], Self.record(blanks[items[r]], result))
         }
         let results = await engine.generateBatch(requests, control: control)

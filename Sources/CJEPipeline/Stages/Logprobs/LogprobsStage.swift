@@ -141,7 +141,7 @@ public struct LogprobsStage: ItemStage, PipelineStage {
             }
         }
         let items = requestItem
-        let control: BatchControl<ScoreResult> = context.control { r, result in
+        let control: BatchControl<ScoreResult> = context.stop.control { r, result in
             finished(items[r], Self.value(result))
         }
         for (r, result) in await engine.scoreBatch(requests, control: control).enumerated() {

@@ -132,24 +132,20 @@ public enum PromptSource {
     /// Reads a configured prompt file through, so that a bad one fails before a run directory is
     /// touched (the built-in prompts and a Hugging Face source pass).
     public static func check(_ config: PromptsConfig) throws {
-        guard config.source != "builtin", config.huggingFaceDataset == nil else { return }
-        _ = try load(
-            from: URL(fileURLWithPath: (config.source as NSString).expandingTildeInPath),
-            filter: Filter(englishOnly: config.englishOnly, maxModerationScore: config.maxModerationScore))
+        if let file = config.file { _ = try load(from: file, filter: config.filter) }
     }
 
     /// The sha256 of a prompt file's bytes ("sha256 <hex>"), or nil for the built-in prompts and
     /// Hugging Face datasets.
     public static func digest(of config: PromptsConfig) throws -> String? {
-        guard config.source != "builtin", config.huggingFaceDataset == nil else { return nil }
-        let url = URL(fileURLWithPath: (config.source as NSString).expandingTildeInPath)
+        guard let url = config.file else { return nil }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
             throw PipelineError.unreadable(path: url.path, detail: FileFailure.describe(error))
         }
-        return "sha256 " + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return "sha256 " + SHA256.hash(data: data).hex
     }
 
     /// The built-in prompts, for an offline default run.

@@ -76,13 +76,9 @@ public struct PromptsStage: PipelineStage {
     /// Every usable prompt of the configured source, in source order, and how many were empty.
     private func source() async throws -> (records: [PromptRecord], empty: Int) {
         let prompts = context.config.prompts
-        let filter = PromptSource.Filter(
-            englishOnly: prompts.englishOnly, maxModerationScore: prompts.maxModerationScore)
-        if prompts.source == "builtin" { return (PromptSource.builtin, 0) }
-        guard let dataset = prompts.huggingFaceDataset else {
-            let path = (prompts.source as NSString).expandingTildeInPath
-            return try PromptSource.loadCounted(from: URL(fileURLWithPath: path), filter: filter)
-        }
+        let filter = prompts.filter
+        if let file = prompts.file { return try PromptSource.loadCounted(from: file, filter: filter) }
+        guard let dataset = prompts.huggingFaceDataset else { return (PromptSource.builtin, 0) }
         var server = DatasetsServer(dataset: dataset, cacheDirectory: context.cacheRoot.appendingPathComponent("hf"))
         server.endpoint = prompts.hfEndpoint
         server.config = prompts.hfConfig
@@ -107,7 +103,7 @@ public struct PromptsStage: PipelineStage {
             hash.update(data: Data([0x0A]))
         }
         let digest =
-            "\(rows.count) rows, sha256 " + hash.finalize().map { String(format: "%02x", $0) }.joined()
+            "\(rows.count) rows, sha256 " + hash.finalize().hex
         let kept = context.manifest.current.promptRows
         if let kept, kept != digest {
             throw PipelineError.fingerprintMismatch(
