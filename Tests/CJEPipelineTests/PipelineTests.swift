@@ -34,12 +34,14 @@ struct PipelineTests {
         let files = reference.outputs.keys.sorted()
         #expect(
             files == [
-                "cje/cje_dataset.jsonl", "cje/responses/pi_bad_responses.jsonl",
+                "cje/cje_dataset.jsonl", "cje/responses/p0_responses.jsonl", "cje/responses/pi_bad_responses.jsonl",
                 "cje/responses/pi_clone_responses.jsonl", "data/all_responses.jsonl",
                 "data/arena_prompts_10k.jsonl", "data/dataset_info.json", "data/logprobs.jsonl",
                 "data/oracle_labels_calibration.jsonl", "data/oracle_labels_validation.jsonl",
                 "phase2/labeling/oracle_labels_calibration_detailed.jsonl",
-                "phase2/labeling/oracle_labels_validation_detailed.jsonl", "phase2/p0_scored_deterministic.jsonl",
+                "phase2/labeling/oracle_labels_validation_detailed.jsonl",
+                "phase2/labeling/oracle_population_calibration.jsonl",
+                "phase2/labeling/oracle_population_validation.jsonl", "phase2/p0_scored_deterministic.jsonl",
                 "phase2/p0_scored_uncertainty.jsonl", "phase2/targets_scored_deterministic.jsonl",
                 "phase2/targets_scored_uncertainty.jsonl",
             ])
@@ -289,8 +291,8 @@ struct PipelineTests {
     @Test("oracle: ceil(fraction x count) labels per population, separate journals, the rest unlabelled")
     func oracle() async throws {
         let run = try await Self.reference().run
-        let calibration = try run.decode(OracleRecord.self, run.run.oracleLabels("calibration"))
-        let validation = try run.decode(OracleRecord.self, run.run.oracleLabels("validation"))
+        let calibration = try run.decode(OracleRecord.self, run.run.oraclePopulation("calibration"))
+        let validation = try run.decode(OracleRecord.self, run.run.oraclePopulation("validation"))
         #expect(calibration.count == 6 && calibration.filter(\.selected).count == 3)
         for policy in ["pi_clone", "pi_bad"] {
             #expect(validation.filter { $0.policy == policy }.count == 6)
@@ -300,8 +302,12 @@ struct PipelineTests {
             #expect(record.selected == (record.yTrue != nil) && record.selected == (record.oracleFull != nil))
         }
         #expect(run.journalLines("oracle_calibration").count == 3 && run.journalLines("oracle_validation").count == 6)
-        let detailed = try run.decode(OracleRecord.self, run.run.oracleDetailed("validation"))
-        #expect(detailed == validation.filter(\.selected))
+        // data/ and the detailed copy hold the labelled slice only, in population order.
+        for (task, population) in [("calibration", calibration), ("validation", validation)] {
+            let labelled = try run.decode(OracleRecord.self, run.run.oracleLabels(task))
+            #expect(labelled == population.filter(\.selected) && labelled.allSatisfy { $0.yTrue != nil })
+            #expect(try run.decode(OracleRecord.self, run.run.oracleDetailed(task)) == labelled)
+        }
     }
 
     @Test("progress and stage lines reach the console")
@@ -316,6 +322,6 @@ struct PipelineTests {
             #expect(lines.contains { $0.hasPrefix(line + ", ") && $0.hasSuffix(" s") }, "\(line)")
         }
         #expect(lines.contains { $0.hasPrefix("generate: 18/18 done, 0 failed, ") && $0.contains("items/s, ETA 0 s") })
-        #expect(lines.contains { $0.hasPrefix("export: 18 rows in ") })
+        #expect(lines.contains { $0.hasPrefix("export: 24 rows in ") })
     }
 }

@@ -39,7 +39,7 @@ struct ValidateExportTests {
         var draw_idx: Int
     }
 
-    @Test("the export: P0 rows with log probs under every target, fresh draws per target, oracle labels joined")
+    @Test("the export: P0 rows with log probs under every target, fresh draws per policy, oracle labels joined")
     func export() async throws {
         let run = try await Self.reference().run
         let logged = try JSONLines.decode(LoggedRow.self, from: run.cjeDataset)
@@ -58,10 +58,13 @@ struct ValidateExportTests {
             #expect(row.metadata.oracle_label == labels.first { $0.promptId == lp.promptId }?.yTrue)
         }
         #expect(logged.filter { $0.metadata.oracle_label != nil }.count == 3)
-        for policy in ["pi_clone", "pi_bad"] {
+        // Every policy's own responses, P0's included (CJE's direct mode compares the baseline too).
+        for policy in ["p0", "pi_clone", "pi_bad"] {
             let fresh = try JSONLines.decode(FreshRow.self, from: run.freshDraws(policy))
-            let scored = try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
-                .filter { $0.policy == policy }
+            let scored = try JSONLines.decode(
+                ScoredRecord.self, from: run.scored(policy == "p0" ? "p0" : "targets", "uncertainty")
+            )
+            .filter { $0.policy == policy }
             #expect(fresh.count == 6 && fresh.allSatisfy { $0.target_policy == policy && $0.draw_idx == 0 })
             #expect(fresh.map(\.judge_score) == scored.map { $0.judgeScore! })
             #expect(fresh.filter { $0.oracle_label != nil }.count == 3)
@@ -80,8 +83,8 @@ struct ValidateExportTests {
             ScoredRecord.self, from: run.scored("targets", "deterministic"))
         judged.targetsUncertainty = try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
         var oracle = OracleLabels()
-        oracle.calibration = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels("calibration"))
-        oracle.validation = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels("validation"))
+        oracle.calibration = try JSONLines.decode(OracleRecord.self, from: run.oraclePopulation("calibration"))
+        oracle.validation = try JSONLines.decode(OracleRecord.self, from: run.oraclePopulation("validation"))
         return (
             try JSONLines.decode(ResponsesRecord.self, from: run.responses),
             try JSONLines.decode(LogprobsRecord.self, from: run.logprobs), judged, oracle

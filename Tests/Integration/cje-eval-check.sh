@@ -2,7 +2,8 @@
 # Integration test: both lines of the CJE library on PyPI read cje-prep's export unchanged.
 #   cje-eval 0.3.0  off-policy: analyze_dataset(logged_data_path=cje_dataset.jsonl,
 #                   fresh_draws_dir=responses) with calibrated IPS and DR
-#   cje-eval 0.9.3  direct mode: analyze_dataset(fresh_draws_dir=responses)
+#   cje-eval 0.9.3  direct mode: analyze_dataset(fresh_draws_dir=responses), every policy and
+#                   the logging policy p0 itself (cje/responses/p0_responses.jsonl)
 # Usage: Tests/Integration/cje-eval-check.sh [path/to/cje-prep]
 # Makes a small real run (12 prompts, every response oracle-labelled so the 0.3.0 calibrator
 # has its 10 labels, 48-token answers), installs each library into its own cached virtual

@@ -21,7 +21,7 @@ targets = sorted(json.loads(open(dataset).readline())["target_policy_logprobs"])
 failures = []
 
 
-def check(label, call):
+def check(label, call, expected):
     chatter = io.StringIO()
     try:
         with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
@@ -35,8 +35,8 @@ def check(label, call):
     errors = [float(x) for x in result.standard_errors]
     shown = ", ".join(f"{p}={e:.3f}±{s:.3f}" for p, e, s in zip(policies, estimates, errors))
     print(f"  cje-eval {version} {label}: {shown}")
-    if sorted(policies) != targets:
-        failures.append(f"{label}: policies {policies}, expected {targets}")
+    if sorted(policies) != expected:
+        failures.append(f"{label}: policies {policies}, expected {expected}")
     if not all(math.isfinite(e) and 0 <= e <= 1 for e in estimates):
         failures.append(f"{label}: estimates {estimates} not all in [0, 1]")
     if not all(math.isfinite(s) and s >= 0 for s in errors):
@@ -48,9 +48,11 @@ if version.startswith("0.3."):
         check(
             estimator,
             lambda: analyze_dataset(logged_data_path=dataset, fresh_draws_dir=responses, estimator=estimator),
+            targets,
         )
 else:
-    check("direct", lambda: analyze_dataset(fresh_draws_dir=responses))
+    # Direct mode compares every policy with fresh draws, the logging policy (p0) included.
+    check("direct", lambda: analyze_dataset(fresh_draws_dir=responses), sorted(targets + ["p0"]))
 
 for failure in failures:
     print(f"  FAILED {failure}", file=sys.stderr)

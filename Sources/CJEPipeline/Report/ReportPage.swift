@@ -226,7 +226,8 @@ public enum ReportPage {
         for v in finite {
             counts[min(bins - 1, max(0, Int((v - low) / (high - low) * Double(bins))))] += 1
         }
-        let most = Double(max(1, counts.max() ?? 1))
+        // The count axis has 4 steps: its top is the next multiple of 4, so every tick is whole.
+        let most = Double(((max(1, counts.max() ?? 1) + 3) / 4) * 4)
         let (w, h) = (width - left - right, height - top - bottom)
         var inner = axes(x: (low, high), y: (0, most), xLabel: xLabel, yLabel: "responses")
         for (k, count) in counts.enumerated() where count > 0 {

@@ -21,12 +21,18 @@ public struct RunDirectory: Sendable {
         phase2.appendingPathComponent("\(who)_scored_\(method).jsonl")
     }
 
-    /// `data/oracle_labels_{calibration,validation}.jsonl`: every row of the task's population.
+    /// `data/oracle_labels_{calibration,validation}.jsonl`: the labelled slice of the task's
+    /// population (as in the original experiment's files).
     public func oracleLabels(_ task: String) -> URL { root.appendingPathComponent("data/oracle_labels_\(task).jsonl") }
 
-    /// The labelled rows only.
+    /// The labelled rows, under `phase2/labeling/` (the original pipeline's detailed copy).
     public func oracleDetailed(_ task: String) -> URL {
         phase2.appendingPathComponent("labeling/oracle_labels_\(task)_detailed.jsonl")
+    }
+
+    /// Every row of the task's population, labelled or not (`selected` says which were drawn).
+    public func oraclePopulation(_ task: String) -> URL {
+        phase2.appendingPathComponent("labeling/oracle_population_\(task).jsonl")
     }
 
     /// CJE's logged data set, `cje/cje_dataset.jsonl`.

@@ -1,9 +1,9 @@
-/// What the oracle stage writes and hands on: every row of each task's population, labelled
-/// or not (`selected` says which were in the slice).
+/// What the oracle stage hands on: every row of each task's population, labelled or not
+/// (`selected` says which were in the slice; the `data/` files hold the selected rows only).
 public struct OracleLabels: Sendable, Hashable {
-    /// P0's responses: `data/oracle_labels_calibration.jsonl`.
+    /// P0's responses: `phase2/labeling/oracle_population_calibration.jsonl`.
     public var calibration: [OracleRecord] = []
-    /// The target policies' responses: `data/oracle_labels_validation.jsonl`.
+    /// The target policies' responses: `phase2/labeling/oracle_population_validation.jsonl`.
     public var validation: [OracleRecord] = []
 
     public init() {}

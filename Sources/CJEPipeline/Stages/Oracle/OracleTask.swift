@@ -3,8 +3,9 @@ import Foundation
 
 /// One oracle task: labels on a seeded share of one population of responses, with its own
 /// journal (`oracle_calibration`: P0's responses; `oracle_validation`: each target policy's,
-/// stratified by policy). Writes `data/oracle_labels_<task>.jsonl` (every row) and
-/// `phase2/labeling/oracle_labels_<task>_detailed.jsonl` (the labelled rows).
+/// stratified by policy). Writes the labelled rows to `data/oracle_labels_<task>.jsonl` and
+/// `phase2/labeling/oracle_labels_<task>_detailed.jsonl`, and every row of the population, with
+/// `selected` saying which were drawn, to `phase2/labeling/oracle_population_<task>.jsonl`.
 public struct OracleTask: ItemStage {
     public enum Kind: String, Sendable, CaseIterable {
         case calibration, validation
@@ -110,9 +111,10 @@ public struct OracleTask: ItemStage {
                 model: row.response.model, yTrue: value?.score, oracleFull: value, oracleModel: oracleModel,
                 selected: isSelected, error: isSelected ? (value == nil ? "not labelled" : value?.scoreError) : nil)
         }
-        try AtomicFile.write(try JSONLines.encode(records), to: context.run.oracleLabels(kind.rawValue))
-        try AtomicFile.write(
-            try JSONLines.encode(records.filter(\.selected)), to: context.run.oracleDetailed(kind.rawValue))
+        let labelled = try JSONLines.encode(records.filter(\.selected))
+        try AtomicFile.write(labelled, to: context.run.oracleLabels(kind.rawValue))
+        try AtomicFile.write(labelled, to: context.run.oracleDetailed(kind.rawValue))
+        try AtomicFile.write(try JSONLines.encode(records), to: context.run.oraclePopulation(kind.rawValue))
         return StageOutcome(output: records, total: selected.count, failed: failed)
     }
 }
