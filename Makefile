@@ -42,6 +42,7 @@ integration-scripts:
 	$(ENV) Tests/Integration/portable-check.sh .build/release/cje-prep
 	$(ENV) Tests/Integration/reliability-check.sh .build/release/cje-prep
 	$(ENV) Tests/Integration/report-check.sh .build/release/cje-prep
+	$(ENV) Tests/Integration/hub-check.sh .build/release/cje-prep
 
 # Throughput beside llama-bench of this build and of a stock build (default flags, built once
 # into the cache): teacher forcing, the judge with and without prefix reuse, generation 1-64 seqs.

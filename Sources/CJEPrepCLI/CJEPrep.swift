@@ -8,6 +8,7 @@ struct CJEPrep: AsyncParsableCommand {
         abstract: "Prepare data sets for Causal Judge Evaluation with a deterministic llama.cpp engine.",
         subcommands: [
             RunCommand.self, MergeCommand.self, StatusCommand.self, ReportCommand.self, InitCommand.self,
+            FetchModelsCommand.self,
             StageCommand<PromptsStageName>.self,
             StageCommand<GenerateStageName>.self, StageCommand<LogprobsStageName>.self,
             StageCommand<JudgeStageName>.self, StageCommand<OracleStageName>.self, StageCommand<ExportStageName>.self,

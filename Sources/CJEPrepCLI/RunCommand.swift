@@ -165,7 +165,9 @@ enum Invocation {
             throw ValidationError(reason)
         }
         try PromptSource.check(config.prompts)
-        let engines = try EngineCache(config: config)
+        // Models on the Hugging Face Hub: from the hub cache, downloaded there on first use.
+        let hub = try await HubModels.fetch(config, refresh: false, say: { print($0) })
+        let engines = try EngineCache(config: config, hubFiles: hub.mapValues(\.path))
         let fingerprint = try engines.fingerprint()
         let run = RunDirectory(root: URL(fileURLWithPath: options.dir))
         let layout = shard.map(Pipeline.Layout.shard) ?? .plain
@@ -184,7 +186,10 @@ enum Invocation {
         log.debug("arguments: \(CommandLine.arguments.joined(separator: " "))")
         log.debug("config (\(options.config ?? "built-in default")), n = \(config.n): \(fingerprint.config)")
         for (name, sha) in fingerprint.models.sorted(by: { $0.key < $1.key }) {
-            log.debug("model \(name): \(engines.path(of: name) ?? "?") sha256 \(sha)")
+            let origin = hub[name].map {
+                " (\(HubModels.reference(config.models[name]!)!) at commit \($0.fetched.commit))"
+            }
+            log.info("model \(name): \(engines.path(of: name) ?? "?")\(origin ?? ""), sha256 \(sha)")
         }
         log.debug("engine: \(fingerprint.engine); \(LlamaLog.systemInfo)")
         log.debug("node: \(node.host), \(node.cpu), CPU features \(node.cpuFeatures.joined(separator: " "))")
@@ -227,17 +232,23 @@ final class EngineCache: @unchecked Sendable {
     private var engines: [String: LlamaEngine] = [:]
     private let lock = NSLock()
 
-    /// Loads every model the config names (to fingerprint them) but makes no context yet.
-    init(config: PipelineConfig) throws {
+    /// Loads every model the config names (to fingerprint them) but makes no context yet;
+    /// `hubFiles` are the local files of the models on the Hugging Face Hub.
+    init(config: PipelineConfig, hubFiles: [String: String] = [:]) throws {
         self.config = config
-        // Only models something runs locally: a policy, judge or oracle on a provider needs none.
+        for name in Self.usedModels(config).sorted() {
+            let model = config.models[name]!
+            let path = try hubFiles[name] ?? Self.path(of: name, model)
+            models[name] = try LlamaModel(path: path, chatTemplate: model.chatTemplate)
+        }
+    }
+
+    /// Only models something runs locally: a policy, judge or oracle on a provider needs none.
+    static func usedModels(_ config: PipelineConfig) -> Set<String> {
         var used = Set(config.policies.filter { $0.provider == nil }.map(\.model))
         if config.judge.provider == nil { used.insert(config.judge.model) }
         if config.oracle.provider == nil { used.insert(config.oracle.model) }
-        for name in used.sorted() {
-            let model = config.models[name]!
-            models[name] = try LlamaModel(path: try Self.path(of: name, model), chatTemplate: model.chatTemplate)
-        }
+        return used
     }
 
     /// The file of a configured model, once loaded.

@@ -24,6 +24,10 @@ extension PipelineConfig {
           # llama3b:
           #   path: ~/models/Llama-3.2-3B-Instruct-Q6_K.gguf
           #   chat_template: chatml   # only for a model that has no template of its own
+          # judge3b:                  # or a file on the Hugging Face Hub, fetched into its cache
+          #   hf: bartowski/Llama-3.2-3B-Instruct-GGUF
+          #   file: Llama-3.2-3B-Instruct-Q6_K.gguf
+          #   revision: main          # branch, tag or commit; sha256: <64 hex> pins the file
 
         # The logging policy: its responses are the ones every policy teacher-forces.
         logging_policy: p0

@@ -240,8 +240,11 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
                 "logging_policy",
                 "'\(loggingPolicy)' is not one of the policies (\(policies.map(\.name).joined(separator: ", ")))")
         }
-        for (name, model) in models.sorted(by: { $0.key < $1.key }) where name != "default" && model.path == nil {
-            throw fail("models.\(name).path", "is required for every model but 'default'")
+        for (name, model) in models.sorted(by: { $0.key < $1.key }) {
+            if let problem = model.problem() { throw fail("models.\(name).\(problem.key)", problem.message) }
+            if name != "default" && model.path == nil && model.hf == nil {
+                throw fail("models.\(name).path", "is required for every model but 'default' (or 'hf' and 'file')")
+            }
         }
         for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
             if name.isEmpty || name.contains("/") || name.contains(" ") {

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Integration test: a model named by Hugging Face reference, through the real command line.
+# A local stand-in for the Hub's resolve endpoint (fake_hub.py) serves the demo model as
+# test/SmolLM2-135M-Instruct-GGUF; its first requests meet a 429 and a connection dropped halfway.
+#   - `cje-prep fetch-models` downloads it into a fresh hub cache (HF_HUB_CACHE) with one retry and
+#     one Range resume, in huggingface_hub's layout, sha256 checked;
+#   - `cje-prep run` with that config makes the same responses as the run naming the file by path;
+#   - with the stand-in stopped and HF_HUB_OFFLINE=1 the run resumes from the cache;
+#   - a missing file and a gated repository fail before anything is written, saying what to do.
+# Usage: Tests/Integration/hub-check.sh [path/to/cje-prep]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+tool=${1:-"$here/../../.build/release/cje-prep"}
+CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
+model=${CJE_MODEL:-"$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"}
+say() { echo "hub-check: $*" >&2; }
+fail() { say "FAILED: $*"; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cje-hub-check.XXXXXX")
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+commit=0123456789abcdef0123456789abcdef01234567
+repo=test/SmolLM2-135M-Instruct-GGUF
+file=SmolLM2-135M-Instruct.Q4_1.gguf
+sha=$(sha256sum "$model" | cut -d' ' -f1)
+cat > "$work/spec.json" <<JSON
+{"repos": {"$repo": {"commit": "$commit", "files": {"$file": "$model"}},
+           "test/gated": {"commit": "$commit", "files": {"$file": "$model"}, "gated": true}},
+ "token": "hf_good", "faults": ["429", "drop"]}
+JSON
+python3 "$here/fake_hub.py" "$work/spec.json" "$work/port" &
+server=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+export HF_ENDPOINT="http://127.0.0.1:$(cat "$work/port")" HF_HUB_CACHE="$work/hub"
+unset HF_TOKEN HF_HUB_OFFLINE
+
+policies='policies:
+  - {name: p0, system_prompt: "You are a helpful assistant.", max_tokens: 24}
+  - {name: pi_bad, system_prompt: "You are an unhelpful assistant.", max_tokens: 24}'
+printf 'n: 3\nmodels:\n  default: {hf: %s, file: %s}\n%s\n' "$repo" "$file" "$policies" > "$work/hub.yaml"
+printf 'n: 3\nmodels:\n  default: {path: %s}\n%s\n' "$model" "$policies" > "$work/path.yaml"
+
+say "fetch-models through a 429 and a dropped connection"
+"$tool" fetch-models --config "$work/hub.yaml" > "$work/fetch.log" 2>&1 || { cat "$work/fetch.log"; fail "fetch-models"; }
+cat "$work/fetch.log" >&2
+grep -q "commit ${commit:0:12}" "$work/fetch.log" || fail "no commit in the fetch-models output"
+grep -q "downloaded .* 2 retries" "$work/fetch.log" || fail "expected two retries (the 429, the drop) in the output"
+stats=$(curl -s "$HF_ENDPOINT/stats")
+python3 - "$stats" "$(stat -c %s "$model")" <<'PY' || fail "the stand-in's counts"
+import json, sys
+stats, size = json.loads(sys.argv[1]), int(sys.argv[2])
+print(f"hub-check: stand-in: {stats['downloads']} downloads, ranges {stats['ranges']}, "
+      f"{stats['bytes_sent']} bytes sent for a {size}-byte file: {stats['bytes_sent'] - size} re-sent", file=sys.stderr)
+assert stats["faults"] == {"429": 1, "drop": 1}, stats["faults"]
+assert stats["ranges"][0] == "" and stats["ranges"][1].startswith("bytes="), stats["ranges"]
+assert stats["bytes_sent"] == size, "bytes were sent twice"
+PY
+blob="$HF_HUB_CACHE/models--test--SmolLM2-135M-Instruct-GGUF/blobs/$sha"
+[ -f "$blob" ] || fail "no blob named by the sha256"
+[ "$(readlink "$HF_HUB_CACHE/models--test--SmolLM2-135M-Instruct-GGUF/snapshots/$commit/$file")" = "../../blobs/$sha" ] \
+    || fail "the snapshot is not a relative link to the blob"
+[ "$(cat "$HF_HUB_CACHE/models--test--SmolLM2-135M-Instruct-GGUF/refs/main")" = "$commit" ] || fail "refs/main"
+
+say "a run with the Hub model and one with the file by path make the same responses"
+"$tool" run --config "$work/hub.yaml" --dir "$work/hub-run" --through generate > "$work/hub-run.log" 2>&1 \
+    || { cat "$work/hub-run.log"; fail "run with the Hub model"; }
+grep -q "model default: .*snapshots/$commit/$file (hf:$repo/$file@main at commit $commit)" "$work/hub-run.log" || { cat "$work/hub-run.log"; fail "the log does not name the snapshot and the reference"; }
+"$tool" run --config "$work/path.yaml" --dir "$work/path-run" --through generate > "$work/path-run.log" 2>&1 \
+    || { cat "$work/path-run.log"; fail "run with the path"; }
+cmp "$work/hub-run/data/all_responses.jsonl" "$work/path-run/data/all_responses.jsonl" || fail "the responses differ"
+python3 - "$work/hub-run/manifest.json" "$sha" <<'PY' || fail "the fingerprint's sha256"
+import json, sys
+assert json.load(open(sys.argv[1]))["fingerprint"]["models"]["default"] == sys.argv[2]
+PY
+
+say "offline, with the stand-in stopped: the run goes on from the cache"
+kill "$server"; wait "$server" 2>/dev/null || true; server=""
+HF_HUB_OFFLINE=1 "$tool" run --config "$work/hub.yaml" --dir "$work/hub-run" --through logprobs > "$work/offline.log" 2>&1 \
+    || { cat "$work/offline.log"; fail "offline run"; }
+
+say "a file the repository does not have, and a gated repository, fail before anything is written"
+python3 "$here/fake_hub.py" "$work/spec.json" "$work/port2" &
+server=$!
+for _ in $(seq 100); do [ -s "$work/port2" ] && break; sleep 0.1; done
+export HF_ENDPOINT="http://127.0.0.1:$(cat "$work/port2")"
+refused() { # words config
+    if "$tool" run --config "$2" --dir "$work/refused" > "$work/refused.log" 2>&1; then fail "$2 was accepted"; fi
+    grep -q -- "$1" "$work/refused.log" || { cat "$work/refused.log"; fail "no '$1' in the error"; }
+    [ ! -e "$work/refused" ] || fail "a refused run wrote $work/refused"
+    say "refused as expected: $(grep -m1 Error "$work/refused.log")"
+}
+printf 'n: 3\nmodels:\n  default: {hf: %s, file: nope.gguf}\n' "$repo" > "$work/missing.yaml"
+refused "has no file 'nope.gguf'" "$work/missing.yaml"
+printf 'n: 3\nmodels:\n  default: {hf: test/gated, file: %s}\n' "$file" > "$work/gated.yaml"
+refused "set HF_TOKEN" "$work/gated.yaml"
+say "ok"
