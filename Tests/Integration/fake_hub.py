@@ -10,10 +10,11 @@ Usage: python3 fake_hub.py SPEC_JSON PORT_FILE
     "ignore-range"  a download answers 200 with the whole file even when a Range was asked
     "corrupt"  a download sends bytes with one flipped (its X-Linked-Etag no longer matches)
 HEAD/GET /{org}/{name}/resolve/{revision}/{file}: as the Hub, a 302 to /cdn/{sha256} with
-X-Repo-Commit, X-Linked-Etag, X-Linked-Size and ETag; 401 GatedRepo without the token for a gated
+X-Repo-Commit, X-Linked-Etag, X-Linked-Size and ETag (the storage host is "localhost", the Hub "127.0.0.1"); 401 GatedRepo without the token for a gated
 repo, 401 RepoNotFound for an unknown repo, 404 RevisionNotFound / EntryNotFound.
 GET /cdn/{sha256}: the bytes, honouring Range (206, Content-Range).
-GET /stats: {"requests", "heads", "downloads", "bytes_sent", "ranges", "auth", "faults"}.
+GET /stats: {"requests", "heads", "downloads", "bytes_sent", "ranges", "auth", "cdn_auth" (downloads
+that carried a token: the storage host must not get one), "faults"}.
 """
 
 import hashlib
@@ -37,7 +38,7 @@ for repo, entry in spec["repos"].items():
         blobs[sha] = data
         files[(repo, name)] = sha
 lock = threading.Lock()
-state = {"requests": 0, "heads": 0, "downloads": 0, "bytes_sent": 0, "ranges": [], "auth": [], "faults": {}}
+state = {"requests": 0, "heads": 0, "downloads": 0, "bytes_sent": 0, "ranges": [], "auth": [], "cdn_auth": 0, "faults": {}}
 
 
 class Handler(peer_http.Handler):
@@ -55,6 +56,10 @@ class Handler(peer_http.Handler):
         return None
 
     def do_HEAD(self):
+        url = urllib.parse.urlparse(self.path)
+        if url.path.startswith("/cdn/"):
+            data = blobs.get(url.path[5:])
+            return self.plain(200 if data is not None else 404, [("Content-Length-Of-Blob", str(len(data or b"")))])
         self.resolve()
 
     def do_GET(self):
@@ -109,7 +114,9 @@ class Handler(peer_http.Handler):
             ("X-Linked-Etag", f'"{sha}"'),
             ("X-Linked-Size", str(len(blobs[sha]))),
             ("ETag", f'"{sha}"'),
-            ("Location", f"/cdn/{sha}"),
+            # Another host, as the Hub's redirect to its storage (localhost for 127.0.0.1): a
+            # client must not follow it for the metadata, nor send the token there.
+            ("Location", f"http://localhost:{self.server.server_address[1]}/cdn/{sha}"),
         ]
         self.plain(302, headers)
 
@@ -125,6 +132,7 @@ class Handler(peer_http.Handler):
         asked = self.headers.get("Range", "")
         with lock:
             state["downloads"] += 1
+            state["cdn_auth"] += 1 if self.headers.get("Authorization") else 0
             state["ranges"].append(asked)
         start = 0
         if asked.startswith("bytes=") and kind != "ignore-range":

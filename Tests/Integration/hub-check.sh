@@ -5,6 +5,9 @@
 #   - `cje-prep fetch-models` downloads it into a fresh hub cache (HF_HUB_CACHE) with one retry and
 #     one Range resume, in huggingface_hub's layout, sha256 checked;
 #   - `cje-prep run` with that config makes the same responses as the run naming the file by path;
+#   - huggingface_hub (Python, from PyPI into a cached venv) finds the file cje-prep fetched, and
+#     cje-prep (offline) finds a file huggingface_hub fetched: one cache, one layout;
+#   - two fetch-models at once into one fresh cache download the file once;
 #   - with the stand-in stopped and HF_HUB_OFFLINE=1 the run resumes from the cache;
 #   - a missing file and a gated repository fail before anything is written, saying what to do.
 # Usage: Tests/Integration/hub-check.sh [path/to/cje-prep]
@@ -21,11 +24,13 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 commit=0123456789abcdef0123456789abcdef01234567
+hub_version=2.4.0
 repo=test/SmolLM2-135M-Instruct-GGUF
 file=SmolLM2-135M-Instruct.Q4_1.gguf
 sha=$(sha256sum "$model" | cut -d' ' -f1)
 cat > "$work/spec.json" <<JSON
 {"repos": {"$repo": {"commit": "$commit", "files": {"$file": "$model"}},
+           "test/by-huggingface-hub": {"commit": "$commit", "files": {"$file": "$model"}},
            "test/gated": {"commit": "$commit", "files": {"$file": "$model"}, "gated": true}},
  "token": "hf_good", "faults": ["429", "drop"]}
 JSON
@@ -73,6 +78,38 @@ python3 - "$work/hub-run/manifest.json" "$sha" <<'PY' || fail "the fingerprint's
 import json, sys
 assert json.load(open(sys.argv[1]))["fingerprint"]["models"]["default"] == sys.argv[2]
 PY
+
+say "the same cache with huggingface_hub $hub_version (Python): each finds the other's files"
+py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+venv="$CACHE/venvs/huggingface_hub-$hub_version-py$py"
+if [ ! -f "$venv/.complete" ]; then
+    mkdir -p "$CACHE/venvs" && rm -rf "$venv.part.$$"
+    python3 -m venv "$venv.part.$$" >&2
+    "$venv.part.$$/bin/pip" install -q --disable-pip-version-check "huggingface_hub==$hub_version" >&2
+    touch "$venv.part.$$/.complete" && rm -rf "$venv" && mv "$venv.part.$$" "$venv"
+fi
+ours=$(HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 "$venv/bin/python" -c \
+    "import sys; from huggingface_hub import hf_hub_download as d; print(d(sys.argv[1], sys.argv[2], local_files_only=True))" \
+    "$repo" "$file") || fail "huggingface_hub does not find the file cje-prep fetched"
+[ "$ours" = "$HF_HUB_CACHE/models--test--SmolLM2-135M-Instruct-GGUF/snapshots/$commit/$file" ] || fail "huggingface_hub found $ours"
+HF_HUB_DISABLE_TELEMETRY=1 "$venv/bin/python" -c \
+    "import sys; from huggingface_hub import hf_hub_download as d; d(sys.argv[1], sys.argv[2])" \
+    test/by-huggingface-hub "$file" || fail "huggingface_hub could not download from the stand-in"
+printf 'n: 3\nmodels:\n  default: {hf: test/by-huggingface-hub, file: %s}\n' "$file" > "$work/theirs.yaml"
+HF_HUB_OFFLINE=1 "$tool" fetch-models --config "$work/theirs.yaml" > "$work/theirs.log" 2>&1 \
+    || { cat "$work/theirs.log"; fail "cje-prep does not find the file huggingface_hub fetched"; }
+grep -q "(in the cache at" "$work/theirs.log" || fail "not taken from the cache"
+
+say "two processes fetching one file into one fresh cache: one download"
+before=$(curl -s "$HF_ENDPOINT/stats" | python3 -c 'import json, sys; print(json.load(sys.stdin)["downloads"])')
+HF_HUB_CACHE="$work/hub2" "$tool" fetch-models --config "$work/hub.yaml" > "$work/two-a.log" 2>&1 &
+a=$!
+HF_HUB_CACHE="$work/hub2" "$tool" fetch-models --config "$work/hub.yaml" > "$work/two-b.log" 2>&1 \
+    || { cat "$work/two-b.log"; fail "the second fetch-models"; }
+wait "$a" || { cat "$work/two-a.log"; fail "the first fetch-models"; }
+after=$(curl -s "$HF_ENDPOINT/stats" | python3 -c 'import json, sys; print(json.load(sys.stdin)["downloads"])')
+[ $((after - before)) = 1 ] || fail "$((after - before)) downloads for two processes"
+grep -h "waiting\|in the cache\|downloaded" "$work/two-a.log" "$work/two-b.log" | cut -c1-160 >&2
 
 say "offline, with the stand-in stopped: the run goes on from the cache"
 kill "$server"; wait "$server" 2>/dev/null || true; server=""
