@@ -98,12 +98,14 @@ public enum ReportPage {
             let mass = s.massMean.map { String(format: "mean %.3f, min %.3f", $0, s.massMin ?? $0) } ?? "n/a"
             inner += "<h3>\(escape(s.policy))</h3><p class=\"stat\">probability mass on the 0-10 answers: \(mass)</p>"
             inner += "<div class=\"pair\">"
+            // One bin per answer 0-10 (scores k/10 sit mid-bin), ticks at round scores.
+            let ticks = [0, 0.25, 0.5, 0.75, 1.0]
             inner += histogram(
                 s.deterministic, bins: 11, range: (-0.05, 1.05), xLabel: "deterministic judge score",
-                chart: "judge-det-\(s.policy)")
+                chart: "judge-det-\(s.policy)", xTicks: ticks)
             inner += histogram(
                 s.uncertaintyMeans, bins: 11, range: (-0.05, 1.05), xLabel: "judge score mean (uncertainty)",
-                chart: "judge-unc-\(s.policy)")
+                chart: "judge-unc-\(s.policy)", xTicks: ticks)
             inner += "</div>"
         }
         return section(
@@ -196,15 +198,19 @@ public enum ReportPage {
         "<svg class=\"chart\" data-chart=\"\(escape(chart))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escape(label))\">\(inner)</svg>"
     }
 
-    static func axes(x: (Double, Double), y: (Double, Double), xLabel: String, yLabel: String) -> String {
+    /// Axes with 5 ticks on each, evenly spaced, or at `xTicks` along x.
+    static func axes(
+        x: (Double, Double), y: (Double, Double), xLabel: String, yLabel: String, xTicks: [Double]? = nil
+    ) -> String {
         let (w, h) = (width - left - right, height - top - bottom)
         var out = "<line class=\"axis\" x1=\"\(left)\" y1=\(q(top + h)) x2=\(q(left + w)) y2=\(q(top + h))/>"
         out += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\(q(top + h))/>"
+        for vx in xTicks ?? (0...4).map({ x.0 + (x.1 - x.0) * Double($0) / 4 }) {
+            out +=
+                "<text class=\"tick\" x=\(q(left + w * (vx - x.0) / (x.1 - x.0))) y=\(q(top + h + 14)) text-anchor=\"middle\">\(format(vx))</text>"
+        }
         for k in 0...4 {
             let fx = Double(k) / 4
-            let vx = x.0 + (x.1 - x.0) * fx
-            out +=
-                "<text class=\"tick\" x=\(q(left + w * fx)) y=\(q(top + h + 14)) text-anchor=\"middle\">\(format(vx))</text>"
             let vy = y.0 + (y.1 - y.0) * fx
             out +=
                 "<text class=\"tick\" x=\(q(left - 4)) y=\(q(top + h - h * fx + 4)) text-anchor=\"end\">\(format(vy))</text>"
@@ -217,7 +223,8 @@ public enum ReportPage {
     }
 
     static func histogram(
-        _ values: [Double], bins: Int, range: (Double, Double)? = nil, xLabel: String, chart: String
+        _ values: [Double], bins: Int, range: (Double, Double)? = nil, xLabel: String, chart: String,
+        xTicks: [Double]? = nil
     ) -> String {
         let finite = values.filter(\.isFinite)
         var (low, high) = range ?? (finite.min() ?? 0, finite.max() ?? 1)
@@ -229,7 +236,7 @@ public enum ReportPage {
         // The count axis has 4 steps: its top is the next multiple of 4, so every tick is whole.
         let most = Double(((max(1, counts.max() ?? 1) + 3) / 4) * 4)
         let (w, h) = (width - left - right, height - top - bottom)
-        var inner = axes(x: (low, high), y: (0, most), xLabel: xLabel, yLabel: "responses")
+        var inner = axes(x: (low, high), y: (0, most), xLabel: xLabel, yLabel: "responses", xTicks: xTicks)
         for (k, count) in counts.enumerated() where count > 0 {
             let barHeight = h * Double(count) / most
             inner +=
