@@ -109,6 +109,7 @@ extension Pipeline {
         pipeline.progressInterval = progressInterval
         pipeline.cacheRoot = cacheRoot
         pipeline.node = node
+        pipeline.modelSources = modelSources
         pipeline.stop = stop
         pipeline.layout = .merge(frozen: frozen)
         return try await pipeline.execute(through: .validate)

@@ -23,6 +23,8 @@ public struct Pipeline: Sendable {
     public var layout = Layout.plain
     /// The machine this runs on, for the manifest.
     public var node: NodeInfo?
+    /// Where each model was loaded from, for the manifest (`Manifest.models`).
+    public var modelSources: [String: String]?
     /// Set by SIGINT/SIGTERM (the process's flag unless a test gives its own).
     public var stop = StopFlag.process
 
@@ -127,6 +129,7 @@ public struct Pipeline: Sendable {
         manifest.update {
             $0.shard = shard
             $0.node = node ?? $0.node
+            $0.models = modelSources ?? $0.models
             // Until this invocation ends: a kill leaves no outcome, not the last one's.
             $0.outcome = nil
         }

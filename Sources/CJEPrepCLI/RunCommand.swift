@@ -185,11 +185,13 @@ enum Invocation {
         log.info("cje-prep \(command): run directory \(run.root.path), log \(log.url.path)")
         log.debug("arguments: \(CommandLine.arguments.joined(separator: " "))")
         log.debug("config (\(options.config ?? "built-in default")), n = \(config.n): \(fingerprint.config)")
+        var modelSources: [String: String] = [:]
         for (name, sha) in fingerprint.models.sorted(by: { $0.key < $1.key }) {
             let origin = hub[name].map {
                 " (\(HubModels.reference(config.models[name]!)!) at commit \($0.fetched.commit))"
             }
-            log.info("model \(name): \(engines.path(of: name) ?? "?")\(origin ?? ""), sha256 \(sha)")
+            modelSources[name] = (engines.path(of: name) ?? "?") + (origin ?? "")
+            log.info("model \(name): \(modelSources[name]!), sha256 \(sha)")
         }
         log.debug("engine: \(fingerprint.engine); \(LlamaLog.systemInfo)")
         log.debug("node: \(node.host), \(node.cpu), CPU features \(node.cpuFeatures.joined(separator: " "))")
@@ -205,6 +207,7 @@ enum Invocation {
             config: config, run: run, fingerprint: fingerprint, engine: { try engines.engine(for: $0) },
             say: { log.info($0) }, debug: { log.debug($0) })
         pipeline.node = node
+        pipeline.modelSources = modelSources
         pipeline.layout = layout
         let started = Date()
         do {

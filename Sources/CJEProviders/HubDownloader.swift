@@ -247,7 +247,17 @@ public struct HubDownloader: Sendable {
             have = 0
         }
         report.bytesResumed = have
-        let sink = FileSink(handle: handle, have: have, file: file, total: meta.size, progress: progress)
+        // Room for the rest, before a byte is fetched (a model is gigabytes).
+        var disk = statvfs()
+        if let size = meta.size, statvfs(partial.path, &disk) == 0 {
+            let free = Int64(disk.f_bavail) * Int64(disk.f_frsize)
+            if free < size - have {
+                throw HubError.noSpace(
+                    file: file, folder: blob.deletingLastPathComponent().path, needed: size - have, free: free)
+            }
+        }
+        let sink = FileSink(
+            handle: handle, path: partial.path, have: have, file: file, total: meta.size, progress: progress)
         var failures = 0
         var last = "none"
         while meta.size.map({ sink.have < $0 }) ?? true {
@@ -369,6 +379,7 @@ final class FileSink: HTTPClientResponseDelegate, @unchecked Sendable {
     typealias Response = HTTPResponseHead
 
     private let handle: FileHandle
+    private let path: String
     private let file: HubFile
     private let total: Int64?
     private let progress: (@Sendable (Progress) -> Void)?
@@ -384,8 +395,12 @@ final class FileSink: HTTPClientResponseDelegate, @unchecked Sendable {
 
     typealias Progress = HubDownloader.Progress
 
-    init(handle: FileHandle, have: Int64, file: HubFile, total: Int64?, progress: (@Sendable (Progress) -> Void)?) {
+    init(
+        handle: FileHandle, path: String, have: Int64, file: HubFile, total: Int64?,
+        progress: (@Sendable (Progress) -> Void)?
+    ) {
         self.handle = handle
+        self.path = path
         self.have = have
         self.file = file
         self.total = total
@@ -411,10 +426,22 @@ final class FileSink: HTTPClientResponseDelegate, @unchecked Sendable {
 
     func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         guard writing else { return task.eventLoop.makeSucceededFuture(()) }
-        do {
-            try handle.write(contentsOf: Data(buffer.readableBytesView))
-        } catch {
-            return task.eventLoop.makeFailedFuture(error)
+        // write(2) itself, so a full disk is named as such (and ends the download, not retried).
+        let failure: Int32? = buffer.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = write(handle.fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += n
+            }
+            return nil
+        }
+        if let failure {
+            return task.eventLoop.makeFailedFuture(
+                HubError.cannotWrite(path: path, reason: HubError.describe(errno: failure)))
         }
         have += Int64(buffer.readableBytes)
         received += Int64(buffer.readableBytes)
@@ -470,6 +497,12 @@ struct FileLock {
 }
 
 public enum HubError: Error, Sendable, Hashable, LocalizedError {
+    /// "No space left on device (ENOSPC)".
+    static func describe(errno code: Int32) -> String {
+        let names: [Int32: String] = [ENOSPC: "ENOSPC", EROFS: "EROFS", EIO: "EIO", EDQUOT: "EDQUOT", EACCES: "EACCES"]
+        return String(cString: strerror(code)) + (names[code].map { " (\($0))" } ?? "")
+    }
+
     public enum Missing: Sendable, Hashable { case repo, revision, file }
 
     case unauthorized(file: HubFile, status: Int, tokenSet: Bool, gated: Bool, message: String)
@@ -478,6 +511,8 @@ public enum HubError: Error, Sendable, Hashable, LocalizedError {
     case pinMismatch(file: HubFile, hub: String, commit: String, where: String)
     case checksum(file: HubFile, expected: String, got: String, pinned: Bool, bytes: Int64)
     case exhausted(file: HubFile, attempts: Int, last: String)
+    case cannotWrite(path: String, reason: String)
+    case noSpace(file: HubFile, folder: String, needed: Int64, free: Int64)
     case notTheHub(url: String, status: Int)
     case rejected(status: Int, url: String, detail: String)
 
@@ -513,6 +548,13 @@ public enum HubError: Error, Sendable, Hashable, LocalizedError {
         case .checksum(let file, let expected, let got, let pinned, let bytes):
             return
                 "the download of \(file) (\(bytes) bytes) has sha256 \(got), not \(expected) (\(pinned ? "the pin in the config" : "the Hub's LFS sha256")); nothing was kept: run again to download it afresh"
+        case .cannotWrite(let path, let reason):
+            return "cannot write \(path): \(reason); what was written is kept and the next try resumes from it"
+        case .noSpace(let file, let folder, let needed, let free):
+            return String(
+                format:
+                    "%@ needs %.2f GB more in %@, and %.2f GB are free: make room, or point HF_HUB_CACHE (or HF_HOME) at a larger disk",
+                file.description, Double(needed) / 1e9, folder, Double(free) / 1e9)
         case .exhausted(let file, let attempts, let last):
             return "\(file): gave up after \(attempts) attempts without progress; last failure: \(last)"
         case .notTheHub(let url, let status):

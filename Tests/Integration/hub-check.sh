@@ -9,7 +9,8 @@
 #     cje-prep (offline) finds a file huggingface_hub fetched: one cache, one layout;
 #   - two fetch-models at once into one fresh cache download the file once;
 #   - with the stand-in stopped and HF_HUB_OFFLINE=1 the run resumes from the cache;
-#   - a missing file and a gated repository fail before anything is written, saying what to do.
+#   - a missing file and a gated repository fail before anything is written, saying what to do;
+#   - a cache on a disk too small for the model is refused before the download (root: a tmpfs).
 # Usage: Tests/Integration/hub-check.sh [path/to/cje-prep]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,9 +75,12 @@ grep -q "model default: .*snapshots/$commit/$file (hf:$repo/$file@main at commit
 "$tool" run --config "$work/path.yaml" --dir "$work/path-run" --through generate > "$work/path-run.log" 2>&1 \
     || { cat "$work/path-run.log"; fail "run with the path"; }
 cmp "$work/hub-run/data/all_responses.jsonl" "$work/path-run/data/all_responses.jsonl" || fail "the responses differ"
-python3 - "$work/hub-run/manifest.json" "$sha" <<'PY' || fail "the fingerprint's sha256"
+python3 - "$work/hub-run/manifest.json" "$sha" "$repo" "$commit" <<'PY' || fail "the manifest's model record"
 import json, sys
-assert json.load(open(sys.argv[1]))["fingerprint"]["models"]["default"] == sys.argv[2]
+manifest = json.load(open(sys.argv[1]))
+assert manifest["fingerprint"]["models"]["default"] == sys.argv[2], "the fingerprint keeps the sha256"
+assert f"(hf:{sys.argv[3]}/" in manifest["models"]["default"], manifest["models"]
+assert manifest["models"]["default"].endswith(f"at commit {sys.argv[4]})"), manifest["models"]
 PY
 
 say "the same cache with huggingface_hub $hub_version (Python): each finds the other's files"
@@ -131,4 +135,16 @@ printf 'n: 3\nmodels:\n  default: {hf: %s, file: nope.gguf}\n' "$repo" > "$work/
 refused "has no file 'nope.gguf'" "$work/missing.yaml"
 printf 'n: 3\nmodels:\n  default: {hf: test/gated, file: %s}\n' "$file" > "$work/gated.yaml"
 refused "set HF_TOKEN" "$work/gated.yaml"
+
+# A cache on a disk too small for the model: refused before a byte is fetched (needs root to mount).
+if [ "$(id -u)" = 0 ] && mkdir -p "$work/small" && mount -t tmpfs -o size=32m tmpfs "$work/small" 2>/dev/null; then
+    if HF_HUB_CACHE="$work/small/hub" "$tool" fetch-models --config "$work/hub.yaml" > "$work/small.log" 2>&1; then
+        umount "$work/small"; fail "a 94 MB model was fetched into a 32 MB cache"
+    fi
+    umount "$work/small"
+    grep -q "needs 0.10 GB more in .* GB are free" "$work/small.log" || { cat "$work/small.log"; fail "no clear message for a full cache disk"; }
+    say "refused as expected: $(grep -m1 Error "$work/small.log")"
+else
+    say "not root: the full-disk case is left out"
+fi
 say "ok"

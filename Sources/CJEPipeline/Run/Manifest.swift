@@ -16,6 +16,10 @@ public struct Manifest: Codable, Sendable {
     public var shard: Shard?
     /// The machine of the last invocation.
     public var node: NodeInfo?
+    /// Where each local model was loaded from by the last invocation: its path, and for a model
+    /// named by Hugging Face reference the reference and the commit it resolved to (its sha256
+    /// is in the fingerprint).
+    public var models: [String: String]?
     /// How the last invocation ended.
     public var outcome: RunOutcome?
     /// For a merged run: its shards, as the last merge found them.
