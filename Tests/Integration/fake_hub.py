@@ -9,6 +9,7 @@ Usage: python3 fake_hub.py SPEC_JSON PORT_FILE
     "drop"     a download (GET of the bytes) sends half of what it should, then closes
     "ignore-range"  a download answers 200 with the whole file even when a Range was asked
     "corrupt"  a download sends bytes with one flipped (its X-Linked-Etag no longer matches)
+    "small-size"  a HEAD says the file has 1 MiB (X-Linked-Size); the download sends it all
 HEAD/GET /{org}/{name}/resolve/{revision}/{file}: as the Hub, a 302 to /cdn/{sha256} with
 X-Repo-Commit, X-Linked-Etag, X-Linked-Size and ETag (the storage host is "localhost", the Hub "127.0.0.1"); 401 GatedRepo without the token for a gated
 repo, 401 RepoNotFound for an unknown repo, 404 RevisionNotFound / EntryNotFound.
@@ -89,7 +90,7 @@ class Handler(peer_http.Handler):
         if self.command == "HEAD":
             with lock:
                 state["heads"] += 1
-        kind = self.fault({"429", "500"})
+        kind = self.fault({"429", "500", "small-size"})
         if kind == "429":
             return self.plain(429, [("Retry-After", "1")], b"slow down")
         if kind == "500":
@@ -112,7 +113,7 @@ class Handler(peer_http.Handler):
         headers = [
             ("X-Repo-Commit", entry["commit"]),
             ("X-Linked-Etag", f'"{sha}"'),
-            ("X-Linked-Size", str(len(blobs[sha]))),
+            ("X-Linked-Size", str(1 << 20 if kind == "small-size" else len(blobs[sha]))),
             ("ETag", f'"{sha}"'),
             # Another host, as the Hub's redirect to its storage (localhost for 127.0.0.1): a
             # client must not follow it for the metadata, nor send the token there.
@@ -149,10 +150,15 @@ class Handler(peer_http.Handler):
         self.send_header("Content-Type", "application/octet-stream")
         self.end_headers()
         sent = body[: len(body) // 2] if kind == "drop" else body
-        for k in range(0, len(sent), 65536):
-            self.wfile.write(sent[k : k + 65536])
+        written = 0
+        try:
+            for k in range(0, len(sent), 65536):
+                self.wfile.write(sent[k : k + 65536])
+                written += len(sent[k : k + 65536])
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a full disk)
+            self.close_connection = True
         with lock:
-            state["bytes_sent"] += len(sent)
+            state["bytes_sent"] += written
         if kind == "drop":
             self.wfile.flush()
             self.close_connection = True

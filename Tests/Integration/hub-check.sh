@@ -144,6 +144,21 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$work/small" && mount -t tmpfs -o size=32m tm
     umount "$work/small"
     grep -q "needs 0.10 GB more in .* GB are free" "$work/small.log" || { cat "$work/small.log"; fail "no clear message for a full cache disk"; }
     say "refused as expected: $(grep -m1 Error "$work/small.log")"
+    # A disk that fills during the download (the Hub understated the size): the write names it.
+    kill "$server"; wait "$server" 2>/dev/null || true
+    sed 's/"faults": \[[^]]*\]/"faults": ["small-size"]/' "$work/spec.json" > "$work/spec-small.json"
+    python3 "$here/fake_hub.py" "$work/spec-small.json" "$work/port3" &
+    server=$!
+    for _ in $(seq 100); do [ -s "$work/port3" ] && break; sleep 0.1; done
+    mount -t tmpfs -o size=32m tmpfs "$work/small"
+    if HF_ENDPOINT="http://127.0.0.1:$(cat "$work/port3")" HF_HUB_CACHE="$work/small/hub" \
+        "$tool" fetch-models --config "$work/hub.yaml" > "$work/full.log" 2>&1; then
+        umount "$work/small"; fail "a 94 MB model was written into a 32 MB cache"
+    fi
+    umount "$work/small"
+    grep -q "cannot write .*blobs/$sha.incomplete: No space left on device (ENOSPC)" "$work/full.log" \
+        || { cat "$work/full.log"; fail "a full disk mid-download is not named"; }
+    say "refused as expected: $(grep -m1 Error "$work/full.log")"
 else
     say "not root: the full-disk case is left out"
 fi
