@@ -91,4 +91,13 @@ struct ReportTests {
         for fetch in ["http://", "https://", "src=", "@import", "url("] { #expect(!html.contains(fetch)) }
         #expect(html.contains("<td class=\"num\">0.000</td>"), "numbers are in the tables as text")
     }
+
+    @Test("a model's source as the page shows it: a Hub reference with a short commit, or a file name")
+    func modelSource() {
+        let commit = "0123456789abcdef0123456789abcdef01234567"
+        #expect(
+            RunReport.modelSource("/h/models--o--n/snapshots/\(commit)/m.gguf (hf:o/n/m.gguf@main at commit \(commit))")
+                == "hf:o/n/m.gguf@main at commit 0123456789ab")
+        #expect(RunReport.modelSource("/models/SmolLM2-135M-Instruct.Q4_1.gguf") == "SmolLM2-135M-Instruct.Q4_1.gguf")
+    }
 }

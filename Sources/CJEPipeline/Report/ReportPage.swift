@@ -57,7 +57,7 @@ public enum ReportPage {
             ["Determinism audit", audit],
         ]
         rows += g.policies.map { ["Policy \($0.name)", $0.detail] }
-        rows += g.models.map { ["Model \($0.name)", "sha256 \($0.sha)…"] }
+        rows += g.models.map { ["Model \($0.name)", ($0.source.map { $0 + ", " } ?? "") + "sha256 \($0.sha)…"] }
         let failures = table(
             header: ["stage", "failed", "items"], rows: g.failures.map { [$0.stage, "\($0.failed)", "\($0.total)"] },
             numeric: [1, 2])

@@ -11,8 +11,9 @@ public struct RunReport: Sendable {
         public var seed: UInt64
         public var engine: String
         public var policies: [(name: String, detail: String)]
-        /// Model name and sha256 prefix (12 hex digits).
-        public var models: [(name: String, sha: String)]
+        /// Model name, sha256 prefix (12 hex digits) and where it came from (the file's name, or
+        /// its Hugging Face reference and commit), when the manifest says.
+        public var models: [(name: String, sha: String, source: String?)]
         public var validationPassed: Bool?
         public var validationFailures: [String]
         public var auditPairs: Int?
@@ -98,6 +99,17 @@ public struct RunReport: Sendable {
 }
 
 extension RunReport {
+    /// "/cache/.../snapshots/<commit>/f.gguf (hf:org/name/f.gguf@main at commit <40 hex>)" ->
+    /// "hf:org/name/f.gguf@main at commit <12 hex>"; a plain path -> its file name.
+    public static func modelSource(_ recorded: String) -> String {
+        if let open = recorded.range(of: " (hf:"), recorded.hasSuffix(")") {
+            let reference = recorded[open.upperBound..<recorded.index(before: recorded.endIndex)]
+            guard let at = reference.range(of: " at commit ", options: .backwards) else { return "hf:" + reference }
+            return "hf:" + reference[..<at.upperBound] + reference[at.upperBound...].prefix(12)
+        }
+        return (recorded as NSString).lastPathComponent
+    }
+
     /// Reads a finished run (through validate) from its directory.
     public static func load(_ run: RunDirectory) throws -> RunReport {
         let manifest = try Manifest.read(from: run.manifest)
@@ -132,7 +144,7 @@ extension RunReport {
         let glance = Glance(
             n: responses.count, seed: config?.seed ?? 0, engine: manifest.fingerprint.engine, policies: policies,
             models: manifest.fingerprint.models.sorted { $0.key < $1.key }.map {
-                ($0.key, String($0.value.prefix(12)))
+                ($0.key, String($0.value.prefix(12)), manifest.models?[$0.key].map(Self.modelSource))
             },
             validationPassed: info?.passed, validationFailures: info?.failures ?? [],
             auditPairs: info?.auditPairs, auditMismatches: info?.auditMismatches, failures: failures)
