@@ -24,6 +24,12 @@ struct FetchModelsCommand: AsyncParsableCommand {
     }
 }
 
+/// A model that could not be fetched: the message alone, exit 1 (not a usage error).
+struct ModelFetchFailure: Error, LocalizedError {
+    let message: String
+    var errorDescription: String? { message }
+}
+
 /// The config's Hub models as local files, fetched when missing.
 enum HubModels {
     /// The Hub reference of a configured model, if it has one.
@@ -46,8 +52,8 @@ enum HubModels {
                 fetched = try await downloader.fetch(file, refresh: refresh) { progress in
                     say("model \(name): " + Self.describe(progress))
                 }
-            } catch {
-                throw ValidationError("models.\(name): \(error.localizedDescription)")
+            } catch let error as HubError {
+                throw ModelFetchFailure(message: "models.\(name): \(error.localizedDescription)")
             }
             var line = "model \(name): \(file) -> commit \(fetched.commit.prefix(12)), \(fetched.url.path)"
             if fetched.cached {
