@@ -73,12 +73,16 @@ public struct HubDownloader: Sendable {
         _ file: HubFile, refresh: Bool = false, progress: (@Sendable (Progress) -> Void)? = nil
     ) async throws -> Fetched {
         if let hit = cache.cached(file), !refresh || offline {
-            if let pin = file.sha256, HubFile.isHex(hit.blob, count: 64), hit.blob != pin {
+            // A blob is named by its sha256 (LFS); one named by a git ETag is hashed to check a pin.
+            let sha256 =
+                HubFile.isHex(hit.blob, count: 64)
+                ? hit.blob : try file.sha256.map { _ in try Self.sha256(of: hit.url) }
+            if let pin = file.sha256, let sha256, sha256 != pin {
                 if offline {
-                    throw HubError.pinMismatch(file: file, hub: hit.blob, commit: hit.commit, where: "in the cache")
+                    throw HubError.pinMismatch(file: file, hub: sha256, commit: hit.commit, where: "in the cache")
                 }
             } else {
-                return Fetched(url: hit.url, commit: hit.commit, sha256: sha(hit.blob), cached: true)
+                return Fetched(url: hit.url, commit: hit.commit, sha256: sha256, cached: true)
             }
         }
         if offline { throw HubError.offline(file: file, cache: cache.root.path) }
@@ -98,8 +102,10 @@ public struct HubDownloader: Sendable {
                 progress?(Progress(file: file, bytes: 0, total: meta.size, bytesPerSecond: 0, waiting: true))
             }
             defer { lock.release() }
-            if !FileManager.default.fileExists(atPath: blob.path) {  // another process may have finished it
+            if !FileManager.default.fileExists(atPath: blob.path) {
                 try await download(file, meta: meta, to: blob, report: &fetched, progress: progress)
+            } else {
+                fetched.cached = true  // another process downloaded it while this one waited
             }
         } else {
             fetched.cached = true
@@ -107,8 +113,6 @@ public struct HubDownloader: Sendable {
         try cache.place(file, commit: meta.commit, blob: blobName)
         return fetched
     }
-
-    private func sha(_ blob: String) -> String? { HubFile.isHex(blob, count: 64) ? blob : nil }
 
     // MARK: - Requests
 

@@ -241,6 +241,16 @@ struct HubDownloadTests {
         // No server at all: a request would fail.
         let fetched = try await Self.downloader(nil, cache: cache).fetch(Self.tiny)
         #expect(fetched.cached && fetched.requests == 0 && fetched.sha256 == Self.payload.sha256)
+        // A pin is checked against the cached file too.
+        var pinned = Self.tiny
+        pinned.sha256 = String(repeating: "cd", count: 32)
+        await #expect {
+            _ = try await Self.downloader(nil, cache: cache, ["HF_HUB_OFFLINE": "1"]).fetch(pinned)
+        } throws: { error in
+            ((error as? HubError)?.errorDescription ?? "").contains("in the cache, not the pinned")
+        }
+        pinned.sha256 = Self.payload.sha256
+        #expect(try await Self.downloader(nil, cache: cache, ["HF_HUB_OFFLINE": "1"]).fetch(pinned).cached)
         // A commit as revision needs no ref either.
         let byCommit = HubFile(repo: "test/tiny", file: "tiny.gguf", revision: Self.commit)
         #expect(try await Self.downloader(nil, cache: cache).fetch(byCommit).cached)
@@ -255,6 +265,7 @@ struct HubDownloadTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(results.count == 3 && Set(results.map(\.url)).count == 1)
+        #expect(results.filter { !$0.cached }.count == 1, "the others found it in the cache")
         let stats = try await server.stats(Stats.self)
         #expect(stats.downloads == 1 && stats.bytes_sent == Self.payload.size)
         try Self.expectLayout(cache)
