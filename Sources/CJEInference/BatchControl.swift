@@ -18,6 +18,16 @@ public struct BatchControl<Value: Sendable>: Sendable {
     public static var none: BatchControl { BatchControl() }
 
     public var stopRequested: Bool { shouldStop?() ?? false }
+
+    /// Tells `each` one request's final result.
+    public func tell<Failure: Error>(_ index: Int, _ result: Result<Value, Failure>) {
+        each?(index, result.mapError { $0 as any Error })
+    }
+
+    /// Tells `each` every result already final (the requests refused before decoding).
+    public func tell<Failure: Error>(_ results: [Result<Value, Failure>?]) {
+        for (index, result) in results.enumerated() { if let result { tell(index, result) } }
+    }
 }
 
 /// The result of a request a batch abandoned because its caller asked it to stop.

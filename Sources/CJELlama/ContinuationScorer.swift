@@ -35,15 +35,13 @@ struct ContinuationScorer {
                 valid.append(index)
             }
         }
-        for (index, result) in results.enumerated() {
-            if let result { control.each?(index, result.mapError { $0 as any Error }) }
-        }
+        control.tell(results)
         for start in stride(from: 0, to: valid.count, by: context.sequences) {
             let group = Array(valid[start..<min(start + context.sequences, valid.count)])
             guard let values = runGroup(group.map { requests[$0] }, stop: control.shouldStop) else { break }
             for (k, index) in group.enumerated() {
                 results[index] = values[k]
-                control.each?(index, values[k].mapError { $0 as any Error })
+                control.tell(index, values[k])
             }
         }
         return results.map { $0 ?? .failure(.stopped) }

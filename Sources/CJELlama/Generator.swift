@@ -39,11 +39,9 @@ struct Generator {
             results[request] = result
             context.clear(sequence: s)
             slots[s] = nil
-            control.each?(request, result.mapError { $0 as any Error })
+            control.tell(request, result)
         }
-        for (index, result) in results.enumerated() {
-            if let result { control.each?(index, result.mapError { $0 as any Error }) }
-        }
+        control.tell(results)
 
         while true {
             if control.stopRequested {

@@ -56,9 +56,7 @@ struct Scorer {
             jobs[j].logProbs = Array(repeating: [], count: jobs[j].temperatures.count)
         }
 
-        for (index, result) in results.enumerated() {
-            if let result { control.each?(index, result.mapError { $0 as any Error }) }
-        }
+        control.tell(results)
         var requestsOfJob = [[Int]](repeating: [], count: jobs.count)
         for (index, j) in jobOfRequest.enumerated() { if let j { requestsOfJob[j].append(index) } }
         func result(_ index: Int, _ job: Job) -> Result<ScoreResult, LlamaError> {
@@ -72,7 +70,7 @@ struct Scorer {
             for index in requestsOfJob[j] {
                 let value = result(index, job)
                 results[index] = value
-                control.each?(index, value.mapError { $0 as any Error })
+                control.tell(index, value)
             }
         }
         return results.map { $0 ?? .failure(.stopped) }

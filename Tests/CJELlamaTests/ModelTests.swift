@@ -136,6 +136,51 @@ struct RequestErrorTests {
         #expect((try? generation[1].get()) != nil)
     }
 
+    @Test("BatchControl.each is told every request once, refused ones too, the result the batch returns")
+    func eachRequestTold() throws {
+        let engine = try LlamaEngine(
+            model: Fixture.model, options: LlamaEngineOptions(threads: 2, maxSequences: 2, sequenceContext: 256))
+        let fits = Fixture.context(Fixture.helpful, "Hi")
+        let long = Fixture.context(Fixture.helpful, Fixture.longPrompt)  // too long for 256 tokens
+
+        /// Runs `batch` with a control that records what `each` was told, and checks it against
+        /// what the batch returned: every index once, the same success or failure.
+        func check<Value: Sendable & Equatable, Failure: Error>(
+            _ what: String, _ batch: (BatchControl<Value>) -> [Result<Value, Failure>]
+        ) {
+            let told = Told<Value>()
+            let results = batch(BatchControl(each: { told.add($0, $1) }))
+            let seen = told.all
+            #expect(seen.map(\.0).sorted() == Array(results.indices), "\(what): each index told exactly once")
+            for (index, result) in seen {
+                #expect((try? result.get()) == (try? results[index].get()), "\(what) \(index)")
+            }
+            #expect(results.contains { (try? $0.get()) == nil } && results.contains { (try? $0.get()) != nil })
+        }
+        check("generate") { control in
+            engine.generateNow(
+                [fits, long, fits, fits].enumerated().map {
+                    GenerationRequest(context: $1, temperature: 0.7, maxNewTokens: 6 + $0, seed: UInt64($0))
+                }, control: control)
+        }
+        check("score") { control in
+            engine.scoreNow(
+                [fits, long, fits].map {
+                    ScoreRequest(
+                        context: $0, response: Fixture.response("Hello there!"), appendEndOfTurn: true,
+                        temperatures: [0.5, 1])
+                }, control: control)
+        }
+        check("continuations") { control in
+            engine.scoreContinuationsNow(
+                [fits, long, fits].map {
+                    ContinuationRequest(
+                        context: $0, continuations: [Fixture.response("1"), Fixture.response("9")],
+                        appendEndOfTurn: false, temperature: 1)
+                }, control: control)
+        }
+    }
+
     @Test("an empty response or a bad temperature is an error, never a number")
     func invalid() {
         let context = Fixture.context(Fixture.helpful, "Hi")
@@ -151,4 +196,12 @@ struct RequestErrorTests {
             }
         }
     }
+}
+
+/// What a batch's `each` was told, from the engine's thread.
+final class Told<Value: Sendable>: @unchecked Sendable {
+    private var items: [(Int, Result<Value, any Error>)] = []
+    private let lock = NSLock()
+    func add(_ index: Int, _ result: Result<Value, any Error>) { lock.withLock { items.append((index, result)) } }
+    var all: [(Int, Result<Value, any Error>)] { lock.withLock { items } }
 }
