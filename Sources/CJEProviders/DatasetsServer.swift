@@ -81,46 +81,32 @@ public struct DatasetsServer: Sendable {
             return parsed
         }
         let token = environment[tokenVariable].flatMap { $0.isEmpty ? nil : $0 }
-        var lastFailure = "none"
-        for attempt in 1...max(1, maxAttempts) {
-            report.requests += 1
-            var retryAfter: Double?
-            do {
-                let (status, headers, body) = try await HTTPFetch.get(
-                    url, bearer: token, timeoutSeconds: timeoutSeconds)
-                switch status {
-                case 200..<300:
-                    if let parsed = try? Self.parse(body, url: url) {
-                        cache.store(Data(url.utf8), body)
-                        return parsed
-                    }
-                    lastFailure = "HTTP \(status) with a body that is not a rows page"
-                case 401, 403:
-                    throw DatasetsServerError.unauthorized(
-                        status: status, dataset: dataset, tokenVariable: tokenVariable, tokenSet: token != nil)
-                case 408, 429, 500..<600:
-                    lastFailure = "HTTP \(status)"
-                    retryAfter = headers.first(name: "Retry-After").flatMap(OpenAIClient.parseRetryAfter)
-                default:
-                    throw DatasetsServerError.rejected(
-                        status: status, url: url,
-                        detail: String(decoding: body.prefix(300), as: UTF8.self).replacingOccurrences(
-                            of: "\n", with: " "))
+        let retrying = Retrying(
+            attempts: maxAttempts, backoff: Backoff(initial: initialBackoffSeconds, cap: maxBackoffSeconds))
+        return try await retrying.run(
+            ending: DatasetsServerError.self, tries: &report.requests, retries: &report.retries,
+            exhausted: { .exhausted(url: url, attempts: maxAttempts, last: $0) }
+        ) { () -> Retrying.Try<(rows: [Data], total: Int)> in
+            let (status, headers, body) = try await HTTPFetch.get(url, bearer: token, timeoutSeconds: timeoutSeconds)
+            switch status {
+            case 200..<300:
+                guard let parsed = try? Self.parse(body, url: url) else {
+                    return .again("HTTP \(status) with a body that is not a rows page", retryAfter: nil)
                 }
-            } catch let error as DatasetsServerError {
-                throw error
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                lastFailure = OpenAIClient.isTimeout(error) ? "timeout" : "\(error)"
-            }
-            if attempt < maxAttempts {
-                report.retries += 1
-                try await Backoff(initial: initialBackoffSeconds, cap: maxBackoffSeconds)
-                    .wait(afterAttempt: attempt, retryAfter: retryAfter)
+                cache.store(Data(url.utf8), body)
+                return .answer(parsed)
+            case 401, 403:
+                throw DatasetsServerError.unauthorized(
+                    status: status, dataset: dataset, tokenVariable: tokenVariable, tokenSet: token != nil)
+            default:
+                if Retrying.isTransient(status) {
+                    return .again("HTTP \(status)", retryAfter: Retrying.retryAfter(headers))
+                }
+                throw DatasetsServerError.rejected(
+                    status: status, url: url,
+                    detail: String(decoding: body.prefix(300), as: UTF8.self).replacingOccurrences(of: "\n", with: " "))
             }
         }
-        throw DatasetsServerError.exhausted(url: url, attempts: maxAttempts, last: lastFailure)
     }
 
     /// The rows of a page and the split's row count.

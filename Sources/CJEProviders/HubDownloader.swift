@@ -142,8 +142,7 @@ public struct HubDownloader: Sendable {
             let (status, headers) = try await attempt(file, report: &report) {
                 var request = HTTPClientRequest(url: url)
                 request.method = .HEAD
-                request.headers.add(name: "Accept-Encoding", value: "identity")
-                self.authorize(&request, url: url)
+                request.headers = self.headers(for: url)
                 return request
             }
             let commit = headers.first(name: "X-Repo-Commit")
@@ -155,8 +154,8 @@ public struct HubDownloader: Sendable {
             guard let commit, HubFile.isHex(commit, count: 40) else {
                 throw HubError.notTheHub(url: url, status: status)
             }
-            let etag = Self.unquote(headers.first(name: "X-Linked-Etag") ?? headers.first(name: "ETag") ?? "")
             let linked = headers.first(name: "X-Linked-Etag").map(Self.unquote)
+            let etag = linked ?? Self.unquote(headers.first(name: "ETag") ?? "")
             let size = (headers.first(name: "X-Linked-Size") ?? headers.first(name: "Content-Length")).flatMap {
                 Int64($0)
             }
@@ -169,40 +168,25 @@ public struct HubDownloader: Sendable {
     }
 
     /// One request with retries: returns the status and headers of the first answer that is
-    /// neither a 429, a 5xx nor a timeout; 401, 403 and 404 become errors that say what to do.
+    /// neither a 408, 429, 5xx nor a timeout; 401, 403 and 404 become errors that say what to do.
     private func attempt(
         _ file: HubFile, report: inout Fetched, _ make: () -> HTTPClientRequest
     ) async throws -> (Int, HTTPHeaders) {
-        var last = "none"
-        for attempt in 1...max(1, maxAttempts) {
-            report.requests += 1
-            var retryAfter: Double?
-            do {
-                let response = try await Self.client.execute(make(), timeout: .seconds(Int64(timeoutSeconds)))
-                _ = try? await response.body.collect(upTo: 1 << 20)
-                let status = Int(response.status.code)
-                switch status {
-                case 408, 429, 500..<600:
-                    last = "HTTP \(status)"
-                    retryAfter = response.headers.first(name: "Retry-After").flatMap(OpenAIClient.parseRetryAfter)
-                default:
-                    try check(status, response.headers, file: file)
-                    return (status, response.headers)
-                }
-            } catch let error as HubError {
-                throw error
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                last = OpenAIClient.isTimeout(error) ? "timeout" : "\(error)"
+        let retrying = Retrying(
+            attempts: maxAttempts, backoff: Backoff(initial: initialBackoffSeconds, cap: maxBackoffSeconds))
+        return try await retrying.run(
+            ending: HubError.self, tries: &report.requests, retries: &report.retries,
+            exhausted: { .exhausted(file: file, attempts: maxAttempts, last: $0) }
+        ) { () -> Retrying.Try<(Int, HTTPHeaders)> in
+            let response = try await Self.client.execute(make(), timeout: .seconds(Int64(timeoutSeconds)))
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            let status = Int(response.status.code)
+            if Retrying.isTransient(status) {
+                return .again("HTTP \(status)", retryAfter: Retrying.retryAfter(response.headers))
             }
-            if attempt < maxAttempts {
-                report.retries += 1
-                try await Backoff(initial: initialBackoffSeconds, cap: maxBackoffSeconds)
-                    .wait(afterAttempt: attempt, retryAfter: retryAfter)
-            }
+            try check(status, response.headers, file: file)
+            return .answer((status, response.headers))
         }
-        throw HubError.exhausted(file: file, attempts: maxAttempts, last: last)
     }
 
     /// 401, 403 and 404 explained; anything else that is not 2xx or 3xx refused.
@@ -226,10 +210,14 @@ public struct HubDownloader: Sendable {
         }
     }
 
-    private func authorize(_ request: inout HTTPClientRequest, url: String) {
-        // The token goes to the Hub only, never to the storage a redirect points at.
-        guard let token, URL(string: url)?.host == URL(string: endpoint)?.host else { return }
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+    /// What every request carries: no compression (sizes and ranges count the file's bytes), and
+    /// the token when it goes to the Hub itself, never to the storage a redirect points at.
+    private func headers(for url: String) -> HTTPHeaders {
+        var headers = HTTPHeaders([("Accept-Encoding", "identity")])
+        if let token, URL(string: url)?.host == URL(string: endpoint)?.host {
+            headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        return headers
     }
 
     /// Downloads into `<blob>.incomplete` (resuming what is there), checks the sha256, then
@@ -271,11 +259,8 @@ public struct HubDownloader: Sendable {
             do {
                 var status = 0
                 for _ in 0..<5 {  // redirects, followed here so the token stays with the Hub
-                    var headers = HTTPHeaders([("Accept-Encoding", "identity")])
+                    var headers = self.headers(for: url)
                     if sink.have > 0 { headers.add(name: "Range", value: "bytes=\(sink.have)-") }
-                    if let token, URL(string: url)?.host == URL(string: endpoint)?.host {
-                        headers.add(name: "Authorization", value: "Bearer \(token)")
-                    }
                     report.requests += 1
                     let request = try HTTPClient.Request(url: url, method: .GET, headers: headers)
                     // The sink runs on the connection's own event loop, so each part it is handed is
@@ -286,8 +271,8 @@ public struct HubDownloader: Sendable {
                     ).futureResult.get()
                     status = Int(head.status.code)
                     guard (300..<400).contains(status), let location = head.headers.first(name: "Location") else {
-                        if [408, 429].contains(status) || status >= 500 {
-                            retryAfter = head.headers.first(name: "Retry-After").flatMap(OpenAIClient.parseRetryAfter)
+                        if Retrying.isTransient(status) {
+                            retryAfter = Retrying.retryAfter(head.headers)
                         } else if status != 200 && status != 206 && status != 416 {
                             try check(status, head.headers, file: file)
                             throw HubError.rejected(status: status, url: url, detail: "")
