@@ -24,7 +24,7 @@ public struct Pipeline: Sendable {
     /// The machine this runs on, for the manifest.
     public var node: NodeInfo?
     /// Where each model was loaded from, for the manifest (`Manifest.models`).
-    public var modelSources: [String: String]?
+    public var modelSources: [String: ModelSource]?
     /// Set by SIGINT/SIGTERM (the process's flag unless a test gives its own).
     public var stop = StopFlag.process
 

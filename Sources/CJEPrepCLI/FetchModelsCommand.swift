@@ -38,13 +38,13 @@ enum HubModels {
         return HubFile(repo: repo, file: file, revision: model.revision ?? "main", sha256: model.sha256)
     }
 
-    /// The local file of every model the run uses that is on the Hub, by config name. `refresh`
+    /// Where every model the run uses that is on the Hub is, by config name. `refresh`
     /// asks the Hub where a cached branch points now; otherwise a cached file is used as it is.
     static func fetch(_ config: PipelineConfig, refresh: Bool, say: @escaping @Sendable (String) -> Void) async throws
-        -> [String: (path: String, fetched: HubDownloader.Fetched)]
+        -> [String: ModelSource]
     {
         let downloader = HubDownloader()
-        var out: [String: (path: String, fetched: HubDownloader.Fetched)] = [:]
+        var out: [String: ModelSource] = [:]
         for name in EngineCache.usedModels(config).sorted() {
             guard let model = config.models[name], let file = reference(model) else { continue }
             let fetched: HubDownloader.Fetched
@@ -65,7 +65,7 @@ enum HubModels {
                     fetched.bytesResumed > 0 ? ", resumed at \(Self.bytes(fetched.bytesResumed))" : "")
             }
             if refresh || !fetched.cached { say(line) }  // a run logs the cached model with its sha256
-            out[name] = (fetched.url.path, fetched)
+            out[name] = ModelSource(path: fetched.url.path, hub: file.description, commit: fetched.commit)
         }
         return out
     }

@@ -185,13 +185,11 @@ enum Invocation {
         log.info("cje-prep \(command): run directory \(run.root.path), log \(log.url.path)")
         log.debug("arguments: \(CommandLine.arguments.joined(separator: " "))")
         log.debug("config (\(options.config ?? "built-in default")), n = \(config.n): \(fingerprint.config)")
-        var modelSources: [String: String] = [:]
+        var modelSources: [String: ModelSource] = [:]
         for (name, sha) in fingerprint.models.sorted(by: { $0.key < $1.key }) {
-            let origin = hub[name].map {
-                " (\(HubModels.reference(config.models[name]!)!) at commit \($0.fetched.commit))"
-            }
-            modelSources[name] = (engines.path(of: name) ?? "?") + (origin ?? "")
-            log.info("model \(name): \(modelSources[name]!), sha256 \(sha)")
+            let source = hub[name] ?? ModelSource(path: engines.path(of: name) ?? "?")
+            modelSources[name] = source
+            log.info("model \(name): \(source), sha256 \(sha)")
         }
         log.debug("engine: \(fingerprint.engine); \(LlamaLog.systemInfo)")
         log.debug("node: \(node.host), \(node.cpu), CPU features \(node.cpuFeatures.joined(separator: " "))")

@@ -79,8 +79,9 @@ python3 - "$work/hub-run/manifest.json" "$sha" "$repo" "$commit" <<'PY' || fail 
 import json, sys
 manifest = json.load(open(sys.argv[1]))
 assert manifest["fingerprint"]["models"]["default"] == sys.argv[2], "the fingerprint keeps the sha256"
-assert f"(hf:{sys.argv[3]}/" in manifest["models"]["default"], manifest["models"]
-assert manifest["models"]["default"].endswith(f"at commit {sys.argv[4]})"), manifest["models"]
+source = manifest["models"]["default"]
+assert source["hub"].startswith(f"hf:{sys.argv[3]}/") and source["commit"] == sys.argv[4], source
+assert "/snapshots/" in source["path"], source
 PY
 
 say "the same cache with huggingface_hub $hub_version (Python): each finds the other's files"

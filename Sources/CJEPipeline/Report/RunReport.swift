@@ -99,17 +99,6 @@ public struct RunReport: Sendable {
 }
 
 extension RunReport {
-    /// "/cache/.../snapshots/<commit>/f.gguf (hf:org/name/f.gguf@main at commit <40 hex>)" ->
-    /// "hf:org/name/f.gguf@main at commit <12 hex>"; a plain path -> its file name.
-    public static func modelSource(_ recorded: String) -> String {
-        if let open = recorded.range(of: " (hf:"), recorded.hasSuffix(")") {
-            let reference = recorded[open.upperBound..<recorded.index(before: recorded.endIndex)]
-            guard let at = reference.range(of: " at commit ", options: .backwards) else { return "hf:" + reference }
-            return "hf:" + reference[..<at.upperBound] + reference[at.upperBound...].prefix(12)
-        }
-        return (recorded as NSString).lastPathComponent
-    }
-
     /// Reads a finished run (through validate) from its directory.
     public static func load(_ run: RunDirectory) throws -> RunReport {
         let manifest = try Manifest.read(from: run.manifest)
@@ -144,7 +133,7 @@ extension RunReport {
         let glance = Glance(
             n: responses.count, seed: config?.seed ?? 0, engine: manifest.fingerprint.engine, policies: policies,
             models: manifest.fingerprint.models.sorted { $0.key < $1.key }.map {
-                ($0.key, String($0.value.prefix(12)), manifest.models?[$0.key].map(Self.modelSource))
+                ($0.key, String($0.value.prefix(12)), manifest.models?[$0.key]?.short)
             },
             validationPassed: info?.passed, validationFailures: info?.failures ?? [],
             auditPairs: info?.auditPairs, auditMismatches: info?.auditMismatches, failures: failures)

@@ -16,10 +16,9 @@ public struct Manifest: Codable, Sendable {
     public var shard: Shard?
     /// The machine of the last invocation.
     public var node: NodeInfo?
-    /// Where each local model was loaded from by the last invocation: its path, and for a model
-    /// named by Hugging Face reference the reference and the commit it resolved to (its sha256
-    /// is in the fingerprint).
-    public var models: [String: String]?
+    /// Where each local model was loaded from by the last invocation (its sha256 is in the
+    /// fingerprint).
+    public var models: [String: ModelSource]?
     /// How the last invocation ended.
     public var outcome: RunOutcome?
     /// For a merged run: its shards, as the last merge found them.
@@ -78,5 +77,32 @@ public struct PromptsOutcome: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case written
         case leftOut = "left_out"
+    }
+}
+
+/// Where a model was loaded from: its file, and for a model named by Hugging Face reference the
+/// reference and the commit it resolved to.
+public struct ModelSource: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var path: String
+    /// `hf:org/name/file@revision`.
+    public var hub: String?
+    public var commit: String?
+
+    public init(path: String, hub: String? = nil, commit: String? = nil) {
+        self.path = path
+        self.hub = hub
+        self.commit = commit
+    }
+
+    /// "path (hf:org/name/file@main at commit <40 hex>)", or the path.
+    public var description: String {
+        guard let hub else { return path }
+        return "\(path) (\(hub)\(commit.map { " at commit \($0)" } ?? ""))"
+    }
+
+    /// As the report shows it: the reference with a 12-digit commit, or the file's name.
+    public var short: String {
+        guard let hub else { return (path as NSString).lastPathComponent }
+        return hub + (commit.map { " at commit \($0.prefix(12))" } ?? "")
     }
 }
