@@ -32,12 +32,6 @@ struct ModelFetchFailure: Error, LocalizedError {
 
 /// The config's Hub models as local files, fetched when missing.
 enum HubModels {
-    /// The Hub reference of a configured model, if it has one.
-    static func reference(_ model: ModelConfig) -> HubFile? {
-        guard let repo = model.hf, let file = model.file else { return nil }
-        return HubFile(repo: repo, file: file, revision: model.revision ?? "main", sha256: model.sha256)
-    }
-
     /// Where every model the run uses that is on the Hub is, by config name. `refresh`
     /// asks the Hub where a cached branch points now; otherwise a cached file is used as it is.
     static func fetch(_ config: PipelineConfig, refresh: Bool, say: @escaping @Sendable (String) -> Void) async throws
@@ -46,7 +40,7 @@ enum HubModels {
         let downloader = HubDownloader()
         var out: [String: ModelSource] = [:]
         for name in EngineCache.usedModels(config).sorted() {
-            guard let model = config.models[name], let file = reference(model) else { continue }
+            guard let file = config.models[name]?.hubFile else { continue }
             let fetched: HubDownloader.Fetched
             do {
                 fetched = try await downloader.fetch(file, refresh: refresh) { progress in

@@ -23,7 +23,8 @@ public struct HubFile: Sendable, Hashable, CustomStringConvertible {
     /// A revision that is a full commit hash names one snapshot for ever.
     public var revisionIsCommit: Bool { Self.isHex(revision, count: 40) }
 
-    static func isHex(_ text: String, count: Int) -> Bool {
+    /// `count` lowercase hexadecimal digits (a commit has 40, a sha256 64).
+    public static func isHex(_ text: String, count: Int) -> Bool {
         text.utf8.count == count && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 }

@@ -1,3 +1,5 @@
+public import CJEProviders
+
 /// A local GGUF model: a file on disk (`path`), or a file on the Hugging Face Hub (`hf`, `file`,
 /// optional `revision` and `sha256`) fetched into the hub cache on first use.
 public struct ModelConfig: Codable, Sendable, Hashable {
@@ -35,6 +37,12 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         sha256 = try c.decodeIfPresent(String.self, forKey: .sha256)
     }
 
+    /// The Hub file this model names, if it names one.
+    public var hubFile: HubFile? {
+        guard let hf, let file else { return nil }
+        return HubFile(repo: hf, file: file, revision: revision ?? "main", sha256: sha256)
+    }
+
     /// What is wrong with the model's keys, as (key, problem), or nil.
     func problem() -> (key: String, message: String)? {
         guard let hf else {
@@ -64,9 +72,7 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         if let revision, revision.isEmpty || revision.split(separator: "/").contains("..") {
             return ("revision", "must be a branch, tag or commit (got '\(revision)')")
         }
-        if let sha256,
-            !(sha256.utf8.count == 64 && sha256.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) })
-        {
+        if let sha256, !HubFile.isHex(sha256, count: 64) {
             return ("sha256", "must be 64 lowercase hex digits (got '\(sha256)')")
         }
         return nil
