@@ -20,22 +20,7 @@ if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/d
 fi
 
 # One virtual environment per library version and Python, made once and reused.
-venv_for() { # version
-    local py key dir
-    py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    key="cje-eval-$1-py$py"
-    dir="$CACHE/venvs/$key"
-    if [ ! -f "$dir/.complete" ]; then
-        mkdir -p "$CACHE/venvs"
-        rm -rf "$dir.part.$$"
-        say "installing cje-eval==$1 into $dir"
-        python3 -m venv "$dir.part.$$" >&2
-        "$dir.part.$$/bin/pip" install -q --disable-pip-version-check "cje-eval==$1" >&2
-        touch "$dir.part.$$/.complete"
-        rm -rf "$dir" && mv "$dir.part.$$" "$dir"
-    fi
-    echo "$dir"
-}
+. "$here/venv.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cje-eval-check.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -64,7 +49,7 @@ tail -3 "$work/run.log" >&2
 
 status=0
 for version in 0.3.0 0.9.3; do
-    venv=$(venv_for "$version")
+    venv=$(venv_for cje-eval "$version")
     if "$venv/bin/python" "$here/cje_eval_check.py" "$version" "$work/run"; then
         say "cje-eval $version: ok"
     else

@@ -85,14 +85,8 @@ assert "/snapshots/" in source["path"], source
 PY
 
 say "the same cache with huggingface_hub $hub_version (Python): each finds the other's files"
-py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-venv="$CACHE/venvs/huggingface_hub-$hub_version-py$py"
-if [ ! -f "$venv/.complete" ]; then
-    mkdir -p "$CACHE/venvs" && rm -rf "$venv.part.$$"
-    python3 -m venv "$venv.part.$$" >&2
-    "$venv.part.$$/bin/pip" install -q --disable-pip-version-check "huggingface_hub==$hub_version" >&2
-    touch "$venv.part.$$/.complete" && rm -rf "$venv" && mv "$venv.part.$$" "$venv"
-fi
+. "$here/venv.sh"
+venv=$(venv_for huggingface_hub "$hub_version")
 ours=$(HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 "$venv/bin/python" -c \
     "import sys; from huggingface_hub import hf_hub_download as d; print(d(sys.argv[1], sys.argv[2], local_files_only=True))" \
     "$repo" "$file") || fail "huggingface_hub does not find the file cje-prep fetched"
