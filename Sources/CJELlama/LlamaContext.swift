@@ -25,6 +25,10 @@ final class LlamaContext {
         params.n_threads_batch = Int32(threads)
         params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED
         params.kv_unified = false
+        // Sliding-window layers get a full-size cache: a window-sized one reuses cells of tokens
+        // that left the window, so a token's cells (and the order attention sums them in) would
+        // depend on the sequence's history and its ubatch size.
+        params.swa_full = true
         params.no_perf = true
         _ = LlamaBackend.takeRecentErrors()
         guard let ctx = llama_init_from_model(model.pointer, params) else {
