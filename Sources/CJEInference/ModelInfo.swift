@@ -16,12 +16,23 @@ public struct ModelInfo: Sendable, Hashable, Codable {
     public var endOfGenerationTokens: [TokenID]
     /// The token appended (and scored) when a response ended naturally.
     public var endOfTurnToken: TokenID
+    /// The file carries a chat template of its own.
     public var hasChatTemplate: Bool
+    /// The template conversations are rendered with (nil: none, so nothing can be rendered).
+    public var chatTemplate: ChatTemplateInfo?
+    /// How many tensors of each type the file holds ("Q4_K": 97, "F32": 61, ...).
+    public var tensorTypes: [String: Int]
+    /// The model's attention memory: "full" (every layer attends over the whole sequence),
+    /// "sliding window" (some layers see only the last `n` tokens), "recurrent" or "hybrid".
+    public var memory: String
+    /// Why this model cannot be batch-invariant on this engine (nil: it is).
+    public var notBatchInvariant: String?
 
     public init(
         path: String, sha256: String, architecture: String, name: String?, parameterCount: UInt64,
         vocabularySize: Int, contextLength: Int, endOfGenerationTokens: [TokenID], endOfTurnToken: TokenID,
-        hasChatTemplate: Bool
+        hasChatTemplate: Bool, chatTemplate: ChatTemplateInfo? = nil, tensorTypes: [String: Int] = [:],
+        memory: String = "full", notBatchInvariant: String? = nil
     ) {
         self.path = path
         self.sha256 = sha256
@@ -33,5 +44,9 @@ public struct ModelInfo: Sendable, Hashable, Codable {
         self.endOfGenerationTokens = endOfGenerationTokens
         self.endOfTurnToken = endOfTurnToken
         self.hasChatTemplate = hasChatTemplate
+        self.chatTemplate = chatTemplate
+        self.tensorTypes = tensorTypes
+        self.memory = memory
+        self.notBatchInvariant = notBatchInvariant
     }
 }

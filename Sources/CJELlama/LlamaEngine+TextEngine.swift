@@ -4,7 +4,7 @@ extension LlamaEngine: TextEngine {
     public var modelInfo: ModelInfo { model.info }
 
     public func promptTokens(_ messages: [ChatMessage]) throws -> [TokenID] {
-        try model.promptTokens(messages)
+        try model.promptTokens(messages, date: chatDate)
     }
 
     public func responseTokens(_ text: String) throws -> [TokenID] {

@@ -75,12 +75,19 @@ public final class LlamaEngine: @unchecked Sendable {
 
     public let model: LlamaModel
     public let options: LlamaEngineOptions
+    /// The day date-reading chat templates render (`TextEngine.promptTokens`).
+    public let chatDate: ChatDate
     private let context: LlamaContext
     private let prefixes: PrefixCache?
     private let lock = NSLock()
     private let queue = DispatchQueue(label: "cje-prep.llama-engine")
 
-    public init(model: LlamaModel, options: LlamaEngineOptions = LlamaEngineOptions()) throws {
+    /// An engine for `model`; a model this engine cannot compute batch-invariantly is refused
+    /// (`LlamaModel.checkBatchInvariant`). `chatDate` is the day its prompts are rendered for.
+    public init(model: LlamaModel, options: LlamaEngineOptions = LlamaEngineOptions(), chatDate: ChatDate = .today)
+        throws
+    {
+        try model.checkBatchInvariant()
         var options = options
         guard options.threads >= 1 else { throw LlamaError.invalidOptions("threads must be at least 1") }
         guard EngineLimits.sequences.contains(options.maxSequences) else {
@@ -103,6 +110,7 @@ public final class LlamaEngine: @unchecked Sendable {
         }
         self.model = model
         self.options = options
+        self.chatDate = chatDate
         self.prefixes = options.reusePrefixes ? PrefixCache() : nil
         self.context = try LlamaContext(
             model: model, threads: options.threads, sequences: options.maxSequences,

@@ -22,8 +22,12 @@ public enum LlamaError: LocalizedError, Sendable, Hashable {
     case tooLong(index: Int, tokens: Int, limit: Int)
     /// llama_decode returned a failure code.
     case decodeFailed(code: Int32)
+    /// The chat template failed on a conversation (it raised an error, or cannot render it).
+    case chatTemplateFailed(detail: String)
     /// The llama.cpp library was built in a way that breaks batch invariance.
     case notBatchInvariant(detail: String)
+    /// The model cannot be computed batch-invariantly by this engine (see `BatchInvariance`).
+    case modelNotBatchInvariant(path: String, reason: String)
     /// The engine was configured with impossible options.
     case invalidOptions(String)
     /// The request was abandoned: its batch was asked to stop.
@@ -54,6 +58,11 @@ public enum LlamaError: LocalizedError, Sendable, Hashable {
                 "request \(index): needs \(tokens) tokens but a sequence holds at most \(limit); shorten the prompt or lower max tokens, or raise the sequence context."
         case .decodeFailed(let code):
             return "llama_decode failed with code \(code)."
+        case .chatTemplateFailed(let detail):
+            return "the chat template failed: \(detail)"
+        case .modelNotBatchInvariant(let path, let reason):
+            return
+                "\(path) cannot give batch-invariant log probs on this engine, so its data set would fail the determinism audit: \(reason)."
         case .notBatchInvariant(let detail):
             return
                 "this llama.cpp build cannot give batch-invariant log probs: \(detail). Use the build from scripts/bootstrap.sh (GGML_LLAMAFILE=OFF)."

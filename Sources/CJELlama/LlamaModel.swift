@@ -12,11 +12,12 @@ public final class LlamaModel: @unchecked Sendable {
     public let info: ModelInfo
     let pointer: OpaquePointer
     let vocab: OpaquePointer
-    private let chatTemplate: String?
+    private let renderer: ChatRenderer?
     private let bosText: String?
     private let addBOS: Bool
 
-    /// Loads a GGUF file. `chatTemplate` overrides (or supplies) the model's own template.
+    /// Loads a GGUF file. `chatTemplate` (from a config) overrides or supplies the model's own
+    /// template: a Jinja source, or the name of one of llama.cpp's built-in templates.
     public init(path: String, chatTemplate: String? = nil) throws {
         let url = URL(fileURLWithPath: path)
         try Self.checkGGUF(path: path)
@@ -37,32 +38,44 @@ public final class LlamaModel: @unchecked Sendable {
         }
         self.pointer = model
         self.vocab = vocab
-        let ownTemplate = llama_model_chat_template(model, nil).map { String(cString: $0) }
-        self.chatTemplate = chatTemplate ?? ownTemplate
         self.addBOS = llama_vocab_get_add_bos(vocab)
         let bos = llama_vocab_bos(vocab)
         self.bosText = bos >= 0 ? Self.piece(vocab: vocab, token: bos, special: true) : nil
+        let eos = llama_vocab_eos(vocab)
+        let ownTemplate = llama_model_chat_template(model, nil).map { String(cString: $0) }
+        // As llama-server: the vocabulary's BOS and EOS as text are the template's bos_token and eos_token.
+        if let source = chatTemplate ?? ownTemplate {
+            self.renderer = try ChatRenderer(
+                source: source, origin: chatTemplate == nil ? .model : .config, bos: bosText ?? "",
+                eos: eos >= 0 ? Self.piece(vocab: vocab, token: eos, special: true) : "")
+        } else {
+            self.renderer = nil
+        }
 
         let nVocab = Int(llama_vocab_n_tokens(vocab))
         let eog = (0..<Int32(nVocab)).filter { llama_vocab_is_eog(vocab, $0) }
         var eot = llama_vocab_eot(vocab)
-        if eot < 0 { eot = llama_vocab_eos(vocab) }
-        if let template = chatTemplate ?? ownTemplate,
-            let closing = Self.turnClosingToken(vocab: vocab, template: template, addBOS: addBOS)
-        {
+        if eot < 0 { eot = eos }
+        if let renderer, let closing = Self.turnClosingToken(vocab: vocab, renderer: renderer) {
             eot = closing
         }
         let sha = try Self.sha256(of: url)
+        let architecture = Self.meta(model, "general.architecture") ?? "unknown"
+        let types = BatchInvariance.tensorTypes(path: path)
         self.info = ModelInfo(
             path: path, sha256: sha,
-            architecture: Self.meta(model, "general.architecture") ?? "unknown",
+            architecture: architecture,
             name: Self.meta(model, "general.name"),
             parameterCount: llama_model_n_params(model),
             vocabularySize: nVocab,
             contextLength: Int(llama_model_n_ctx_train(model)),
             endOfGenerationTokens: eog,
             endOfTurnToken: eot,
-            hasChatTemplate: ownTemplate != nil)
+            hasChatTemplate: ownTemplate != nil,
+            chatTemplate: renderer?.info,
+            tensorTypes: types.counts,
+            memory: BatchInvariance.memory(model),
+            notBatchInvariant: BatchInvariance.problem(model, architecture: architecture, types: types))
     }
 
     deinit {
@@ -76,45 +89,32 @@ public final class LlamaModel: @unchecked Sendable {
         return 2 * Int(llama_model_n_layer(pointer)) * Int(llama_model_n_head_kv(pointer)) * perHead * 2
     }
 
+    /// Tokens a sliding-window layer attends over (0: no such layers).
+    public var slidingWindow: Int { Int(llama_model_n_swa(pointer)) }
+
     /// True for tokens that end generation (end of turn, end of text).
     public func isEndOfGeneration(_ token: TokenID) -> Bool {
         llama_vocab_is_eog(vocab, token)
     }
 
     /// Renders a conversation with the chat template, ending with the assistant header
-    /// (the prompt prefix that a response continues).
-    public func renderPrompt(_ messages: [ChatMessage]) throws -> String {
-        try render(messages, addAssistantHeader: true)
+    /// (the prompt prefix that a response continues). `date` is the day templates that read
+    /// the date (`strftime_now`) see; a run passes its own fixed day.
+    public func renderPrompt(_ messages: [ChatMessage], date: ChatDate = .today) throws -> String {
+        try render(messages, addAssistantHeader: true, date: date)
     }
 
     /// Renders a conversation with the chat template; `addAssistantHeader` opens an assistant turn at the end.
-    public func render(_ messages: [ChatMessage], addAssistantHeader: Bool) throws -> String {
-        guard let template = chatTemplate else { throw LlamaError.noChatTemplate(path: info.path) }
-        return try Self.renderTemplate(template, messages, addAssistantHeader: addAssistantHeader)
+    public func render(_ messages: [ChatMessage], addAssistantHeader: Bool, date: ChatDate = .today) throws -> String {
+        guard let renderer else { throw LlamaError.noChatTemplate(path: info.path) }
+        return try renderer.render(messages, addAssistantHeader: addAssistantHeader, date: date)
     }
 
-    private static func renderTemplate(_ template: String, _ messages: [ChatMessage], addAssistantHeader: Bool) throws
-        -> String
-    {
-        let roles = messages.map { strdup($0.role.rawValue)! }
-        let contents = messages.map { strdup($0.content)! }
-        defer {
-            roles.forEach { free($0) }
-            contents.forEach { free($0) }
-        }
-        let chat = (0..<messages.count).map { llama_chat_message(role: roles[$0], content: contents[$0]) }
-        var capacity = max(256, 2 * messages.reduce(0) { $0 + $1.content.utf8.count } + 256)
-        while true {
-            var buffer = [CChar](repeating: 0, count: capacity)
-            let n = llama_chat_apply_template(
-                template, chat, chat.count, addAssistantHeader, &buffer, Int32(capacity))
-            if n < 0 {
-                throw LlamaError.unsupportedChatTemplate(excerpt: String(template.prefix(120)))
-            }
-            if Int(n) <= capacity {
-                return String(decoding: buffer[0..<Int(n)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            }
-            capacity = Int(n)
+    /// Refuses a model this engine cannot compute batch-invariantly (a recurrent state, tensor
+    /// types whose kernels are not verified), naming what and what to do.
+    public func checkBatchInvariant() throws {
+        if let reason = info.notBatchInvariant {
+            throw LlamaError.modelNotBatchInvariant(path: info.path, reason: reason)
         }
     }
 
@@ -126,8 +126,8 @@ public final class LlamaModel: @unchecked Sendable {
     }
 
     /// Tokens of a conversation's prompt prefix (`renderPrompt` then `tokenize(prompt:)`).
-    public func promptTokens(_ messages: [ChatMessage]) throws -> [TokenID] {
-        try tokenize(prompt: renderPrompt(messages))
+    public func promptTokens(_ messages: [ChatMessage], date: ChatDate = .today) throws -> [TokenID] {
+        try tokenize(prompt: renderPrompt(messages, date: date))
     }
 
     /// Tokens of a response: plain text, special-token text is not parsed, no BOS.
@@ -192,11 +192,11 @@ public final class LlamaModel: @unchecked Sendable {
     /// The end-of-generation token that the chat template writes after an assistant message:
     /// the token a naturally finished response ends with (`<|im_end|>` for ChatML, where the
     /// vocabulary's own end-of-turn id may name `<|endoftext|>` instead).
-    private static func turnClosingToken(vocab: OpaquePointer, template: String, addBOS: Bool) -> TokenID? {
+    private static func turnClosingToken(vocab: OpaquePointer, renderer: ChatRenderer) -> TokenID? {
         let marker = "qzxv"
         let messages: [ChatMessage] = [.user("hi"), .assistant(marker)]
-        guard let text = try? renderTemplate(template, messages, addAssistantHeader: false),
-            let range = text.range(of: marker),
+        guard let text = try? renderer.render(messages, addAssistantHeader: false, date: .today),
+            let range = text.range(of: marker, options: .backwards),
             let tokens = try? tokenize(
                 vocab: vocab, String(text[range.upperBound...]), addSpecial: false, parseSpecial: true)
         else { return nil }

@@ -110,6 +110,7 @@ extension Pipeline {
         pipeline.cacheRoot = cacheRoot
         pipeline.node = node
         pipeline.modelSources = modelSources
+        pipeline.chatDate = chatDate
         pipeline.stop = stop
         pipeline.layout = .merge(frozen: frozen)
         return try await pipeline.execute(through: .validate)

@@ -25,6 +25,8 @@ public struct Pipeline: Sendable {
     public var node: NodeInfo?
     /// Where each model was loaded from, for the manifest (`Manifest.models`).
     public var modelSources: [String: ModelSource]?
+    /// The day chat templates render, for the manifest (`Manifest.chatDate`).
+    public var chatDate: ChatDate?
     /// Set by SIGINT/SIGTERM (the process's flag unless a test gives its own).
     public var stop = StopFlag.process
 
@@ -130,6 +132,7 @@ public struct Pipeline: Sendable {
             $0.shard = shard
             $0.node = node ?? $0.node
             $0.models = modelSources ?? $0.models
+            $0.chatDate = chatDate ?? $0.chatDate
             // Until this invocation ends: a kill leaves no outcome, not the last one's.
             $0.outcome = nil
         }

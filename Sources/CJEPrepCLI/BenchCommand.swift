@@ -37,7 +37,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let threads = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let model = try LlamaModel(path: modelOptions.model)
+        let model = try modelOptions.load()
         let engine = try LlamaEngine(model: model, options: LlamaEngineOptions(threads: threads, maxSequences: 8))
         var figures: [String: Double] = [:]
 

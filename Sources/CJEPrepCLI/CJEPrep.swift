@@ -1,4 +1,5 @@
 import ArgumentParser
+import CJELlama
 import Foundation
 
 @main
@@ -13,7 +14,7 @@ struct CJEPrep: AsyncParsableCommand {
             StageCommand<GenerateStageName>.self, StageCommand<LogprobsStageName>.self,
             StageCommand<JudgeStageName>.self, StageCommand<OracleStageName>.self, StageCommand<ExportStageName>.self,
             StageCommand<ValidateStageName>.self, DemoCommand.self, BenchCommand.self, ModelInfoCommand.self,
-            GenerateOnceCommand.self, ProbeCommand.self, EstimateCommand.self,
+            GenerateOnceCommand.self, ProbeCommand.self, EstimateCommand.self, TemplateRenderCommand.self,
         ]
     )
 
@@ -46,6 +47,16 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: .long, help: "CPU threads for llama.cpp (default: all cores).")
     var threads: Int?
+
+    @Option(
+        name: .customLong("chat-template"),
+        help: "A chat template instead of the model's own: a built-in name (e.g. chatml, gemma) or Jinja source.")
+    var chatTemplate: String?
+
+    /// The model, with the template given.
+    func load() throws -> LlamaModel {
+        try LlamaModel(path: model, chatTemplate: chatTemplate)
+    }
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }

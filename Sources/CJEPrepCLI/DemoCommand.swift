@@ -35,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
     ]
 
     func run() async throws {
-        let model = try LlamaModel(path: modelOptions.model)
+        let model = try modelOptions.load()
         var options = LlamaEngineOptions()
         if let threads = modelOptions.threads { options.threads = threads }
         let engine = try LlamaEngine(model: model, options: options)

@@ -17,7 +17,7 @@ struct GenerateOnceCommand: AsyncParsableCommand {
     @Option var seed: UInt64 = 0
 
     func run() async throws {
-        let model = try LlamaModel(path: modelOptions.model)
+        let model = try modelOptions.load()
         var options = LlamaEngineOptions(maxSequences: 1)
         if let threads = modelOptions.threads { options.threads = threads }
         let engine = try LlamaEngine(model: model, options: options)

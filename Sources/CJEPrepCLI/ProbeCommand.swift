@@ -22,7 +22,7 @@ struct ProbeCommand: AsyncParsableCommand {
     ]
 
     func run() async throws {
-        let model = try LlamaModel(path: modelOptions.model)
+        let model = try modelOptions.load()
         var options = LlamaEngineOptions(maxSequences: 2, sequenceContext: 512)
         if let threads = modelOptions.threads { options.threads = threads }
         let engine = try LlamaEngine(model: model, options: options)

@@ -175,6 +175,9 @@ enum Invocation {
         // One writer per run directory (per shard; a merge takes the whole directory).
         let lock = try RunLock.acquire(run, layout: command == "merge" ? .merge(frozen: []) : layout, command: command)
         defer { lock.release() }
+        // Templates that read the date render the run's fixed day, whenever and wherever it resumes.
+        let chatDate = try run.fixedChatDate()
+        engines.chatDate = chatDate
         let logs = (shard.map { run.shard($0) } ?? run).logs
         let log = try RunLog(directory: logs, command: command)
         let signals = StopSignals(log: log)
@@ -191,6 +194,16 @@ enum Invocation {
             modelSources[name] = source
             log.info("model \(name): \(source), sha256 \(sha)")
         }
+        for name in engines.modelNames {
+            guard let template = engines.info(of: name)?.chatTemplate else { continue }
+            let what =
+                template.renderer == .builtin
+                ? "llama.cpp's built-in '\(template.name ?? "?")' (named in the config)"
+                : "its own Jinja template\(template.origin == .config ? " (from the config)" : "")"
+            log.debug(
+                "model \(name): chat template \(what), sha256 \(template.sha256.prefix(12))\(template.readsDate ? ", rendered for \(chatDate)" : "")"
+            )
+        }
         log.debug("engine: \(fingerprint.engine); \(LlamaLog.systemInfo)")
         log.debug("node: \(node.host), \(node.cpu), CPU features \(node.cpuFeatures.joined(separator: " "))")
         if config.engine.threads == nil, let allotted = CPUAllotment.current() {
@@ -206,6 +219,7 @@ enum Invocation {
             say: { log.info($0) }, debug: { log.debug($0) })
         pipeline.node = node
         pipeline.modelSources = modelSources
+        pipeline.chatDate = chatDate
         pipeline.layout = layout
         let started = Date()
         do {
@@ -231,7 +245,14 @@ final class EngineCache: @unchecked Sendable {
     let config: PipelineConfig
     private var models: [String: LlamaModel] = [:]
     private var engines: [String: LlamaEngine] = [:]
+    private var _chatDate = ChatDate.today
     private let lock = NSLock()
+
+    /// The day engines render date-reading templates for; set before the first engine is made.
+    var chatDate: ChatDate {
+        get { lock.withLock { _chatDate } }
+        set { lock.withLock { _chatDate = newValue } }
+    }
 
     /// Loads every model the config names (to fingerprint them) but makes no context yet;
     /// `hubFiles` are the local files of the models on the Hugging Face Hub.
@@ -240,9 +261,18 @@ final class EngineCache: @unchecked Sendable {
         for name in Self.usedModels(config).sorted() {
             let model = config.models[name]!
             let path = try hubFiles[name] ?? Self.path(of: name, model)
-            models[name] = try LlamaModel(path: path, chatTemplate: model.chatTemplate)
+            let loaded = try LlamaModel(path: path, chatTemplate: model.chatTemplate)
+            // Refused now, before anything is written, rather than when its engine is made.
+            try loaded.checkBatchInvariant()
+            models[name] = loaded
         }
     }
+
+    /// The names of the models loaded, in order.
+    var modelNames: [String] { models.keys.sorted() }
+
+    /// What a loaded model says about itself.
+    func info(of name: String) -> ModelInfo? { models[name]?.info }
 
     /// Only models something runs locally: a policy, judge or oracle on a provider needs none.
     static func usedModels(_ config: PipelineConfig) -> Set<String> {
@@ -257,7 +287,8 @@ final class EngineCache: @unchecked Sendable {
 
     func fingerprint() throws -> RunFingerprint {
         try RunFingerprint(
-            config: config, models: models.mapValues(\.info.sha256), engine: LlamaEngine.buildIdentity)
+            config: config, models: models.mapValues(\.info.sha256), engine: LlamaEngine.buildIdentity,
+            templates: models.compactMapValues(\.info.chatTemplate?.sha256))
     }
 
     func engine(for name: String) throws -> any TextEngine {
@@ -265,8 +296,11 @@ final class EngineCache: @unchecked Sendable {
         defer { lock.unlock() }
         if let engine = engines[name] { return engine }
         guard let model = models[name] else { throw ValidationError("no model named '\(name)' in the config") }
-        // Models that are the same file share one engine.
-        if let twin = engines.first(where: { models[$0.key]?.info.path == model.info.path })?.value {
+        // Models that are the same file with the same template share one engine.
+        if let twin = engines.first(where: {
+            models[$0.key]?.info.path == model.info.path
+                && models[$0.key]?.info.chatTemplate == model.info.chatTemplate
+        })?.value {
             engines[name] = twin
             return twin
         }
@@ -275,7 +309,7 @@ final class EngineCache: @unchecked Sendable {
             config.engine.maxSequences
             ?? LlamaEngineOptions.automaticSequences(for: model, sequenceContext: config.engine.sequenceContext)
         if let threads = config.engine.threads ?? CPUAllotment.current()?.cpus { options.threads = threads }
-        let engine = try LlamaEngine(model: model, options: options)
+        let engine = try LlamaEngine(model: model, options: options, chatDate: _chatDate)
         engines[name] = engine
         return engine
     }

@@ -1,1 +1,3 @@
 #include <llama.h>
+#include <gguf.h>
+#include <cje_chat.h>

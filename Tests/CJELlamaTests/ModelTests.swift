@@ -71,10 +71,52 @@ struct ModelTests {
         #expect(try configured.renderPrompt([.user("hello")]).contains("<|im_start|>user\nhello<|im_end|>"))
     }
 
-    @Test("an unknown chat template is an error")
+    @Test("a configured template that is neither Jinja nor a built-in name, or that does not parse, is refused at load")
     func unknownTemplate() throws {
-        let model = try LlamaModel(path: Fixture.modelPath, chatTemplate: "{{ this is not a known template }}")
-        #expect(throws: LlamaError.self) { try model.renderPrompt([.user("hello")]) }
+        for bad in ["{{ this is not a template", "not-a-builtin-name"] {
+            #expect {
+                try LlamaModel(path: Fixture.modelPath, chatTemplate: bad)
+            } throws: { error in
+                guard case LlamaError.unsupportedChatTemplate(let detail) = error else { return false }
+                return detail.contains(bad.prefix(12))
+            }
+        }
+    }
+
+    @Test("the file's own template is rendered by llama.cpp's Jinja engine; a configured name picks a built-in")
+    func ownTemplateIsJinja() throws {
+        let own = try #require(Fixture.model.info.chatTemplate)
+        #expect(own.origin == .model && own.renderer == .jinja && !own.readsDate && own.acceptsSystem)
+        // SmolLM2's own template writes its default system prompt when none is given; the
+        // built-in ChatML approximation does not: the file's template is what the model was tuned on.
+        let jinja = try Fixture.model.renderPrompt([.user("Hi")])
+        #expect(jinja.hasPrefix("<|im_start|>system\nYou are a helpful AI assistant named SmolLM"))
+        let named = try LlamaModel(path: Fixture.modelPath, chatTemplate: "chatml")
+        #expect(named.info.chatTemplate?.renderer == .builtin && named.info.chatTemplate?.name == "chatml")
+        #expect(try named.renderPrompt([.user("Hi")]) == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+        #expect(named.info.chatTemplate?.sha256 != own.sha256)
+    }
+
+    @Test("a Jinja template from the config renders the run's day where it reads the date, and raises its own errors")
+    func configuredJinja() throws {
+        let template = """
+            {{ bos_token }}{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system here') }}{% endif %}\
+            [{{ m['role'] }}|{{ strftime_now('%d %b %Y') }}] {{ m['content'] }}{{ eos_token }}{% endfor %}\
+            {% if add_generation_prompt %}[assistant]{% endif %}
+            """
+        let model = try LlamaModel(path: Fixture.modelPath, chatTemplate: template)
+        let info = try #require(model.info.chatTemplate)
+        #expect(info.origin == .config && info.renderer == .jinja && info.readsDate)
+        let day = try #require(ChatDate(day: "2026-03-07"))
+        #expect(
+            try model.renderPrompt([.user("Hi")], date: day)
+                == "<|im_start|>[user|07 Mar 2026] Hi<|endoftext|>[assistant]")
+        #expect(try model.renderPrompt([.user("Hi")], date: day) == model.renderPrompt([.user("Hi")], date: day))
+        #expect(try model.renderPrompt([.user("Hi")], date: ChatDate(day: "2026-03-08")!).contains("08 Mar 2026"))
+        // llama.cpp's probe sees that the template refuses system messages: the system message
+        // goes before the first user message, as llama-server does.
+        #expect(!info.acceptsSystem)
+        #expect(try model.renderPrompt([.system("Be brief."), .user("Hi")], date: day).contains("] Be brief.\nHi"))
     }
 
     @Test("the model's template renders the system prompt as a real system message")

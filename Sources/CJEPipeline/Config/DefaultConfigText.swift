@@ -23,7 +23,7 @@ extension PipelineConfig {
           default: {}
           # llama3b:
           #   path: ~/models/Llama-3.2-3B-Instruct-Q6_K.gguf
-          #   chat_template: chatml   # only for a model that has no template of its own
+          #   chat_template: chatml   # overrides the file's own: a llama.cpp built-in name or Jinja source
           # judge3b:                  # or a file on the Hugging Face Hub, fetched into its cache
           #   hf: bartowski/Llama-3.2-3B-Instruct-GGUF
           #   file: Llama-3.2-3B-Instruct-Q6_K.gguf

@@ -1,3 +1,4 @@
+public import CJEInference
 public import CJEProviders
 public import Foundation
 
@@ -28,6 +29,8 @@ public struct Manifest: Codable, Sendable {
     /// For a Hugging Face prompt source: the rows the run read ("N rows, sha256 ..."); a later
     /// invocation that reads other rows is refused.
     public var promptRows: String?
+    /// The day date-reading chat templates render (`chat-date` in the run directory).
+    public var chatDate: ChatDate?
 
     /// Every provider's usage over the whole run: this directory's and its merged shards'.
     public var providersOverall: [String: ProviderUsage] {

@@ -10,6 +10,8 @@ public struct RunDirectory: Sendable {
 
     public var manifest: URL { root.appendingPathComponent("manifest.json") }
     public var logs: URL { root.appendingPathComponent("logs") }
+    /// The day date-reading chat templates render for this run and all its shards (`ChatDate`).
+    public var chatDate: URL { root.appendingPathComponent("chat-date") }
 
     public var prompts: URL { root.appendingPathComponent("data/arena_prompts_10k.jsonl") }
     public var responses: URL { root.appendingPathComponent("data/all_responses.jsonl") }

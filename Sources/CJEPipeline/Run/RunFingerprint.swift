@@ -12,24 +12,33 @@ public struct RunFingerprint: Codable, Sendable, Hashable {
     /// The content of a prompt file, as "sha256 <hex>" (nil for the built-in prompts and a
     /// Hugging Face dataset, whose rows the prompts stage checks against the manifest).
     public var promptSource: String?
+    /// sha256 of each local model's chat template source (of the name, for a built-in one), by
+    /// config name: the template decides every prompt's bytes.
+    public var templates: [String: String]?
 
-    public init(config: String, models: [String: String], engine: String, promptSource: String? = nil) {
+    public init(
+        config: String, models: [String: String], engine: String, promptSource: String? = nil,
+        templates: [String: String]? = nil
+    ) {
         self.config = config
         self.models = models
         self.engine = engine
         self.promptSource = promptSource
+        self.templates = templates
     }
 
     /// The fingerprint of `config` run with these model files on this engine; a prompt file's
     /// bytes are read and hashed.
-    public init(config: PipelineConfig, models: [String: String], engine: String) throws {
+    public init(
+        config: PipelineConfig, models: [String: String], engine: String, templates: [String: String]? = nil
+    ) throws {
         self.init(
             config: try Self.configText(of: config), models: models, engine: engine,
-            promptSource: try PromptSource.digest(of: config.prompts))
+            promptSource: try PromptSource.digest(of: config.prompts), templates: templates)
     }
 
     enum CodingKeys: String, CodingKey {
-        case config, models, engine
+        case config, models, engine, templates
         case promptSource = "prompt_source"
     }
 
@@ -63,6 +72,12 @@ public struct RunFingerprint: Codable, Sendable, Hashable {
         for name in Set(models.keys).union(other.models.keys).sorted() where models[name] != other.models[name] {
             out.append(
                 "model '\(name)': sha256 \(other.models[name]?.prefix(12) ?? "none") -> \(models[name]?.prefix(12) ?? "none")"
+            )
+        }
+        let names = Set((templates ?? [:]).keys).union((other.templates ?? [:]).keys)
+        for name in names.sorted() where templates?[name] != other.templates?[name] {
+            out.append(
+                "model '\(name)': chat template sha256 \(other.templates?[name]?.prefix(12) ?? "not recorded") -> \(templates?[name]?.prefix(12) ?? "not recorded")"
             )
         }
         if config != other.config {
