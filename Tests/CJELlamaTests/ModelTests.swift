@@ -110,7 +110,7 @@ struct ModelTests {
         let day = try #require(ChatDate(day: "2026-03-07"))
         #expect(
             try model.renderPrompt([.user("Hi")], date: day)
-                == "<|im_start|>[user|07 Mar 2026] Hi<|endoftext|>[assistant]")
+                == "<|im_start|>[user|07 Mar 2026] Hi<|im_end|>[assistant]")
         #expect(try model.renderPrompt([.user("Hi")], date: day) == model.renderPrompt([.user("Hi")], date: day))
         #expect(try model.renderPrompt([.user("Hi")], date: ChatDate(day: "2026-03-08")!).contains("08 Mar 2026"))
         // llama.cpp's probe sees that the template refuses system messages: the system message
