@@ -14,14 +14,14 @@ threads=${CJE_BENCH_THREADS:-2}
 ls "$models"/*.gguf >/dev/null 2>&1 || { echo "matrix-bench: no models in $models: run Tests/Integration/model-matrix.sh first" >&2; exit 1; }
 
 bench() { # binary model [template] -> "score_tok_s gen32_tok_s"
-    local args=(bench --model "$2" --threads "$threads" --score-sequences 8 --judge-items 1 --gen-sequences 32
-        --gen-tokens 64 --llama-bench /bin/false --json)
+    local args=(bench --model "$2" --threads "$threads" --score-sequences 4 --judge-items 1 --gen-sequences 32
+        --gen-tokens 32 --llama-bench /bin/false --json)
     [ -n "${3:-}" ] && args+=(--chat-template "$3")
-    "$1" "${args[@]}" 2>/dev/null | python3 -c 'import json,sys; f=json.load(sys.stdin); print("%.1f %.1f" % (f["score_tok_s"], f["gen32_tok_s"]))' ||
+    "$1" "${args[@]}" 2>/dev/null | python3 -c 'import json,sys; f=json.load(sys.stdin); print("%.1f %.1f" % (f["score_tok_s"], f["gen32_tok_s"]))' 2>/dev/null ||
         echo "n/a n/a"
 }
 llama_bench() { # model tiled(0|1) -> "pp512 tg128"
-    GGML_CPU_TILED_MM=$2 "$LLAMA_PREFIX/bin/llama-bench" -m "$1" -t "$threads" -p 512 -n 64 -fa 0 -r 2 -o json 2>/dev/null |
+    GGML_CPU_TILED_MM=$2 "$LLAMA_PREFIX/bin/llama-bench" -m "$1" -t "$threads" -p 512 -n 64 -fa 0 -r 1 -o json 2>/dev/null |
         python3 -c 'import json,sys; r=json.load(sys.stdin); pp=[x["avg_ts"] for x in r if x["n_prompt"]>0][0]; tg=[x["avg_ts"] for x in r if x["n_gen"]>0][0]; print("%.1f %.1f" % (pp, tg))' ||
         echo "n/a n/a"
 }
