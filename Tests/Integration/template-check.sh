@@ -11,10 +11,6 @@ tool=${1:-"$here/../../.build/release/cje-prep"}
 CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
 say() { echo "template-check: $*" >&2; }
 
-if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-    say "installing python3 and python3-venv with apt-get"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
-fi
 . "$here/venv.sh"
 venv=$(venv_for Jinja2 3.1.6)
 

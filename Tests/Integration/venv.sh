@@ -1,7 +1,13 @@
-# Sourced by the check scripts: `venv_for PACKAGE VERSION` prints the path of a virtual
+# Sourced by the check scripts. Makes sure python3 can make virtual environments (Debian's
+# python3-venv, installed with apt-get when missing); then `venv_for PACKAGE VERSION` prints the path of a virtual
 # environment with PACKAGE==VERSION from PyPI, made once per package, version and Python under
 # $CACHE/venvs and reused (made beside it and moved into place, so an interrupted install is
 # never taken for a finished one).
+if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    echo "installing python3 and python3-venv with apt-get" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+fi
+
 venv_for() { # package version
     local py key dir
     py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
