@@ -83,12 +83,8 @@ final class ChatRenderer: @unchecked Sendable {
     private static func renderJinja(
         _ parsed: OpaquePointer, _ messages: [ChatMessage], addAssistantHeader: Bool, date: ChatDate
     ) throws -> String {
-        let roles = messages.map { strdup($0.role.rawValue) }
-        let contents = messages.map { strdup($0.content) }
-        defer {
-            roles.forEach { free($0) }
-            contents.forEach { free($0) }
-        }
+        let (roles, contents) = CStrings.of(messages)
+        defer { CStrings.free(roles, contents) }
         var roleArgs = roles.map { UnsafePointer($0) }
         var contentArgs = contents.map { UnsafePointer($0) }
         var length = 0
@@ -115,12 +111,8 @@ final class ChatRenderer: @unchecked Sendable {
     private static func renderBuiltin(_ name: String, _ messages: [ChatMessage], addAssistantHeader: Bool) throws
         -> String
     {
-        let roles = messages.map { strdup($0.role.rawValue) }
-        let contents = messages.map { strdup($0.content) }
-        defer {
-            roles.forEach { free($0) }
-            contents.forEach { free($0) }
-        }
+        let (roles, contents) = CStrings.of(messages)
+        defer { CStrings.free(roles, contents) }
         let chat = (0..<messages.count).map { llama_chat_message(role: roles[$0], content: contents[$0]) }
         var capacity = max(256, 2 * messages.reduce(0) { $0 + $1.content.utf8.count } + 256)
         while true {
@@ -132,6 +124,19 @@ final class ChatRenderer: @unchecked Sendable {
             }
             capacity = Int(n)
         }
+    }
+}
+
+/// Messages' roles and contents as C strings, for the two C rendering APIs; freed by `free`.
+private enum CStrings {
+    static func of(_ messages: [ChatMessage]) -> (
+        roles: [UnsafeMutablePointer<CChar>?], contents: [UnsafeMutablePointer<CChar>?]
+    ) {
+        (messages.map { strdup($0.role.rawValue) }, messages.map { strdup($0.content) })
+    }
+
+    static func free(_ roles: [UnsafeMutablePointer<CChar>?], _ contents: [UnsafeMutablePointer<CChar>?]) {
+        (roles + contents).forEach { Foundation.free($0) }
     }
 }
 

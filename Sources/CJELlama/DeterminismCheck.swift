@@ -76,13 +76,12 @@ public struct DeterminismCheck: Sendable, Codable {
 
         // Sampled log probs == teacher forcing the sampled tokens, in one batch of all of them.
         let sampled = zip(requests, together).filter { $0.0.temperature > 0 }
-        let forced = try many.scoreNow(
-            sampled.map { request, result in
-                ScoreRequest(
-                    context: request.context, response: result.tokens, appendEndOfTurn: result.finishReason == .stop,
-                    temperatures: [request.temperature])
-            }
-        ).map { try $0.get().scored[0] }
+        let scoreRequests = sampled.map { request, result in
+            ScoreRequest(
+                context: request.context, response: result.tokens, appendEndOfTurn: result.finishReason == .stop,
+                temperatures: [request.temperature])
+        }
+        let forced = try many.scoreNow(scoreRequests).map { try $0.get().scored[0] }
         var worst = 0.0
         var mismatches = 0
         for ((_, result), scored) in zip(sampled, forced) where scored.tokenLogProbs != result.tokenLogProbs {
@@ -97,11 +96,6 @@ public struct DeterminismCheck: Sendable, Codable {
                     : "\(mismatches) of \(sampled.count) differ, by up to \(worst) nats"))
 
         // Teacher forcing one request alone == in a batch of many (and p0 == its clone there).
-        let scoreRequests = forced.indices.map { i in
-            ScoreRequest(
-                context: sampled[i].0.context, response: sampled[i].1.tokens,
-                appendEndOfTurn: sampled[i].1.finishReason == .stop, temperatures: [sampled[i].0.temperature])
-        }
         let longest =
             scoreRequests.indices.max { scoreRequests[$0].context.count < scoreRequests[$1].context.count } ?? 0
         let probes = Array(Set([0, longest, scoreRequests.count - 1])).sorted()
