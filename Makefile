@@ -2,9 +2,10 @@
 # (or $CJE_CACHE) on first use, then reuse them.
 SWIFT_BUILD_FLAGS = -c release -Xlinker -rpath -Xlinker "$$LLAMA_PREFIX/lib"
 ENV = scripts/with-env.sh
-# The fast tier's test targets: stage logic on a deterministic fake engine, config, storage,
-# parsing, sampling. No model, and nothing calls llama.cpp.
-FAST_TIER = CJEPipelineTests|CJEInferenceTests
+# The fast tier's test targets: stage logic on a deterministic fake engine and fake providers,
+# config, storage, parsing, sampling, the Hub and datasets-server clients against local stand-ins.
+# No model, and nothing calls llama.cpp.
+FAST_TIER = CJEPipelineTests|CJEInferenceTests|CJEHubTests
 
 .PHONY: build demo engine-demo check test integration integration-scripts bench matrix-bench scale-bench lint
 

@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CJELlama", targets: ["CJELlama"]),
         .library(name: "CJEPipeline", targets: ["CJEPipeline"]),
         .library(name: "CJEProviders", targets: ["CJEProviders"]),
+        .library(name: "CJEPrepKit", targets: ["CJEPrepKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,15 +28,13 @@ let package = Package(
         // llama.h as a Clang module; found through pkg-config (the Makefile points it at the
         // install that scripts/bootstrap.sh made).
         .systemLibrary(name: "CLlama", pkgConfig: "llama"),
-        // Engine-neutral vocabulary: requests, results, errors. No C, no network.
-        .target(name: "CJEInference"),
+        // Engine-neutral vocabulary: requests, results, errors, providers' protocol; the small
+        // shared helpers (digests, the file lock, the locked value). No network, no llama.cpp.
+        .target(name: "CJEInference", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The only module that imports llama.h.
         .target(
             name: "CJELlama",
-            dependencies: [
-                "CLlama", "CJEInference",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            dependencies: ["CLlama", "CJEInference"]
         ),
         // OpenAI-compatible providers over HTTP: retries, endpoints, rate limits, usage, cache.
         .target(
@@ -55,15 +54,28 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The library with llama.cpp wired in: `LlamaModels.loader` for `RunSession.open`, the
+        // engine's tour and benchmark.
+        .target(name: "CJEPrepKit", dependencies: ["CJEInference", "CJELlama", "CJEPipeline"]),
+        // Argument parsing only.
         .executableTarget(
             name: "CJEPrepCLI",
             dependencies: [
-                "CJEInference", "CJELlama", "CJEPipeline", "CJEProviders",
+                "CJEInference", "CJELlama", "CJEPipeline", "CJEPrepKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The README's example: a run from Swift through the library entry point (built by
+        // `swift build`, so CI compiles it).
+        .executableTarget(
+            name: "run-from-swift", dependencies: ["CJEPipeline", "CJEPrepKit"], path: "Examples/RunFromSwift"),
         // The fast tier's fake engine and the real-model suites' gate; test code, not product.
-        .target(name: "CJETestSupport", dependencies: ["CJEInference"], path: "Tests/CJETestSupport"),
+        .target(
+            name: "CJETestSupport",
+            dependencies: [
+                "CJEInference", "CJEProviders", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/CJETestSupport"),
         // The pipeline's own overhead at 1k and 10k prompts on the fake engine (`make scale-bench`).
         .executableTarget(
             name: "cje-prep-scale", dependencies: ["CJEPipeline", "CJEInference", "CJETestSupport"],
@@ -74,6 +86,14 @@ let package = Package(
             name: "CJEPipelineTests",
             dependencies: [
                 "CJEPipeline", "CJEProviders", "CJETestSupport", .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Fast tier too: the Hugging Face Hub and datasets-server clients against local stand-ins.
+        .testTarget(
+            name: "CJEHubTests",
+            dependencies: [
+                "CJEProviders", "CJEPipeline", "CJETestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Real-model tier: the SmolLM2 model through the real engine, real llama-servers.

@@ -53,7 +53,7 @@ enum BatchInvariance {
                 "its architecture '\(architecture)' is not a decoder-only language model; cje-prep generates and teacher-forces with decoder-only models"
         }
         for type in types.counts.keys.sorted() where !verifiedTypes.contains(type) {
-            let tensor = types.example[type].map { " (tensor '\($0)' and \(types.counts[type]! - 1) more)" } ?? ""
+            let tensor = types.example[type].map { " (tensor '\($0)' and \((types.counts[type] ?? 1) - 1) more)" } ?? ""
             return
                 "it holds \(type) tensors\(tensor), whose CPU kernels cje-prep has not verified batch-invariant (verified: \(verifiedTypes.sorted().joined(separator: ", "))). Use a file in one of these quantizations (e.g. Q4_K_M, Q6_K, Q8_0), or re-quantize it with llama-quantize from the same llama.cpp: `llama-quantize --allow-requantize IN.gguf OUT.gguf Q4_K_M`"
         }

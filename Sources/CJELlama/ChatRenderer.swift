@@ -1,6 +1,5 @@
 import CLlama
 public import CJEInference
-import Crypto
 import Foundation
 
 /// Renders conversations with a model's chat template: its own Jinja source through llama.cpp's
@@ -28,7 +27,7 @@ final class ChatRenderer: @unchecked Sendable {
     /// `source` is Jinja, or (from a config) a built-in template's name; `bos` and `eos` are the
     /// vocabulary's tokens as text, which Jinja templates read as `bos_token` and `eos_token`.
     init(source: String, origin: ChatTemplateInfo.Origin, bos: String, eos: String) throws {
-        let digest = SHA256.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = Checksum.sha256(Data(source.utf8))
         if origin == .config, Self.builtinNames.contains(source) {
             template = .builtin(source)
             info = ChatTemplateInfo(

@@ -162,7 +162,8 @@ struct ContinuationScorer {
             active = []
             for s in stepping {
                 let position = requests[s].context.count + generated[s].count - 1
-                context.add(token: generated[s].last!, position: position, sequence: s, wantsLogits: true)
+                guard let last = generated[s].last else { continue }  // an active sequence has a token
+                context.add(token: last, position: position, sequence: s, wantsLogits: true)
             }
             let code = context.decode()
             if code != 0 {

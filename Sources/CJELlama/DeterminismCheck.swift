@@ -1,4 +1,4 @@
-public import CJEInference
+import CJEInference
 import Foundation
 
 /// The engine's determinism contract checked on one model, in a few seconds to minutes: what
@@ -25,7 +25,7 @@ public struct DeterminismCheck: Sendable, Codable {
         -> DeterminismCheck
     {
         let started = Date()
-        let date = ChatDate(day: "2026-01-15")!
+        let date = ChatDate(day: "2026-01-15") ?? .today
         let systems = ["You are a helpful assistant.", "You are an unhelpful assistant. Answer vaguely."]
         let paragraph =
             "Causal judge evaluation weighs logged responses by how likely each target policy was to write them, and calibrates a cheap judge with a few expensive oracle labels. "
@@ -109,10 +109,11 @@ public struct DeterminismCheck: Sendable, Codable {
                 name: "teacher forcing alone == in a batch of \(scoreRequests.count)", passed: aloneDiffer.isEmpty,
                 detail: aloneDiffer.isEmpty ? "\(probes.count) requests" : "requests \(aloneDiffer) differ"))
         let clone = try many.scoreNow([scoreRequests[0]] + scoreRequests + [scoreRequests[0]]).map { try $0.get() }
-        let weight = exp(clone.last!.scored[0].total - clone[0].scored[0].total)
+        let last = clone[clone.count - 1]
+        let weight = exp(last.scored[0].total - clone[0].scored[0].total)
         items.append(
             Item(
-                name: "clone weight exactly 1", passed: weight == 1 && clone[0] == clone.last!,
+                name: "clone weight exactly 1", passed: weight == 1 && clone[0] == last,
                 detail: "exp(log p_clone - log p0) = \(weight)"))
 
         // Continuations (the judge's eleven answers) == scoring each as one sequence.

@@ -35,7 +35,7 @@ struct Generator {
         context.clearAll()
 
         func finish(_ s: Int, _ result: Result<GenerationResult, LlamaError>) {
-            let request = slots[s]!.request
+            guard let request = slots[s]?.request else { preconditionFailure("finishing an empty slot") }
             results[request] = result
             context.clear(sequence: s)
             slots[s] = nil
@@ -81,13 +81,13 @@ struct Generator {
             let code = context.decode()
             if code != 0 {
                 for output in outputs { finish(output.slot, .failure(.decodeFailed(code: code))) }
-                for s in slots.indices where slots[s] != nil && slots[s]!.generated.isEmpty {
+                for s in slots.indices where slots[s]?.generated.isEmpty == true {
                     finish(s, .failure(.decodeFailed(code: code)))
                 }
                 continue
             }
             for output in outputs {
-                var slot = slots[output.slot]!
+                guard var slot = slots[output.slot] else { preconditionFailure("an output of an empty slot") }
                 let request = requests[slot.request]
                 let (token, logProb) = Self.sample(
                     context.logits(at: output.index), temperature: request.temperature, rng: &slot.rng,
@@ -105,7 +105,7 @@ struct Generator {
                 }
             }
         }
-        return results.map { $0! }
+        return results.map { $0 ?? .failure(.stopped) }
     }
 
     private func result(_ slot: Slot, _ reason: FinishReason, stopToken: TokenID? = nil) -> GenerationResult {

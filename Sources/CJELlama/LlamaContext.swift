@@ -61,7 +61,8 @@ final class LlamaContext {
         batch.token[i] = token
         batch.pos[i] = Int32(position)
         batch.n_seq_id[i] = 1
-        batch.seq_id[i]![0] = Int32(sequence)
+        guard let ids = batch.seq_id[i] else { preconditionFailure("llama_batch_init allocates every seq_id") }
+        ids[0] = Int32(sequence)
         batch.logits[i] = wantsLogits ? 1 : 0
         batch.n_tokens += 1
     }

@@ -1,7 +1,8 @@
+public import CJEInference
 public import Foundation
 
 /// Everything that can go wrong in the llama.cpp engine, with the context a person needs to act on it.
-public enum LlamaError: LocalizedError, Sendable, Hashable {
+public enum LlamaError: LocalizedError, ClassifiedError, Sendable, Hashable {
     /// The model file does not exist or cannot be read.
     case modelNotFound(path: String)
     /// The file is not a GGUF file (wrong magic bytes) or is too short to be one.
@@ -70,6 +71,15 @@ public enum LlamaError: LocalizedError, Sendable, Hashable {
             return "invalid engine options: \(reason)"
         case .stopped:
             return "abandoned: the batch was asked to stop"
+        }
+    }
+
+    /// A request too long for a sequence, or a conversation the chat template cannot render,
+    /// fails the same way every time (`.permanent`: never retried); the rest may not.
+    public var failureKind: FailureKind {
+        switch self {
+        case .tooLong, .chatTemplateFailed: return .permanent
+        default: return .transient
         }
     }
 }

@@ -1,6 +1,5 @@
 import CLlama
 public import CJEInference
-import Crypto
 import Foundation
 
 /// A GGUF model loaded by llama.cpp: its description, chat template and tokenizer.
@@ -225,14 +224,9 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// sha256 of a file, read in 4 MiB chunks.
     static func sha256(of url: URL) throws -> String {
-        guard let handle = try? FileHandle(forReadingFrom: url) else {
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
             throw LlamaError.modelNotFound(path: url.path)
         }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
-        }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return try Checksum.sha256(of: url)
     }
 }

@@ -62,7 +62,7 @@ struct Scorer {
         func result(_ index: Int, _ job: Job) -> Result<ScoreResult, LlamaError> {
             if let error = job.error { return .failure(error) }
             let scored = requests[index].temperatures.map { t in
-                SequenceLogProb(temperature: t, tokenLogProbs: job.logProbs[job.temperatures.firstIndex(of: t)!])
+                SequenceLogProb(temperature: t, tokenLogProbs: job.logProbs[job.temperatures.firstIndex(of: t) ?? 0])
             }
             return .success(ScoreResult(scored: scored))
         }
@@ -164,7 +164,7 @@ struct Scorer {
             let code = context.decode()
             if code != 0 {
                 for s in inBatch {
-                    let j = slots[s]!.job
+                    guard let j = slots[s]?.job else { continue }
                     jobs[j].error = .decodeFailed(code: code)
                     context.clear(sequence: s)
                     slots[s] = nil

@@ -104,15 +104,9 @@ extension Pipeline {
         try manifest.save()
         say("merge: \(count) shards of n = \(n) (\(frozen.sorted().joined(separator: ", ")) taken from their journals)")
 
-        var pipeline = Pipeline(
-            config: merged, run: run, fingerprint: fingerprint, engine: engine, say: say, debug: debug)
-        pipeline.progressInterval = progressInterval
-        pipeline.cacheRoot = cacheRoot
-        pipeline.node = node
-        pipeline.modelSources = modelSources
-        pipeline.chatDate = chatDate
-        pipeline.stop = stop
-        pipeline.layout = .merge(frozen: frozen)
-        return try await pipeline.execute(through: .validate)
+        var merging = self
+        merging.config = merged
+        merging.layout = .merge(frozen: frozen)
+        return try await merging.execute(through: .validate)
     }
 }

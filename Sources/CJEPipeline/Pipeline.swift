@@ -6,7 +6,7 @@ public import Foundation
 /// It knows the stages only by what their types declare (which stage, which providers, why one
 /// cannot run); they hand their results to each other in `RunData`.
 public struct Pipeline: Sendable {
-    public let config: PipelineConfig
+    public var config: PipelineConfig
     public let run: RunDirectory
     public let fingerprint: RunFingerprint
     public let engine: @Sendable (String) throws -> any TextEngine
@@ -29,6 +29,8 @@ public struct Pipeline: Sendable {
     public var chatDate: ChatDate?
     /// Set by SIGINT/SIGTERM (the process's flag unless a test gives its own).
     public var stop = StopFlag.process
+    /// Makes the providers' clients (the real OpenAI-compatible client unless a test gives a fake).
+    public var providerFactory: ProviderHub.Factory = ProviderHub.openAI()
 
     /// How a run directory is used.
     public enum Layout: Sendable, Hashable {
@@ -64,7 +66,7 @@ public struct Pipeline: Sendable {
         case prompts, generate, logprobs, judge, oracle, export, validate
 
         public static func < (a: Stage, b: Stage) -> Bool {
-            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+            (allCases.firstIndex(of: a) ?? 0) < (allCases.firstIndex(of: b) ?? 0)
         }
     }
 
@@ -85,6 +87,12 @@ public struct Pipeline: Sendable {
         PromptsStage.self, GenerateStage.self, LogprobsStage.self, JudgeStage.self, OracleStage.self,
         ExportStage.self, ValidateStage.self,
     ]
+
+    /// The local models the whole plan runs under `config` (a policy, judge or oracle on a
+    /// provider needs none): a run loads and fingerprints these, whatever stage it stops at.
+    public static func localModels(_ config: PipelineConfig) -> Set<String> {
+        Set(plan.flatMap { $0.models(config) })
+    }
 
     /// Why the stages up to `last` cannot run under `config`, or nil.
     public static func refusal(_ config: PipelineConfig, through last: Stage) -> String? {
@@ -118,7 +126,8 @@ public struct Pipeline: Sendable {
         // Shards run at once and cannot see each other's spending: each gets its share.
         let budget = config.budget.map { $0 / Double(shard?.count ?? 1) }
         let hub = ProviderHub(
-            configs: config.providers, cache: target.providerCache, ledger: SpendLedger(budget: budget, spent: spent))
+            configs: config.providers, cache: target.providerCache, ledger: SpendLedger(budget: budget, spent: spent),
+            factory: providerFactory)
         // A missing key fails now, not hours into the run.
         for name in Set(stages.flatMap { $0.providers(config) }).sorted() { _ = try hub.client(name) }
         if let budget, spent >= budget {

@@ -7,14 +7,27 @@ struct CJEPrep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cje-prep",
         abstract: "Prepare data sets for Causal Judge Evaluation with a deterministic llama.cpp engine.",
-        subcommands: [
-            RunCommand.self, MergeCommand.self, StatusCommand.self, ReportCommand.self, InitCommand.self,
-            FetchModelsCommand.self,
-            StageCommand<PromptsStageName>.self,
-            StageCommand<GenerateStageName>.self, StageCommand<LogprobsStageName>.self,
-            StageCommand<JudgeStageName>.self, StageCommand<OracleStageName>.self, StageCommand<ExportStageName>.self,
-            StageCommand<ValidateStageName>.self, DemoCommand.self, BenchCommand.self, ModelInfoCommand.self,
-            GenerateOnceCommand.self, ProbeCommand.self, EstimateCommand.self, TemplateRenderCommand.self,
+        groupedSubcommands: [
+            CommandGroup(
+                name: "Run a data set",
+                subcommands: [
+                    RunCommand.self, MergeCommand.self, StatusCommand.self, ReportCommand.self, EstimateCommand.self,
+                    InitCommand.self, FetchModelsCommand.self,
+                ]),
+            CommandGroup(
+                name: "Run up to one stage",
+                subcommands: [
+                    StageCommand<PromptsStageName>.self, StageCommand<GenerateStageName>.self,
+                    StageCommand<LogprobsStageName>.self, StageCommand<JudgeStageName>.self,
+                    StageCommand<OracleStageName>.self, StageCommand<ExportStageName>.self,
+                    StageCommand<ValidateStageName>.self,
+                ]),
+            CommandGroup(
+                name: "Look at a model and the engine",
+                subcommands: [
+                    ModelInfoCommand.self, DemoCommand.self, BenchCommand.self, GenerateOnceCommand.self,
+                    ProbeCommand.self, TemplateRenderCommand.self,
+                ]),
         ]
     )
 

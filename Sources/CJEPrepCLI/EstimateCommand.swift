@@ -59,59 +59,18 @@ struct EstimateCommand: AsyncParsableCommand {
                 dup2(console, STDOUT_FILENO)
                 close(console)
             }
-            try await RunCommand.execute(n: pilot, options: try RunOptions.parse(arguments), through: .validate)
+            try await Session.run(try RunOptions.parse(arguments).request(n: pilot, through: .validate))
             measured = try Manifest.read(from: run.manifest)
         }
-        let estimate = RunEstimate(
-            manifest: measured!, dir: path, diskBytes: Self.size(of: run.root), n: n, machines: shards)
+        let estimate = try RunEstimate(
+            manifest: measured ?? Manifest.read(from: run.manifest), dir: path,
+            diskBytes: RunEstimate.diskBytes(under: run.root), n: n, machines: shards)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             print(String(decoding: try encoder.encode(estimate), as: UTF8.self))
             return
         }
-        print(Self.render(estimate))
-    }
-
-    static func render(_ e: RunEstimate) -> String {
-        func hours(_ h: Double?) -> String { h.map { String(format: "%.2f h", $0) } ?? "n/a" }
-        func money(_ c: Double) -> String { String(format: "$%.2f", c) }
-        var out = "projected from \(e.measuredDir) (n = \(e.measuredN)) to N = \(e.n), on this machine's kind\n"
-        out += TextTable.render(
-            header: ["stage", "runs in", "items/prompt", "computed/prompt", "s/item", "items", "hours", "spend"],
-            rows: e.stages.map { s in
-                [
-                    s.stage, s.sharded ? "shards" : "merge", String(format: "%.2f", s.itemsPerPrompt),
-                    String(format: "%.2f", s.computedPerPrompt),
-                    s.secondsPerItem.map { String(format: "%.3f", $0) } ?? "n/a",
-                    "\(s.items)", hours(s.hours), money(s.cost),
-                ]
-            })
-        out += "\n"
-        out +=
-            "time: \(hours(e.hours)) on 1 machine; \(hours(e.hoursOnMachines)) on \(e.machines) machines (slowest shard, then the merge)\n"
-        out +=
-            "provider spend: \(money(e.cost)) (\(Int(e.providerCalls.rounded())) calls, \(Int(e.providerTokens.rounded())) tokens)\n"
-        if let tokens = e.generatedTokens { out += "generated tokens: \(Int(tokens.rounded()))\n" }
-        out += String(format: "disk: %.1f MB\n", e.diskBytes / 1_000_000)
-        out += "not included: loading models, sampling prompts, export and validate (seconds to minutes)"
-        if !e.untimed.isEmpty {
-            out += "\nnot timed in the measured run (missing from the totals): \(e.untimed.joined(separator: ", "))"
-        }
-        return out
-    }
-
-    /// Bytes of every file under `url`.
-    static func size(of url: URL) -> Int {
-        guard
-            let files = FileManager.default.enumerator(
-                at: url, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey])
-        else { return 0 }
-        var total = 0
-        for case let file as URL in files {
-            let values = try? file.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey])
-            if values?.isRegularFile == true { total += values?.fileSize ?? 0 }
-        }
-        return total
+        print(estimate.table)
     }
 }

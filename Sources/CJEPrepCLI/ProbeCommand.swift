@@ -43,7 +43,7 @@ struct ProbeCommand: AsyncParsableCommand {
             GenerationRequest(context: requests[0].context, temperature: 0.5, maxNewTokens: 16, seed: 7)
         ])[0].get()
         lines.append(
-            "generated \(generated.tokens.map(String.init).joined(separator: ",")) sampled \(String(generated.sampledLogProb!.bitPattern, radix: 16))"
+            "generated \(generated.tokens.map(String.init).joined(separator: ",")) sampled \(String(generated.sampledLogProb?.bitPattern ?? 0, radix: 16))"
         )
         print(lines.joined(separator: "\n"))
     }

@@ -1,4 +1,4 @@
-import CJEInference
+public import CJEInference
 public import Foundation
 
 /// A chat completion request, as sent to `POST {base}/chat/completions`. Built here from
@@ -54,52 +54,7 @@ struct ChatCompletionRequest: Sendable, Hashable, Encodable {
     }
 }
 
-/// What a chat completion returned (the first choice).
-public struct ChatCompletion: Sendable, Hashable {
-    public struct TopToken: Sendable, Hashable, Decodable {
-        public var token: String
-        public var logprob: Double
-
-        public init(token: String, logprob: Double) {
-            self.token = token
-            self.logprob = logprob
-        }
-    }
-
-    public struct TokenLogprob: Sendable, Hashable, Decodable {
-        public var token: String
-        public var logprob: Double
-        public var topLogprobs: [TopToken]
-
-        enum CodingKeys: String, CodingKey {
-            case token, logprob
-            case topLogprobs = "top_logprobs"
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            token = try c.decode(String.self, forKey: .token)
-            logprob = try c.decode(Double.self, forKey: .logprob)
-            topLogprobs = try c.decodeIfPresent([TopToken].self, forKey: .topLogprobs) ?? []
-        }
-
-        public init(token: String, logprob: Double, topLogprobs: [TopToken]) {
-            self.token = token
-            self.logprob = logprob
-            self.topLogprobs = topLogprobs
-        }
-    }
-
-    public var text: String
-    /// "stop", "length", ... as the provider said.
-    public var finishReason: String?
-    public var promptTokens: Int
-    public var completionTokens: Int
-    /// Per generated token, when log probs were asked for and returned.
-    public var logprobs: [TokenLogprob]?
-    /// The model name the provider reported.
-    public var model: String?
-
+extension ChatCompletion {
     /// Parses an OpenAI chat completion body; a body without a first choice's message is an error.
     public static func parse(_ data: Data) throws -> ChatCompletion {
         struct Wire: Decodable {

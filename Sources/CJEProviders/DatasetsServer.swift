@@ -63,13 +63,13 @@ public struct DatasetsServer: Sendable {
     }
 
     func url(offset: Int, length: Int) -> String {
-        var components = URLComponents(string: endpoint + "/rows")!
+        var components = URLComponents(string: endpoint + "/rows") ?? URLComponents()
         components.queryItems = [
             URLQueryItem(name: "dataset", value: dataset), URLQueryItem(name: "config", value: config),
             URLQueryItem(name: "split", value: split), URLQueryItem(name: "offset", value: "\(offset)"),
             URLQueryItem(name: "length", value: "\(length)"),
         ]
-        return components.string!
+        return components.string ?? endpoint + "/rows"
     }
 
     /// A page, from the cache (keyed by its URL) or the API.

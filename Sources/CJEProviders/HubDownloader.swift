@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CJEInference
 import Crypto
 public import Foundation
 import NIOCore
@@ -98,8 +99,16 @@ public struct HubDownloader: Sendable {
         fetched.url = cache.snapshot(file.repo, commit: meta.commit, file: file.file)
         fetched.sha256 = meta.sha256 ?? file.sha256
         if !FileManager.default.fileExists(atPath: blob.path) {
-            let lock = try await FileLock.acquire(cache.lock(file.repo, blobName)) {
-                progress?(Progress(file: file, bytes: 0, total: meta.size, bytesPerSecond: 0, waiting: true))
+            let lockFile = cache.lock(file.repo, blobName)
+            try FileManager.default.createDirectory(
+                at: lockFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let lock: FileLock
+            do {
+                lock = try await FileLock.acquire(lockFile.path) {
+                    progress?(Progress(file: file, bytes: 0, total: meta.size, bytesPerSecond: 0, waiting: true))
+                }
+            } catch let failure as FileLock.Failure {
+                throw HubError.rejected(status: 0, url: failure.path, detail: failure.localizedDescription)
             }
             defer { lock.release() }
             if !FileManager.default.fileExists(atPath: blob.path) {
@@ -351,13 +360,7 @@ public struct HubDownloader: Sendable {
         return Int64(range.dropFirst(6).prefix { $0 != "-" })
     }
 
-    public static func sha256(of url: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
+    public static func sha256(of url: URL) throws -> String { try Checksum.sha256(of: url) }
 }
 
 /// Writes a download's body to the file part by part as the parts arrive, so every byte that
@@ -417,9 +420,10 @@ final class FileSink: HTTPClientResponseDelegate, @unchecked Sendable {
         guard writing else { return task.eventLoop.makeSucceededFuture(()) }
         // write(2) itself, so a full disk is named as such (and ends the download, not retried).
         let failure: Int32? = buffer.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress else { return nil }  // nothing to write
             var offset = 0
             while offset < bytes.count {
-                let n = write(handle.fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                let n = write(handle.fileDescriptor, base + offset, bytes.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
                     return errno
@@ -450,47 +454,9 @@ final class FileSink: HTTPClientResponseDelegate, @unchecked Sendable {
     }
 }
 
-/// An exclusive `flock` on a file (one per open, so it also keeps two tasks of one process apart),
-/// waited for without blocking a thread.
-struct FileLock {
-    let fd: Int32
-
-    static func acquire(_ url: URL, waiting: () -> Void) async throws -> FileLock {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw HubError.rejected(status: 0, url: url.path, detail: "cannot open the lock file (errno \(errno))")
-        }
-        var told = false
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else {
-                close(fd)
-                throw HubError.rejected(status: 0, url: url.path, detail: "cannot lock (errno \(errno))")
-            }
-            if !told {
-                waiting()
-                told = true
-            }
-            do { try await Task.sleep(nanoseconds: 200_000_000) } catch {
-                close(fd)
-                throw error
-            }
-        }
-        return FileLock(fd: fd)
-    }
-
-    func release() {
-        flock(fd, LOCK_UN)
-        close(fd)
-    }
-}
-
 public enum HubError: Error, Sendable, Hashable, LocalizedError {
     /// "No space left on device (ENOSPC)".
-    static func describe(errno code: Int32) -> String {
-        let names: [Int32: String] = [ENOSPC: "ENOSPC", EROFS: "EROFS", EIO: "EIO", EDQUOT: "EDQUOT", EACCES: "EACCES"]
-        return String(cString: strerror(code)) + (names[code].map { " (\($0))" } ?? "")
-    }
+    static func describe(errno code: Int32) -> String { FileFailure.describe(errno: code) }
 
     public enum Missing: Sendable, Hashable { case repo, revision, file }
 

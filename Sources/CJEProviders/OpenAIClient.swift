@@ -3,7 +3,6 @@ public import CJEInference
 public import Foundation
 import NIOCore
 import NIOHTTP1
-import Crypto
 
 #if canImport(Glibc)
     import Glibc
@@ -12,7 +11,7 @@ import Crypto
 /// A client for one OpenAI-compatible provider: bounded concurrency, rate limits, retries with
 /// backoff and jitter (honouring Retry-After), several base URLs, usage and cost accounting and
 /// an on-disk response cache keyed by the request's bytes.
-public final class OpenAIClient: Sendable {
+public final class OpenAIClient: ChatProvider, Sendable {
     public let settings: ProviderSettings
     private let key: String?
     private let cache: ResponseCache?
@@ -46,6 +45,10 @@ public final class OpenAIClient: Sendable {
     }
 
     public var usage: ProviderUsage { get async { await counter.usage } }
+
+    public var model: String { settings.model }
+
+    public func batchSize(atLeast minimum: Int) -> Int { settings.batchSize(atLeast: minimum) }
 
     /// One chat completion of `messages` by the provider's model. With `topLogprobs`, the answer
     /// carries each token's log prob and that many alternatives. Retryable failures are retried;
@@ -246,7 +249,7 @@ struct ResponseCache: Sendable {
     let directory: URL
 
     private func url(_ body: Data) -> URL {
-        let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let digest = Checksum.sha256(body)
         return directory.appendingPathComponent(String(digest.prefix(2))).appendingPathComponent(digest + ".json")
     }
 

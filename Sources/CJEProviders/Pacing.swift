@@ -47,7 +47,7 @@ actor RateLimiter {
                 sent.append((now, tokens))
                 return
             }
-            let wait = max(0.05, 60 - now.timeIntervalSince(sent.first!.time))
+            let wait = max(0.05, 60 - now.timeIntervalSince(sent.first?.time ?? now))
             try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
         }
     }
@@ -82,7 +82,7 @@ actor EndpointPool {
         let awake = endpoints.indices.filter { endpoints[$0].restUntil.map { $0 <= now } ?? true }
         let index =
             awake.min { endpoints[$0].outstanding < endpoints[$1].outstanding }
-            ?? endpoints.indices.min { endpoints[$0].restUntil! < endpoints[$1].restUntil! }!
+            ?? endpoints.indices.min { (endpoints[$0].restUntil ?? now) < (endpoints[$1].restUntil ?? now) } ?? 0
         if let rest = endpoints[index].restUntil, rest <= now { endpoints[index].restUntil = nil }
         endpoints[index].outstanding += 1
         endpoints[index].requests += 1

@@ -1,7 +1,8 @@
+public import CJEInference
 public import Foundation
 
 /// Why a provider call failed. Messages never contain an API key.
-public enum ProviderError: Error, Sendable, Hashable, LocalizedError {
+public enum ProviderError: ClassifiedError, Sendable, Hashable, LocalizedError {
     /// 401 or 403: the key is missing, wrong or not allowed. Stops the stage.
     case unauthorized(status: Int, keyVariable: String?, endpoint: String)
     /// The key variable is not set.
@@ -34,11 +35,12 @@ public enum ProviderError: Error, Sendable, Hashable, LocalizedError {
         }
     }
 
-    /// Failures that should stop a whole stage rather than fail one item.
-    public var stopsStage: Bool {
+    /// A refused or missing key and a spent budget stop the whole stage rather than fail one
+    /// item (`.fatal`); the rest may go otherwise on a later run.
+    public var failureKind: FailureKind {
         switch self {
-        case .unauthorized, .missingKey, .budgetExhausted: return true
-        default: return false
+        case .unauthorized, .missingKey, .budgetExhausted: return .fatal
+        default: return .transient
         }
     }
 }

@@ -1,5 +1,6 @@
 import CJEInference
 import CJEPipeline
+import CJETestSupport
 import Foundation
 import Testing
 
@@ -43,7 +44,7 @@ struct BadInputTests {
         #expect(cases.filter { $0.kind == "config" }.count >= 50)
         #expect(cases.filter { $0.kind == "prompts" }.count >= 50)
         let work = try TempFolder("cje-corpus")
-        let problems = LockedList()
+        let problems = Lines()
         DispatchQueue.concurrentPerform(iterations: cases.count) { k in
             let one = cases[k]
             do {
@@ -65,15 +66,15 @@ struct BadInputTests {
                 for word in one.words where !result.output.contains(word) { wrong.append("no '\(word)'") }
                 if FileManager.default.fileExists(atPath: run.path) { wrong.append("created \(run.path)") }
                 if !wrong.isEmpty {
-                    problems.append("\(one.file): \(wrong.joined(separator: "; ")); said: \(result.output.prefix(400))")
+                    problems.add("\(one.file): \(wrong.joined(separator: "; ")); said: \(result.output.prefix(400))")
                 }
             } catch {
-                problems.append("\(one.file): \(error)")
+                problems.add("\(one.file): \(error)")
             }
         }
-        for problem in problems.items.sorted() { print("wrong: \(problem)") }
-        #expect(problems.items.isEmpty, "\(problems.items.count) of \(cases.count) corpus cases went wrong (printed)")
-        print("bad input: \(cases.count) corpus cases, \(problems.items.count) wrong")
+        for problem in problems.all.sorted() { print("wrong: \(problem)") }
+        #expect(problems.all.isEmpty, "\(problems.all.count) of \(cases.count) corpus cases went wrong (printed)")
+        print("bad input: \(cases.count) corpus cases, \(problems.all.count) wrong")
     }
 
     /// The corpus file, or for the cases too big to keep, the file made here.
@@ -101,8 +102,8 @@ struct BadInputTests {
         let seed = UInt64(ProcessInfo.processInfo.environment["CJE_FUZZ_SEED"] ?? "") ?? 12_345
         let work = try TempFolder("cje-fuzz")
         let deadline = Date().addingTimeInterval(seconds)
-        let tried = LockedList()
-        let problems = LockedList()
+        let tried = Lines()
+        let problems = Lines()
         // Two workers, each with its own stream of cases.
         DispatchQueue.concurrentPerform(iterations: 2) { worker in
             var rng = SplitMix64(seed: seed &+ UInt64(worker) &* 0x9E37_79B9)
@@ -125,7 +126,7 @@ struct BadInputTests {
                     let run = folder.appendingPathComponent("run")
                     let result = try CLITool.run(
                         tool, ["run", "2", "--dir", run.path, "--config", configURL.path], timeout: 60)
-                    tried.append(mutatesConfig ? "config" : "prompts")
+                    tried.add(mutatesConfig ? "config" : "prompts")
                     var wrong: [String] = []
                     if result.signaled { wrong.append("ended by signal \(result.code)") }
                     if result.code == 0 { wrong.append("exit 0 without a model") }
@@ -134,21 +135,21 @@ struct BadInputTests {
                     if wrong.isEmpty {
                         try? FileManager.default.removeItem(at: folder)
                     } else {
-                        problems.append(
+                        problems.add(
                             "\(folder.path): \(wrong.joined(separator: "; ")); said: \(result.output.prefix(300))")
                     }
                 } catch {
-                    problems.append("\(folder.path): \(error)")
+                    problems.add("\(folder.path): \(error)")
                 }
             }
         }
-        let configs = tried.items.filter { $0 == "config" }.count
+        let configs = tried.all.filter { $0 == "config" }.count
         print(
-            "fuzz: \(tried.items.count) cases in \(Int(seconds)) s (seed \(seed)): \(configs) configs, \(tried.items.count - configs) prompt files; \(problems.items.count) wrong"
+            "fuzz: \(tried.all.count) cases in \(Int(seconds)) s (seed \(seed)): \(configs) configs, \(tried.all.count - configs) prompt files; \(problems.all.count) wrong"
         )
-        #expect(tried.items.count > 20)
-        #expect(problems.items.isEmpty, "\(problems.items.joined(separator: "\n"))")
-        if problems.items.isEmpty { work.remove() }
+        #expect(tried.all.count > 20)
+        #expect(problems.all.isEmpty, "\(problems.all.joined(separator: "\n"))")
+        if problems.all.isEmpty { work.remove() }
     }
 
     /// Valid configs to mutate (PROMPTS is the case's prompt file).
@@ -322,13 +323,4 @@ struct TempFolder {
     }
 
     func remove() { try? FileManager.default.removeItem(at: url) }
-}
-
-/// Strings collected from concurrent workers.
-final class LockedList: @unchecked Sendable {
-    private var values: [String] = []
-    private let lock = NSLock()
-
-    func append(_ value: String) { lock.withLock { values.append(value) } }
-    var items: [String] { lock.withLock { values } }
 }

@@ -1,3 +1,4 @@
+import CJEInference
 import CJEPipeline
 import CJEProviders
 import Foundation

@@ -63,7 +63,10 @@ struct FakeRun {
     }
 
     /// Every data file the run wrote (not the manifest, logs or journals), by path.
-    func outputs() throws -> [String: Data] {
+    func outputs() throws -> [String: Data] { try Self.outputs(in: dir) }
+
+    /// Every data file under `dir` (not the manifest, logs or journals), by path.
+    static func outputs(in dir: URL) throws -> [String: Data] {
         var out: [String: Data] = [:]
         for folder in ["data", "phase2", "cje"] {
             let root = dir.appendingPathComponent(folder)
@@ -96,12 +99,4 @@ struct FakeRun {
             providers: ProviderHub(configs: [:], cache: run.providerCache, ledger: SpendLedger(budget: nil)),
             engine: { _ in engine }, cacheRoot: dir, stop: stop, say: { [lines] in lines.add($0) })
     }
-}
-
-/// Console lines seen, from any thread.
-final class Lines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func add(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
 }

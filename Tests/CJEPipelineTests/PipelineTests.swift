@@ -274,8 +274,8 @@ struct PipelineTests {
         try run.usePrompts(["What is 2+2?", "UNPARSEABLE question", "Name a colour."])
         run.config.maxFailureRate = 1
         try await run.execute(through: .judge)
-        let deterministic = try run.decode(ScoredRecord.self, run.run.scored("targets", "deterministic"))
-        let uncertainty = try run.decode(ScoredRecord.self, run.run.scored("targets", "uncertainty"))
+        let deterministic = try run.decode(ScoredRecord.self, run.run.scored(.targets, .deterministic))
+        let uncertainty = try run.decode(ScoredRecord.self, run.run.scored(.targets, .uncertainty))
         for (d, u) in zip(deterministic, uncertainty) {
             #expect(d.judgeMethod == "greedy" && u.judgeMethod == "exact_distribution")
             #expect(u.judgeScore != nil && u.judgeScoreVariance != nil)
@@ -291,8 +291,8 @@ struct PipelineTests {
     @Test("oracle: ceil(fraction x count) labels per population, separate journals, the rest unlabelled")
     func oracle() async throws {
         let run = try await Self.reference().run
-        let calibration = try run.decode(OracleRecord.self, run.run.oraclePopulation("calibration"))
-        let validation = try run.decode(OracleRecord.self, run.run.oraclePopulation("validation"))
+        let calibration = try run.decode(OracleRecord.self, run.run.oraclePopulation(.calibration))
+        let validation = try run.decode(OracleRecord.self, run.run.oraclePopulation(.validation))
         #expect(calibration.count == 6 && calibration.filter(\.selected).count == 3)
         for policy in ["pi_clone", "pi_bad"] {
             #expect(validation.filter { $0.policy == policy }.count == 6)
@@ -303,7 +303,7 @@ struct PipelineTests {
         }
         #expect(run.journalLines("oracle_calibration").count == 3 && run.journalLines("oracle_validation").count == 6)
         // data/ and the detailed copy hold the labelled slice only, in population order.
-        for (task, population) in [("calibration", calibration), ("validation", validation)] {
+        for (task, population) in [(OracleTask.Kind.calibration, calibration), (.validation, validation)] {
             let labelled = try run.decode(OracleRecord.self, run.run.oracleLabels(task))
             #expect(labelled == population.filter(\.selected) && labelled.allSatisfy { $0.yTrue != nil })
             #expect(try run.decode(OracleRecord.self, run.run.oracleDetailed(task)) == labelled)

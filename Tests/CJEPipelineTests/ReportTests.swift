@@ -12,7 +12,7 @@ struct ReportTests {
         let run = try await PipelineTests.reference().run
         let report = try RunReport.load(run.run)
         let logprobs = try run.decode(LogprobsRecord.self, run.run.logprobs)
-        let p0 = try run.decode(ScoredRecord.self, run.run.scored("p0", "deterministic"))
+        let p0 = try run.decode(ScoredRecord.self, run.run.scored(.p0, .deterministic))
         let judge = Dictionary(uniqueKeysWithValues: p0.map { ($0.promptId, $0.judgeScore!) })
 
         #expect(report.glance.n == 6 && report.glance.seed == 3)
@@ -46,8 +46,8 @@ struct ReportTests {
 
         // Judge against oracle: every labelled response with a judge score is in one bin.
         let labelled =
-            (try run.decode(OracleRecord.self, run.run.oracleLabels("calibration"))
-            + run.decode(OracleRecord.self, run.run.oracleLabels("validation"))).filter {
+            (try run.decode(OracleRecord.self, run.run.oracleLabels(.calibration))
+            + run.decode(OracleRecord.self, run.run.oracleLabels(.validation))).filter {
                 $0.selected && $0.yTrue != nil
             }
         #expect(report.labelledPairs == labelled.count)

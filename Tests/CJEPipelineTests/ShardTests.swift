@@ -29,7 +29,7 @@ struct ShardTests {
             let shard = RunDirectory(root: run.dir).shard(try Shard(index: index, count: 3))
             let prompts = try JSONLines.decode(PromptRecord.self, from: shard.prompts)
             #expect(prompts.count == 2, "6 prompts dealt over 3 shards")
-            #expect(!FileManager.default.fileExists(atPath: shard.oracleLabels("calibration").path))
+            #expect(!FileManager.default.fileExists(atPath: shard.oracleLabels(.calibration).path))
         }
         let generated = run.engine.counts.generated
         let reports = try await Self.merge(run)

@@ -44,8 +44,8 @@ struct ValidateExportTests {
         let run = try await Self.reference().run
         let logged = try JSONLines.decode(LoggedRow.self, from: run.cjeDataset)
         let logprobs = try JSONLines.decode(LogprobsRecord.self, from: run.logprobs)
-        let uncertainty = try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "uncertainty"))
-        let labels = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels("calibration"))
+        let uncertainty = try JSONLines.decode(ScoredRecord.self, from: run.scored(.p0, .uncertainty))
+        let labels = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels(.calibration))
         #expect(logged.count == 6)
         for (row, (lp, scored)) in zip(logged, zip(logprobs, uncertainty)) {
             #expect(row.prompt_id == lp.promptId && row.response == lp.p0Response && row.prompt == lp.prompt)
@@ -62,7 +62,7 @@ struct ValidateExportTests {
         for policy in ["p0", "pi_clone", "pi_bad"] {
             let fresh = try JSONLines.decode(FreshRow.self, from: run.freshDraws(policy))
             let scored = try JSONLines.decode(
-                ScoredRecord.self, from: run.scored(policy == "p0" ? "p0" : "targets", "uncertainty")
+                ScoredRecord.self, from: run.scored(policy == "p0" ? .p0 : .targets, .uncertainty)
             )
             .filter { $0.policy == policy }
             #expect(fresh.count == 6 && fresh.allSatisfy { $0.target_policy == policy && $0.draw_idx == 0 })
@@ -77,14 +77,14 @@ struct ValidateExportTests {
     ) {
         let run = try await reference().run
         var judged = JudgedRecords()
-        judged.p0Deterministic = try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "deterministic"))
-        judged.p0Uncertainty = try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "uncertainty"))
+        judged.p0Deterministic = try JSONLines.decode(ScoredRecord.self, from: run.scored(.p0, .deterministic))
+        judged.p0Uncertainty = try JSONLines.decode(ScoredRecord.self, from: run.scored(.p0, .uncertainty))
         judged.targetsDeterministic = try JSONLines.decode(
-            ScoredRecord.self, from: run.scored("targets", "deterministic"))
-        judged.targetsUncertainty = try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
+            ScoredRecord.self, from: run.scored(.targets, .deterministic))
+        judged.targetsUncertainty = try JSONLines.decode(ScoredRecord.self, from: run.scored(.targets, .uncertainty))
         var oracle = OracleLabels()
-        oracle.calibration = try JSONLines.decode(OracleRecord.self, from: run.oraclePopulation("calibration"))
-        oracle.validation = try JSONLines.decode(OracleRecord.self, from: run.oraclePopulation("validation"))
+        oracle.calibration = try JSONLines.decode(OracleRecord.self, from: run.oraclePopulation(.calibration))
+        oracle.validation = try JSONLines.decode(OracleRecord.self, from: run.oraclePopulation(.validation))
         return (
             try JSONLines.decode(ResponsesRecord.self, from: run.responses),
             try JSONLines.decode(LogprobsRecord.self, from: run.logprobs), judged, oracle

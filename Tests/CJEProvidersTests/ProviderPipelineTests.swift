@@ -92,12 +92,12 @@ struct ProviderPipelineTests {
     static func judgeOutputs(_ dir: URL) throws -> [String: Data] {
         let run = RunDirectory(root: dir)
         var out: [String: Data] = [:]
-        for who in ["p0", "targets"] {
-            for method in ["deterministic", "uncertainty"] {
-                out["\(who)/\(method)"] = try Data(contentsOf: run.scored(who, method))
+        for who in RunDirectory.ScoredGroup.allCases {
+            for method in RunDirectory.JudgeScore.allCases {
+                out["\(who.rawValue)/\(method.rawValue)"] = try Data(contentsOf: run.scored(who, method))
             }
         }
-        for task in ["calibration", "validation"] { out[task] = try Data(contentsOf: run.oracleLabels(task)) }
+        for task in OracleTask.Kind.allCases { out[task.rawValue] = try Data(contentsOf: run.oracleLabels(task)) }
         return out
     }
 
@@ -111,7 +111,7 @@ struct ProviderPipelineTests {
         let two = try await Peers.shared.llamaServer(1)
         let dir = try await Self.copyOfBase("two")
         let yaml = Self.yaml(urls: [one.baseURL, two.baseURL])
-        let lines = LinesSeen()
+        let lines = Lines()
         let reports = try await Self.pipeline(dir, yaml, say: { lines.add($0) }).execute(through: .oracle)
         let judge = try #require(reports.first { $0.stage == "judge" })
         #expect(judge.total == 9 && judge.doneNow == 9)
@@ -127,8 +127,8 @@ struct ProviderPipelineTests {
 
         let run = RunDirectory(root: dir)
         let uncertainty =
-            try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
-            + JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "uncertainty"))
+            try JSONLines.decode(ScoredRecord.self, from: run.scored(.targets, .uncertainty))
+            + JSONLines.decode(ScoredRecord.self, from: run.scored(.p0, .uncertainty))
         #expect(uncertainty.count == 9)
         var distributions = 0
         for record in uncertainty {
@@ -141,7 +141,7 @@ struct ProviderPipelineTests {
             }
         }
         #expect(distributions >= 5, "most answers give a distribution (\(distributions) of 9)")
-        let deterministic = try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "deterministic"))
+        let deterministic = try JSONLines.decode(ScoredRecord.self, from: run.scored(.targets, .deterministic))
         #expect(deterministic.allSatisfy { $0.judgeMethod == "greedy" && ($0.judgeScore != nil || $0.error != nil) })
         #expect(Self.lines(run.journal("judge")) == 9)
 
@@ -193,7 +193,7 @@ struct ProviderPipelineTests {
         let run = RunDirectory(root: dir)
         #expect(try Data(contentsOf: run.responses) == responses)
         #expect(Self.lines(run.journal("judge")) == 0)
-        #expect(!FileManager.default.fileExists(atPath: run.scored("p0", "deterministic").path))
+        #expect(!FileManager.default.fileExists(atPath: run.scored(.p0, .deterministic).path))
         let manifest = try Self.manifest(dir)
         #expect(manifest.stages["judge"] == nil && manifest.providers?["srv"]?.failedCalls ?? 0 > 0)
         let logged = try String(contentsOf: run.manifest, encoding: .utf8)
@@ -267,8 +267,8 @@ struct ProviderPipelineTests {
         _ = try await Self.pipeline(dir, yaml).execute(through: .judge)
         let run = RunDirectory(root: dir)
         let records =
-            try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "uncertainty"))
-            + JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
+            try JSONLines.decode(ScoredRecord.self, from: run.scored(.p0, .uncertainty))
+            + JSONLines.decode(ScoredRecord.self, from: run.scored(.targets, .uncertainty))
         #expect(records.count == 9 && records.allSatisfy { $0.judgeMethod == method })
         for record in records {
             if let score = record.judgeScore {
@@ -280,11 +280,4 @@ struct ProviderPipelineTests {
         // One temperature-0 answer per item, plus one interval question or three samples.
         #expect(try Self.manifest(dir).stages["judge"]?.usage?["srv"]?.calls == 9 * (method == "samples" ? 4 : 2))
     }
-}
-
-final class LinesSeen: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func add(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
 }

@@ -93,7 +93,7 @@ struct ProviderTests {
                 return false
             }
             let text = error.localizedDescription
-            return error.stopsStage && text.contains("$CJE_TEST_KEY") && !text.contains("sk-very-secret")
+            return error.failureKind == .fatal && text.contains("$CJE_TEST_KEY") && !text.contains("sk-very-secret")
         }
         #expect(await client.usage.attempts == 1)
     }

@@ -19,7 +19,7 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
     public let modelInfo: ModelInfo
     /// Tokens one sequence may hold (context and response), as a real engine's limit.
     public let sequenceContext: Int
-    private let state: Locked<State>
+    private let state: LockedValue<State>
 
     struct State {
         var faults: [String: Int]
@@ -54,14 +54,14 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
             endOfGenerationTokens: [Special.endOfTurn],
             endOfTurnToken: Special.endOfTurn, hasChatTemplate: true)
         self.sequenceContext = sequenceContext
-        state = Locked(State(faults: faults, drifts: drifts))
+        state = LockedValue(State(faults: faults, drifts: drifts))
     }
 
     /// What the engine has worked so far.
-    public var counts: Counts { state.read { $0.counts } }
+    public var counts: Counts { state.current.counts }
 
     /// Called after each request the engine finishes (a test stops a run there, as a signal would).
-    public func afterEach(_ hook: (@Sendable () -> Void)?) { state.write { $0.afterEach = hook } }
+    public func afterEach(_ hook: (@Sendable () -> Void)?) { state.access { $0.afterEach = hook } }
 
     /// Works `requests` one by one as an engine's batch: each result told as it is final, a
     /// stop abandoning the rest.
@@ -77,13 +77,13 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
             let result = work(request)
             results.append(result)
             control.each?(results.count - 1, result)
-            state.read { $0.afterEach }?()
+            state.current.afterEach?()
         }
         return results
     }
 
     /// Makes requests whose context contains `marker` fail `times` more times.
-    public func inject(_ marker: String, times: Int = .max) { state.write { $0.faults[marker] = times } }
+    public func inject(_ marker: String, times: Int = .max) { state.access { $0.faults[marker] = times } }
 
     // MARK: Tokenizer
 
@@ -140,7 +140,7 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
     /// The first fault marker in `context`, consuming one of its failures.
     private func fault(_ context: [TokenID]) -> String? {
         let text = Self.text(context)
-        return state.write { state in
+        return state.access { state in
             guard let marker = state.faults.keys.sorted().first(where: { text.contains($0) && state.faults[$0]! > 0 })
             else { return nil }
             state.faults[marker]! -= 1
@@ -154,7 +154,7 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
         _ requests: [GenerationRequest], control: BatchControl<GenerationResult>
     ) async -> [Result<GenerationResult, any Error>] {
         batch(requests, control) { request in
-            state.write { $0.counts.generated += 1 }
+            state.access { $0.counts.generated += 1 }
             return generate(request)
         }
     }
@@ -165,8 +165,8 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
         if request.context.count + request.maxNewTokens > sequenceContext {
             return .failure(
                 FakeEngineError(
-                    "needs \(request.context.count + request.maxNewTokens) tokens but a sequence holds at most \(sequenceContext)"
-                ))
+                    "needs \(request.context.count + request.maxNewTokens) tokens but a sequence holds at most \(sequenceContext)",
+                    kind: .permanent))
         }
         var rng = SplitMix64(seed: request.seed)
         let length = 1 + Int(rng.next() % UInt64(min(request.maxNewTokens, 48)))
@@ -189,9 +189,9 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
     public func scoreBatch(_ requests: [ScoreRequest], control: BatchControl<ScoreResult>) async -> [Result<
         ScoreResult, any Error
     >] {
-        let drift = state.read { $0.drifts && requests.count == 1 }
+        let drift = state.current.drifts && requests.count == 1
         return batch(requests, control) { request -> Result<ScoreResult, any Error> in
-            state.write { $0.counts.scored += 1 }
+            state.access { $0.counts.scored += 1 }
             if let fault = fault(request.context) { return .failure(FakeEngineError(fault)) }
             if request.response.isEmpty { return .failure(FakeEngineError("the response is empty")) }
             if let bad = request.temperatures.first(where: { !EngineLimits.isScoringTemperature($0) }) {
@@ -213,7 +213,7 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
         _ requests: [ContinuationRequest], control: BatchControl<ContinuationResult>
     ) async -> [Result<ContinuationResult, any Error>] {
         batch(requests, control) { request -> Result<ContinuationResult, any Error> in
-            state.write { $0.counts.continuations += 1 }
+            state.access { $0.counts.continuations += 1 }
             if let fault = fault(request.context) { return .failure(FakeEngineError(fault)) }
             let logProbs = request.continuations.map {
                 Self.score(
@@ -237,18 +237,14 @@ public final class FakeEngine: TextEngine, @unchecked Sendable {
     }
 }
 
-/// A failure the fake engine was told to produce.
-public struct FakeEngineError: LocalizedError, Hashable {
+/// A failure the fake engine was told to produce (transient), or a request too long for a
+/// sequence (permanent, as the real engine's).
+public struct FakeEngineError: LocalizedError, ClassifiedError, Hashable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public var failureKind: FailureKind
+    public init(_ message: String, kind: FailureKind = .transient) {
+        self.message = message
+        failureKind = kind
+    }
     public var errorDescription: String? { message }
-}
-
-/// A value behind a lock.
-final class Locked<T>: @unchecked Sendable {
-    private var value: T
-    private let lock = NSLock()
-    init(_ value: T) { self.value = value }
-    func read<R>(_ body: (T) -> R) -> R { lock.withLock { body(value) } }
-    func write<R>(_ body: (inout T) -> R) -> R { lock.withLock { body(&value) } }
 }

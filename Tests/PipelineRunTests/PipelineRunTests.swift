@@ -171,8 +171,8 @@ struct PipelineRunTests {
         let reports = try await pipeline.execute(through: .judge)
         #expect(reports.map(\.stage) == ["generate", "logprobs", "judge"])
         let run = RunDirectory(root: dir)
-        let p0 = try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "deterministic"))
-        let targets = try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
+        let p0 = try JSONLines.decode(ScoredRecord.self, from: run.scored(.p0, .deterministic))
+        let targets = try JSONLines.decode(ScoredRecord.self, from: run.scored(.targets, .uncertainty))
         #expect(p0.count == 2 && targets.count == 4)
         for record in p0 {
             #expect(record.judgeMethod == "argmax")
@@ -268,8 +268,8 @@ struct PipelineRunTests {
         let reports = try await pipeline.execute(through: .validate)
         #expect(reports.suffix(2).map(\.stage) == ["oracle_calibration", "oracle_validation"])
         #expect(reports.suffix(2).map(\.total) == [1, 2])  // ceil(25% of 4) of p0; 1 per target policy
-        let calibration = try JSONLines.decode(OracleRecord.self, from: run.oraclePopulation("calibration"))
-        let validation = try JSONLines.decode(OracleRecord.self, from: run.oraclePopulation("validation"))
+        let calibration = try JSONLines.decode(OracleRecord.self, from: run.oraclePopulation(.calibration))
+        let validation = try JSONLines.decode(OracleRecord.self, from: run.oraclePopulation(.validation))
         #expect(calibration.count == 4 && calibration.allSatisfy { $0.policy == "p0" })
         #expect(validation.count == 8 && Set(validation.map(\.policy)) == ["pi_clone", "pi_bad"])
         #expect(calibration.filter(\.selected).count == 1)
@@ -283,9 +283,9 @@ struct PipelineRunTests {
         }
         #expect(FileManager.default.fileExists(atPath: run.journal("oracle_calibration").path))
         #expect(FileManager.default.fileExists(atPath: run.journal("oracle_validation").path))
-        let labelled = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels("validation"))
+        let labelled = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels(.validation))
         #expect(labelled == validation.filter(\.selected) && labelled.count == 2)
-        #expect(try JSONLines.decode(OracleRecord.self, from: run.oracleDetailed("validation")) == labelled)
+        #expect(try JSONLines.decode(OracleRecord.self, from: run.oracleDetailed(.validation)) == labelled)
 
         // Validation passes: clone weights exactly 1, a 12-pair audit bit-identical.
         let info = try JSONSerialization.jsonObject(with: Data(contentsOf: run.datasetInfo)) as! [String: Any]

@@ -27,6 +27,9 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
     /// Attempts per item across resumes before it stays failed.
     public var maxAttempts: Int
 
+    /// The models of the policies that run locally.
+    public var localPolicyModels: [String] { policies.filter { $0.provider == nil }.map(\.model) }
+
     public static let helpfulSystemPrompt = "You are a helpful assistant. Answer clearly, accurately and concisely."
     public static let unhelpfulSystemPrompt =
         "You are an unhelpful assistant. Give vague, evasive answers and never address the question."
@@ -279,5 +282,6 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
     }
 
     /// The logging policy's settings.
-    public var logging: PolicyConfig { policies.first { $0.name == loggingPolicy }! }
+    /// The logging policy's settings (`validate` makes sure it is one of the policies).
+    public var logging: PolicyConfig { policies.first { $0.name == loggingPolicy } ?? policies[0] }
 }

@@ -36,3 +36,18 @@ public struct PolicyConfig: Codable, Sendable, Hashable {
         maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxTokens
     }
 }
+
+extension PolicyConfig {
+    /// Whether this policy's teacher-forced log prob of any response equals `other`'s: same
+    /// model, system prompt and temperature send the same request (context tokens, response
+    /// tokens, end-of-turn, temperature). The logprobs stage computes such values once.
+    public func scoresLike(_ other: PolicyConfig) -> Bool {
+        model == other.model && systemPrompt == other.systemPrompt && temperature == other.temperature
+    }
+
+    /// Whether this policy is a clone of `other`: it scores like it and would also generate the
+    /// same responses (same length limit), so its importance weights must be exactly 1.
+    public func isClone(of other: PolicyConfig) -> Bool {
+        name != other.name && scoresLike(other) && maxTokens == other.maxTokens
+    }
+}

@@ -1,4 +1,4 @@
-import CJEProviders
+import CJEInference
 
 /// Runs `work` over `items` with every item in flight at once (a provider client bounds the
 /// concurrency), keeping order; `finished(k, value)` is told as each item is done. An error that
@@ -35,10 +35,10 @@ func concurrently<Item: Sendable, Value: Sendable>(
     }
 }
 
-/// The message of an error that fails one item; rethrows one that stops the stage (401, an
-/// unset key, the budget) or a cancellation.
-func itemFailure(_ error: any Error) throws -> String {
-    if let error = error as? ProviderError, error.stopsStage { throw error }
+/// An error that fails one item, as it is; rethrows one that stops the stage (401, an unset
+/// key, the budget) or a cancellation.
+func itemFailure(_ error: any Error) throws -> any Error {
+    if FailureKind(of: error) == .fatal { throw error }
     if error is CancellationError { throw error }
-    return error.localizedDescription
+    return error
 }

@@ -45,11 +45,3 @@ public protocol ItemStage: Sendable {
 extension ItemStage {
     public func isPermanent(_ value: Value) -> Bool { false }
 }
-
-/// Whether an error message says a failure is a property of the input on a local engine (the
-/// prompt does not fit a sequence, the chat template cannot render it), so a retry would fail
-/// the same way.
-func isDeterministicFailure(_ message: String?) -> Bool {
-    guard let message else { return false }
-    return message.contains("tokens but a sequence holds at most") || message.contains("could not be rendered")
-}

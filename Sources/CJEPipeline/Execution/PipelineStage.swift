@@ -10,6 +10,10 @@ public protocol PipelineStage: Sendable {
     /// The providers the stage calls under `config`; their keys are checked before anything runs.
     static func providers(_ config: PipelineConfig) -> [String]
 
+    /// The local models (by config name) the stage runs under `config`: the run loads them,
+    /// and no other, before anything is written.
+    static func models(_ config: PipelineConfig) -> [String]
+
     /// Why the stage cannot run under `config`, or nil.
     static func refusal(_ config: PipelineConfig) -> String?
 
@@ -21,5 +25,6 @@ public protocol PipelineStage: Sendable {
 
 extension PipelineStage {
     public static func providers(_ config: PipelineConfig) -> [String] { [] }
+    public static func models(_ config: PipelineConfig) -> [String] { [] }
     public static func refusal(_ config: PipelineConfig) -> String? { nil }
 }

@@ -1,4 +1,5 @@
 import CJEProviders
+import CJEInference
 import Foundation
 
 /// Progress of a stage: done so far, total, failures so far.

@@ -1,4 +1,4 @@
-public import CJEProviders
+public import CJEInference
 
 /// How a stage went, as kept in the manifest under `stages.<name>`.
 public struct StageReport: Sendable, Hashable, Codable {

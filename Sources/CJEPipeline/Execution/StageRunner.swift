@@ -1,4 +1,5 @@
 import CJEProviders
+import CJEInference
 import Foundation
 
 /// Runs an `ItemStage`: loads its journal, works the items that are due (never tried, or failed
@@ -78,8 +79,7 @@ public struct StageRunner: Sendable {
             let appender = try journal.appender()
             defer { appender.close() }
             let lanes = Dictionary(grouping: pending, by: { $0.item.lane })
-            for lane in lanes.keys.sorted() {
-                let work = lanes[lane]!
+            for (lane, work) in lanes.sorted(by: { $0.key < $1.key }) {
                 let size = try max(1, stage.batchSize(on: lane))
                 for start in stride(from: 0, to: work.count, by: size) {
                     try context.stop.check()

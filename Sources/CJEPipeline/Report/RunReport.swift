@@ -106,12 +106,12 @@ extension RunReport {
             PipelineConfigSummary.self, from: Data(manifest.fingerprint.config.utf8))
         let responses = try JSONLines.decode(ResponsesRecord.self, from: run.responses)
         let logprobs = try JSONLines.decode(LogprobsRecord.self, from: run.logprobs)
-        let p0Det = try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "deterministic"))
-        let p0Unc = try JSONLines.decode(ScoredRecord.self, from: run.scored("p0", "uncertainty"))
-        let targetDet = try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "deterministic"))
-        let targetUnc = try JSONLines.decode(ScoredRecord.self, from: run.scored("targets", "uncertainty"))
-        let calibration = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels("calibration"))
-        let validation = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels("validation"))
+        let p0Det = try JSONLines.decode(ScoredRecord.self, from: run.scored(.p0, .deterministic))
+        let p0Unc = try JSONLines.decode(ScoredRecord.self, from: run.scored(.p0, .uncertainty))
+        let targetDet = try JSONLines.decode(ScoredRecord.self, from: run.scored(.targets, .deterministic))
+        let targetUnc = try JSONLines.decode(ScoredRecord.self, from: run.scored(.targets, .uncertainty))
+        let calibration = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels(.calibration))
+        let validation = try JSONLines.decode(OracleRecord.self, from: run.oracleLabels(.validation))
         let info =
             FileManager.default.fileExists(atPath: run.datasetInfo.path)
             ? try? JSONDecoder().decode(DatasetInfoSummary.self, from: Data(contentsOf: run.datasetInfo)) : nil
@@ -152,11 +152,11 @@ extension RunReport {
                 .compactMap(\.yTrue)
             var entry = PolicyScores(
                 policy: policy, deterministic: own, uncertaintyMeans: uncertain.compactMap(\.judgeScore),
-                massMean: masses.isEmpty ? nil : masses.reduce(0, +) / Double(masses.count), massMin: masses.min(),
-                snips: nil, snipsLow: nil, snipsHigh: nil, ownJudgeMean: mean(own), oracleMean: mean(labels),
+                massMean: masses.mean, massMin: masses.min(),
+                snips: nil, snipsLow: nil, snipsHigh: nil, ownJudgeMean: own.mean, oracleMean: labels.mean,
                 oracleLabels: labels.count)
             if policy == logging {
-                entry.snips = mean(own)
+                entry.snips = own.mean
                 (entry.snipsLow, entry.snipsHigh) = bootstrap(own.map { (1.0, $0) }, &rng)
             } else {
                 var pairs: [(logWeight: Double, promptId: String)] = []
@@ -200,8 +200,8 @@ extension RunReport {
             let inside = labelled.filter { $0.judge >= low && ($0.judge < high || (k == 4 && $0.judge <= high)) }
             guard !inside.isEmpty else { return nil }
             return ReliabilityBin(
-                low: low, high: high, count: inside.count, judgeMean: mean(inside.map(\.judge))!,
-                oracleMean: mean(inside.map(\.oracle))!)
+                low: low, high: high, count: inside.count, judgeMean: inside.map(\.judge).mean ?? 0,
+                oracleMean: inside.map(\.oracle).mean ?? 0)
         }
 
         // Stages.
@@ -218,10 +218,6 @@ extension RunReport {
             glance: glance, weights: weights, scores: scores, reliability: bins,
             rankCorrelation: spearman(labelled.map(\.judge), labelled.map(\.oracle)), labelledPairs: labelled.count,
             stages: stages, sampledScoredGap: gaps.map(abs).max(), gapCount: gaps.count)
-    }
-
-    public static func mean(_ values: [Double]) -> Double? {
-        values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }
 
     /// sum(w * y) / sum(w).
@@ -263,7 +259,7 @@ extension RunReport {
             return result
         }
         let (a, b) = (ranks(x), ranks(y))
-        let (ma, mb) = (mean(a)!, mean(b)!)
+        let (ma, mb) = (a.mean ?? 0, b.mean ?? 0)
         let cov = zip(a, b).reduce(0.0) { $0 + ($1.0 - ma) * ($1.1 - mb) }
         let va = a.reduce(0.0) { $0 + ($1 - ma) * ($1 - ma) }
         let vb = b.reduce(0.0) { $0 + ($1 - mb) * ($1 - mb) }

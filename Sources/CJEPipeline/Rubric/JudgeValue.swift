@@ -1,3 +1,5 @@
+public import CJEInference
+
 /// A judge's verdict on one response: a deterministic score and a score distribution.
 public struct JudgeValue: Codable, Sendable, Hashable {
     /// The deterministic score on [0, 1] (answer / 10), under `rule`.
@@ -15,6 +17,8 @@ public struct JudgeValue: Codable, Sendable, Hashable {
     /// Where the distribution came from: nil or "exact_distribution" for a local model,
     /// "top_logprobs", "confidence_interval" or "samples" for a provider.
     public var method: String?
+    /// `.permanent` when a failure would come again the same way (never retried).
+    public var errorKind: FailureKind?
 
     /// The uncertainty files' `judge_method`.
     public var uncertaintyMethod: String { method ?? "exact_distribution" }
@@ -31,9 +35,15 @@ public struct JudgeValue: Codable, Sendable, Hashable {
     }
 
     /// Both scores failed for one reason.
-    mutating func fail(_ message: String) {
+    mutating func fail(_ message: String, kind: FailureKind = .transient) {
         scoreError = message
         distributionError = message
+        errorKind = FailureKind.recorded(kind)
+    }
+
+    /// Both scores failed with `error` (its message after `prefix`, and its kind).
+    mutating func fail(_ error: any Error, prefix: String = "") {
+        fail(prefix + error.localizedDescription, kind: FailureKind(of: error))
     }
 
     enum CodingKeys: String, CodingKey {
@@ -42,5 +52,6 @@ public struct JudgeValue: Codable, Sendable, Hashable {
         case scoreError = "score_error"
         case rawAnswer = "raw_answer"
         case distributionError = "distribution_error"
+        case errorKind = "error_kind"
     }
 }

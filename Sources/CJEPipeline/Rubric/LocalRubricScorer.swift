@@ -33,7 +33,7 @@ public struct LocalRubricScorer: Sendable {
                 let prompt = try engine.promptTokens(rubric.messages(prompt: item.prompt, response: item.response))
                 contexts.append(prompt + (try engine.responseTokens(rubric.answerPrefix)))
             } catch {
-                values[k].fail("judge prompt could not be rendered: \(error.localizedDescription)")
+                values[k].fail("judge prompt could not be rendered: \(error.localizedDescription)", kind: .permanent)
                 finished?(k, values[k])
                 contexts.append(nil)
             }
@@ -55,8 +55,8 @@ public struct LocalRubricScorer: Sendable {
         let scored = await engine.scoreContinuationsBatch(
             ready.map {
                 ContinuationRequest(
-                    context: contexts[$0]!, continuations: candidates, appendEndOfTurn: true, temperature: 1,
-                    greedyMaxTokens: maxTokens, sharedPrefix: Self.commonPrefixLength(contexts[$0]!, shared))
+                    context: contexts[$0] ?? [], continuations: candidates, appendEndOfTurn: true, temperature: 1,
+                    greedyMaxTokens: maxTokens, sharedPrefix: Self.commonPrefixLength(contexts[$0] ?? [], shared))
             },
             control: stop.control { r, result in finished?(ready[r], verdict(blank, result)) })
         for (r, k) in ready.enumerated() { values[k] = verdict(values[k], scored[r]) }
@@ -67,7 +67,7 @@ public struct LocalRubricScorer: Sendable {
         var value = blank
         switch result {
         case .success(let result): read(result, into: &value)
-        case .failure(let error): value.fail(error.localizedDescription)
+        case .failure(let error): value.fail(error)
         }
         return value
     }
@@ -104,7 +104,7 @@ public struct LocalRubricScorer: Sendable {
         }
         if rule == .argmax {
             // The first maximum: ties go to the lower score.
-            value.score = Double(logps.firstIndex(of: logps.max()!)!) / 10
+            if let best = logps.max(), let index = logps.firstIndex(of: best) { value.score = Double(index) / 10 }
         }
         value.mean = distribution.mean
         value.variance = distribution.variance

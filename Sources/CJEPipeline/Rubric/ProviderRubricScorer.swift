@@ -9,7 +9,7 @@ import Foundation
 ///   it is never replaced by another method.
 struct ProviderRubricScorer: RubricBackend {
     let rubric: Rubric
-    let client: OpenAIClient
+    let client: any ChatProvider
     let provider: ProviderConfig
     let maxTokens: Int
     let method: UncertaintyMethod
@@ -113,7 +113,7 @@ struct ProviderRubricScorer: RubricBackend {
             value.distributionError = "only \(parsed.count) of \(samples) sampled answers parsed"
             return
         }
-        let mean = parsed.reduce(0, +) / Double(parsed.count)
+        let mean = parsed.mean ?? 0
         value.mean = mean
         value.variance = parsed.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(parsed.count)
         value.mass = Double(parsed.count) / Double(samples)

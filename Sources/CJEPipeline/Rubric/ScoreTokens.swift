@@ -1,4 +1,4 @@
-public import CJEProviders
+public import CJEInference
 import Foundation
 
 /// Reads the score distribution out of an answer's per-token top log probs.

@@ -1,5 +1,4 @@
 public import CJEInference
-public import CJEProviders
 public import Foundation
 
 /// The run manifest (`manifest.json`): fingerprint, stage reports, provider totals, times.

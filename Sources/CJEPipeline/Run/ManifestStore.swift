@@ -1,8 +1,10 @@
-public import CJEProviders
+public import CJEInference
 import Foundation
 
 /// This invocation's copy of the run manifest: opened once (refusing another fingerprint), then
 /// changed as stages report and providers are used, and written whole after each change.
+///
+/// Invariant for `@unchecked Sendable`: `manifest` is read and written under `lock` only.
 public final class ManifestStore: @unchecked Sendable {
     private let url: URL
     private var manifest: Manifest

@@ -1,3 +1,4 @@
+import CJEInference
 public import Foundation
 
 /// The files of one run, under one directory (names kept from the original pipeline).
@@ -18,23 +19,31 @@ public struct RunDirectory: Sendable {
     public var logprobs: URL { root.appendingPathComponent("data/logprobs.jsonl") }
     public var phase2: URL { root.appendingPathComponent("phase2") }
 
+    /// Whose judge scores a file holds: the logging policy's responses or the targets'.
+    public enum ScoredGroup: String, Sendable, CaseIterable { case p0, targets }
+
+    /// Which of the judge's two scores a file holds.
+    public enum JudgeScore: String, Sendable, CaseIterable { case deterministic, uncertainty }
+
     /// `phase2/{p0,targets}_scored_{deterministic,uncertainty}.jsonl`.
-    public func scored(_ who: String, _ method: String) -> URL {
-        phase2.appendingPathComponent("\(who)_scored_\(method).jsonl")
+    public func scored(_ who: ScoredGroup, _ score: JudgeScore) -> URL {
+        phase2.appendingPathComponent("\(who.rawValue)_scored_\(score.rawValue).jsonl")
     }
 
     /// `data/oracle_labels_{calibration,validation}.jsonl`: the labelled slice of the task's
     /// population (as in the original experiment's files).
-    public func oracleLabels(_ task: String) -> URL { root.appendingPathComponent("data/oracle_labels_\(task).jsonl") }
+    public func oracleLabels(_ task: OracleTask.Kind) -> URL {
+        root.appendingPathComponent("data/oracle_labels_\(task.rawValue).jsonl")
+    }
 
     /// The labelled rows, under `phase2/labeling/` (the original pipeline's detailed copy).
-    public func oracleDetailed(_ task: String) -> URL {
-        phase2.appendingPathComponent("labeling/oracle_labels_\(task)_detailed.jsonl")
+    public func oracleDetailed(_ task: OracleTask.Kind) -> URL {
+        phase2.appendingPathComponent("labeling/oracle_labels_\(task.rawValue)_detailed.jsonl")
     }
 
     /// Every row of the task's population, labelled or not (`selected` says which were drawn).
-    public func oraclePopulation(_ task: String) -> URL {
-        phase2.appendingPathComponent("labeling/oracle_population_\(task).jsonl")
+    public func oraclePopulation(_ task: OracleTask.Kind) -> URL {
+        phase2.appendingPathComponent("labeling/oracle_population_\(task.rawValue).jsonl")
     }
 
     /// CJE's logged data set, `cje/cje_dataset.jsonl`.

@@ -1,5 +1,5 @@
-import CJEProviders
-import Foundation
+import CJEInference
+public import Foundation
 
 /// What a run of N prompts will take, projected from a measured run's stage reports: per stage,
 /// the items each prompt owes, the items actually computed (shared values are free), seconds per
@@ -130,5 +130,51 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         providerTokens = stages.map(\.providerTokensPerPrompt).reduce(0, +) * scale
         diskBytes = Double(measuredBytes) / measured * scale
         untimed = stages.filter { $0.hours == nil }.map(\.stage)
+    }
+}
+
+extension RunEstimate {
+    /// The estimate as `cje-prep estimate` prints it: a table per stage, then the totals.
+    public var table: String {
+        let e = self
+        func hours(_ h: Double?) -> String { h.map { String(format: "%.2f h", $0) } ?? "n/a" }
+        func money(_ c: Double) -> String { String(format: "$%.2f", c) }
+        var out = "projected from \(e.measuredDir) (n = \(e.measuredN)) to N = \(e.n), on this machine's kind\n"
+        out += TextTable.render(
+            header: ["stage", "runs in", "items/prompt", "computed/prompt", "s/item", "items", "hours", "spend"],
+            rows: e.stages.map { s in
+                [
+                    s.stage, s.sharded ? "shards" : "merge", String(format: "%.2f", s.itemsPerPrompt),
+                    String(format: "%.2f", s.computedPerPrompt),
+                    s.secondsPerItem.map { String(format: "%.3f", $0) } ?? "n/a",
+                    "\(s.items)", hours(s.hours), money(s.cost),
+                ]
+            })
+        out += "\n"
+        out +=
+            "time: \(hours(e.hours)) on 1 machine; \(hours(e.hoursOnMachines)) on \(e.machines) machines (slowest shard, then the merge)\n"
+        out +=
+            "provider spend: \(money(e.cost)) (\(Int(e.providerCalls.rounded())) calls, \(Int(e.providerTokens.rounded())) tokens)\n"
+        if let tokens = e.generatedTokens { out += "generated tokens: \(Int(tokens.rounded()))\n" }
+        out += String(format: "disk: %.1f MB\n", e.diskBytes / 1_000_000)
+        out += "not included: loading models, sampling prompts, export and validate (seconds to minutes)"
+        if !e.untimed.isEmpty {
+            out += "\nnot timed in the measured run (missing from the totals): \(e.untimed.joined(separator: ", "))"
+        }
+        return out
+    }
+
+    /// Bytes of every file under `url`.
+    public static func diskBytes(under url: URL) -> Int {
+        guard
+            let files = FileManager.default.enumerator(
+                at: url, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey])
+        else { return 0 }
+        var total = 0
+        for case let file as URL in files {
+            let values = try? file.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey])
+            if values?.isRegularFile == true { total += values?.fileSize ?? 0 }
+        }
+        return total
     }
 }

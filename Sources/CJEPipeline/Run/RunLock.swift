@@ -1,3 +1,4 @@
+import CJEInference
 public import Foundation
 
 #if canImport(Glibc)
@@ -15,6 +16,9 @@ public import Foundation
 /// `shards/K-of-M/.cje-prep.lock` exclusively and the directory's shared, so shards run side by
 /// side while a merge (which needs the directory alone) waits for none of them to be running,
 /// and no shard starts while a merge is.
+///
+/// Invariant for `@unchecked Sendable`: `locks` is changed by `acquire` (before the lock is
+/// handed out) and `release`, which its owner calls once.
 public final class RunLock: @unchecked Sendable {
     /// Who holds a lock, as its file says.
     public struct Holder: Codable, Sendable, Hashable, CustomStringConvertible {
@@ -41,7 +45,7 @@ public final class RunLock: @unchecked Sendable {
     }
 
     public static let fileName = ".cje-prep.lock"
-    private var descriptors: [Int32] = []
+    private var locks: [FileLock] = []
 
     private init() {}
 
@@ -67,20 +71,14 @@ public final class RunLock: @unchecked Sendable {
     /// Who holds the lock of `directory` now, or nil when nobody does (or nobody could be named).
     public static func holder(of directory: URL) -> Holder? {
         let path = directory.appendingPathComponent(fileName).path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
-            return nil
-        }
-        return readHolder(fd)
+        guard FileLock.isHeld(path) else { return nil }
+        return readHolder(path)
     }
 
     /// Unlocks (also done by the kernel at exit).
     public func release() {
-        for fd in descriptors.reversed() { close(fd) }
-        descriptors = []
+        for lock in locks.reversed() { lock.release() }
+        locks = []
     }
 
     private func take(_ directory: URL, exclusive: Bool, holder: Holder?, what: String) throws {
@@ -90,19 +88,19 @@ public final class RunLock: @unchecked Sendable {
         } catch {
             throw PipelineError.unwritable(path: directory.path, detail: FileFailure.describe(error))
         }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw PipelineError.unwritable(path: path, detail: FileFailure.describe(errno: errno))
+        let taken: FileLock?
+        do {
+            taken = try FileLock.attempt(path, exclusive: exclusive)
+        } catch let failure as FileLock.Failure {
+            let detail = FileFailure.describe(errno: failure.code)
+            throw PipelineError.unwritable(
+                path: path, detail: failure.action == "lock" ? "cannot lock: \(detail)" : detail)
         }
-        guard flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
-            let code = errno
-            close(fd)
-            guard code == EWOULDBLOCK else {
-                throw PipelineError.unwritable(path: path, detail: "cannot lock: \(FileFailure.describe(errno: code))")
-            }
+        guard let taken else {
             throw PipelineError.locked(path: directory.path, what: what, holders: Self.holders(directory))
         }
-        descriptors.append(fd)
+        locks.append(taken)
+        let fd = taken.descriptor
         guard let holder else { return }
         let data = Array((try JSONEncoder().encode(holder)) + Data("\n".utf8))
         if ftruncate(fd, 0) != 0 || pwrite(fd, data, data.count, 0) != data.count {
@@ -121,11 +119,8 @@ public final class RunLock: @unchecked Sendable {
         return holder(of: directory).map { [$0.description] } ?? []
     }
 
-    private static func readHolder(_ fd: Int32) -> Holder? {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = pread(fd, &buffer, buffer.count, 0)
-        guard count > 0 else { return nil }
-        let data = Data(buffer[0..<count])
+    private static func readHolder(_ path: String) -> Holder? {
+        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return nil }
         return try? JSONDecoder().decode(Holder.self, from: data)
     }
 }

@@ -1,4 +1,4 @@
-public import CJEProviders
+public import CJEInference
 public import Foundation
 
 /// One shard as a merge found it, kept in the merged run's manifest.

@@ -1,3 +1,4 @@
+import CJEInference
 public import Foundation
 
 /// Writes a whole file under a temporary name in the same folder, syncs it, then renames it

@@ -1,3 +1,4 @@
+import CJEInference
 public import Foundation
 
 /// Write failures injected for tests: every journal, output and log write under a folder fails

@@ -1,3 +1,4 @@
+import CJEInference
 public import Foundation
 
 /// JSONL: one UTF-8 JSON object per `\n`-terminated line. Readers report 1-based line numbers.

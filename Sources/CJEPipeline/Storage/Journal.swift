@@ -1,3 +1,4 @@
+import CJEInference
 public import Foundation
 
 /// An append-only JSONL journal of finished work items. Each entry is written as its item
@@ -26,6 +27,9 @@ public struct Journal<Entry: Codable>: Sendable {
     /// Appends entries as they come: each is written (to the kernel) at once, so it survives
     /// the process being killed; a sync follows when `syncInterval` has passed since the last
     /// one, and on `sync()`. Safe to call from any thread.
+    ///
+    /// Invariant for `@unchecked Sendable`: `handle`, `lastSync` and `unsynced` are used under
+    /// `lock` only.
     public final class Appender: @unchecked Sendable {
         public let url: URL
         private let syncInterval: TimeInterval

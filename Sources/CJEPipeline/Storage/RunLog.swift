@@ -1,8 +1,12 @@
+import CJEInference
 public import Foundation
 
 /// One log file per invocation, in `<run>/logs/`: every line the console showed plus debug
 /// detail, each stamped with the UTC time and a level. Lines reach the file as they are
 /// written, so a killed run leaves its log complete up to the kill.
+///
+/// Invariant for `@unchecked Sendable`: `firstFailure` and writes to `handle` happen under
+/// `lock` only; the rest is immutable.
 public final class RunLog: @unchecked Sendable {
     public let url: URL
     private let handle: FileHandle

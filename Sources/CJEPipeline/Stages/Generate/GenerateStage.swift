@@ -19,6 +19,7 @@ public struct GenerateStage: ItemStage, PipelineStage {
     public var name: String { "generate" }
 
     public static func providers(_ config: PipelineConfig) -> [String] { config.policies.compactMap(\.provider) }
+    public static func models(_ config: PipelineConfig) -> [String] { config.localPolicyModels }
 
     public func run(_ data: inout RunData) async throws -> [StageReport] {
         let prompts = try data.require([PromptRecord].self, from: .prompts)
@@ -52,10 +53,10 @@ public struct GenerateStage: ItemStage, PipelineStage {
 
     public func batchSize(on lane: Lane) throws -> Int {
         guard case .provider(let name) = lane else { return batchSize }
-        return try context.providers.client(name).settings.batchSize(atLeast: batchSize)
+        return try context.providers.client(name).batchSize(atLeast: batchSize)
     }
 
-    public func isPermanent(_ value: ResponseRecord) -> Bool { isDeterministicFailure(value.error) }
+    public func isPermanent(_ value: ResponseRecord) -> Bool { value.errorKind == .permanent }
 
     public func process(
         _ batch: [Payload], on lane: Lane, finished: @escaping @Sendable (Int, ResponseRecord) -> Void
@@ -94,7 +95,7 @@ public struct GenerateStage: ItemStage, PipelineStage {
                         seed: records[k].seed))
                 requestItem.append(k)
             } catch {
-                records[k].error = "prompt could not be rendered: \(error.localizedDescription)"
+                records[k].fail("prompt could not be rendered: \(error.localizedDescription)", kind: .permanent)
                 finished(k, records[k])
             }
         }
@@ -115,7 +116,7 @@ public struct GenerateStage: ItemStage, PipelineStage {
         var record = blank
         switch result {
         case .success(let generated) where generated.tokens.isEmpty:
-            record.error = "the model produced an empty response"
+            record.fail("the model produced an empty response")
         case .success(let generated):
             record.response = generated.text
             record.finishReason = generated.finishReason
@@ -124,7 +125,7 @@ public struct GenerateStage: ItemStage, PipelineStage {
             record.tokenIds = generated.tokens
             record.stopTokenId = generated.stopToken
         case .failure(let error):
-            record.error = error.localizedDescription
+            record.fail(error)
         }
         return record
     }

@@ -19,6 +19,8 @@ public struct ResponseRecord: Codable, Sendable, Hashable {
     /// The end-of-generation token that ended a naturally finished local response.
     public var stopTokenId: TokenID?
     public var error: String?
+    /// `.permanent` for a failure that would come again the same way (never retried).
+    public var errorKind: FailureKind?
 
     enum CodingKeys: String, CodingKey {
         case response, model, temperature, seed, error
@@ -29,6 +31,7 @@ public struct ResponseRecord: Codable, Sendable, Hashable {
         case sampledLogprob = "sampled_logprob"
         case tokenIds = "token_ids"
         case stopTokenId = "stop_token_id"
+        case errorKind = "error_kind"
     }
 }
 
@@ -38,5 +41,15 @@ extension ResponseRecord {
         self.init(
             response: nil, model: model, temperature: policy.temperature, systemPrompt: policy.systemPrompt,
             maxTokens: policy.maxTokens, seed: seed)
+    }
+
+    /// The item failed: no response, the error's message and (when permanent) its kind.
+    mutating func fail(_ error: any Error) {
+        fail(error.localizedDescription, kind: FailureKind(of: error))
+    }
+
+    mutating func fail(_ message: String, kind: FailureKind = .transient) {
+        error = message
+        errorKind = FailureKind.recorded(kind)
     }
 }

@@ -1,3 +1,4 @@
+import CJEInference
 import Foundation
 
 /// Stages 3a and 3b: every response of every policy judged, deterministically and with a score
@@ -14,6 +15,9 @@ public struct JudgeStage: ItemStage, PipelineStage {
     public var name: String { "judge" }
 
     public static func providers(_ config: PipelineConfig) -> [String] { config.judge.provider.map { [$0] } ?? [] }
+    public static func models(_ config: PipelineConfig) -> [String] {
+        config.judge.provider == nil ? [config.judge.model] : []
+    }
 
     public func run(_ data: inout RunData) async throws -> [StageReport] {
         let input = Input(
@@ -59,7 +63,7 @@ public struct JudgeStage: ItemStage, PipelineStage {
     }
 
     public func isPermanent(_ value: JudgeValue) -> Bool {
-        isDeterministicFailure(value.scoreError) || isDeterministicFailure(value.distributionError)
+        value.errorKind == .permanent
     }
 
     public func write(_ input: Input, values: [ItemKey: JudgeValue]) throws -> StageOutcome<JudgedRecords> {
@@ -112,11 +116,11 @@ public struct JudgeStage: ItemStage, PipelineStage {
             }
         }
         let run = context.run
-        try AtomicFile.write(try JSONLines.encode(judged.p0Deterministic), to: run.scored("p0", "deterministic"))
-        try AtomicFile.write(try JSONLines.encode(judged.p0Uncertainty), to: run.scored("p0", "uncertainty"))
+        try AtomicFile.write(try JSONLines.encode(judged.p0Deterministic), to: run.scored(.p0, .deterministic))
+        try AtomicFile.write(try JSONLines.encode(judged.p0Uncertainty), to: run.scored(.p0, .uncertainty))
         try AtomicFile.write(
-            try JSONLines.encode(judged.targetsDeterministic), to: run.scored("targets", "deterministic"))
-        try AtomicFile.write(try JSONLines.encode(judged.targetsUncertainty), to: run.scored("targets", "uncertainty"))
+            try JSONLines.encode(judged.targetsDeterministic), to: run.scored(.targets, .deterministic))
+        try AtomicFile.write(try JSONLines.encode(judged.targetsUncertainty), to: run.scored(.targets, .uncertainty))
         return StageOutcome(output: judged, total: total, failed: failed)
     }
 }

@@ -10,6 +10,9 @@ public struct OracleStage: PipelineStage {
     public static let id = Pipeline.Stage.oracle
 
     public static func providers(_ config: PipelineConfig) -> [String] { config.oracle.provider.map { [$0] } ?? [] }
+    public static func models(_ config: PipelineConfig) -> [String] {
+        config.oracle.provider == nil ? [config.oracle.model] : []
+    }
 
     public func run(_ data: inout RunData) async throws -> [StageReport] {
         let responses = try data.require([ResponsesRecord].self, from: .generate)

@@ -19,7 +19,7 @@ public struct OracleTask: ItemStage {
         self.kind = kind
     }
 
-    public var name: String { "oracle_\(kind.rawValue)" }
+    public var name: String { "oracle_\(kind)" }
 
     /// The policies whose responses make up the population.
     public var policies: [String] {
@@ -93,7 +93,7 @@ public struct OracleTask: ItemStage {
     }
 
     public func isPermanent(_ value: JudgeValue) -> Bool {
-        isDeterministicFailure(value.scoreError) || isDeterministicFailure(value.distributionError)
+        value.errorKind == .permanent
     }
 
     public func write(_ responses: [ResponsesRecord], values: [ItemKey: JudgeValue]) throws -> StageOutcome<
@@ -112,9 +112,9 @@ public struct OracleTask: ItemStage {
                 selected: isSelected, error: isSelected ? (value == nil ? "not labelled" : value?.scoreError) : nil)
         }
         let labelled = try JSONLines.encode(records.filter(\.selected))
-        try AtomicFile.write(labelled, to: context.run.oracleLabels(kind.rawValue))
-        try AtomicFile.write(labelled, to: context.run.oracleDetailed(kind.rawValue))
-        try AtomicFile.write(try JSONLines.encode(records), to: context.run.oraclePopulation(kind.rawValue))
+        try AtomicFile.write(labelled, to: context.run.oracleLabels(kind))
+        try AtomicFile.write(labelled, to: context.run.oracleDetailed(kind))
+        try AtomicFile.write(try JSONLines.encode(records), to: context.run.oraclePopulation(kind))
         return StageOutcome(output: records, total: selected.count, failed: failed)
     }
 }

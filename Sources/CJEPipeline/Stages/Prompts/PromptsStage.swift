@@ -1,5 +1,6 @@
 import CJEProviders
 import Crypto
+import CJEInference
 import Foundation
 
 /// Stage 1: the first `n` prompts of the seeded ranking of the configured source, written to
@@ -12,6 +13,10 @@ public struct PromptsStage: PipelineStage {
     }
 
     public static let id = Pipeline.Stage.prompts
+    /// Every local model a prompt must fit: the policies', the judge's and the oracle's.
+    public static func models(_ config: PipelineConfig) -> [String] {
+        GenerateStage.models(config) + JudgeStage.models(config) + OracleStage.models(config)
+    }
 
     public func run(_ data: inout RunData) async throws -> [StageReport] {
         let config = context.config

@@ -15,6 +15,8 @@ public struct ValidateStage: PipelineStage {
     }
 
     public static let id = Pipeline.Stage.validate
+    /// The audit re-scores every policy alone.
+    public static func models(_ config: PipelineConfig) -> [String] { LogprobsStage.models(config) }
 
     public func run(_ data: inout RunData) async throws -> [StageReport] {
         let report = try await validate(
@@ -72,10 +74,7 @@ public struct ValidateStage: PipelineStage {
             }
         }
         // Clones of the logging policy (same model, prompt, temperature, limit) must weigh exactly 1.
-        let clones = config.policies.filter {
-            $0.name != logging.name && $0.model == logging.model && $0.systemPrompt == logging.systemPrompt
-                && $0.temperature == logging.temperature && $0.maxTokens == logging.maxTokens
-        }
+        let clones = config.policies.filter { $0.isClone(of: logging) }
         for clone in clones {
             for record in logprobs {
                 let a = record.logprobs[logging.name] ?? nil
@@ -150,8 +149,8 @@ public struct ValidateStage: PipelineStage {
             let ess = importance.effectiveSampleSize
             let share = importance.largestShare
             let snips = ImportanceWeights.selfNormalised(scored)
-            let ownMean: Double? = own.isEmpty ? nil : own.reduce(0, +) / Double(own.count)
-            let oracleMean: Double? = labels.isEmpty ? nil : labels.reduce(0, +) / Double(labels.count)
+            let ownMean = own.mean
+            let oracleMean = labels.mean
             diagnostics[policy.name] = ValidationReport.PolicyDiagnostics(
                 samples: pairs.count, effectiveSampleSize: ess, largestWeightShare: share, weightQuantiles: quantiles,
                 snipsJudgeMean: snips, ownJudgeMean: ownMean, oracleMean: oracleMean, oracleLabels: labels.count)

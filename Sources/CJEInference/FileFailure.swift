@@ -20,7 +20,7 @@ public enum FileFailure {
         return String(cString: strerror(code)) + name
     }
 
-    static func posixCode(_ error: any Error) -> Int32? {
+    public static func posixCode(_ error: any Error) -> Int32? {
         if let error = error as? POSIXError { return error.code.rawValue }
         let ns = error as NSError
         if ns.domain == NSPOSIXErrorDomain { return Int32(ns.code) }

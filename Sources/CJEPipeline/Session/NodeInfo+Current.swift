@@ -1,11 +1,9 @@
-import CJELlama
-import CJEPipeline
 import Foundation
 
 extension NodeInfo {
     /// This machine: its host name, CPU model, the instruction-set features that decide which
     /// kernels can run, and the engine build.
-    static var current: NodeInfo {
+    public static func current(build: String) -> NodeInfo {
         var model = ProcessInfo.processInfo.environment["HOSTTYPE"] ?? "unknown CPU"
         var features: [String] = []
         if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
@@ -21,7 +19,7 @@ extension NodeInfo {
         }
         return NodeInfo(
             host: ProcessInfo.processInfo.hostName, cpu: model, cpuFeatures: features.sorted(),
-            build: LlamaEngine.buildIdentity)
+            build: build)
     }
 
     /// The CPU flags llama.cpp's kernels may use (x86 vector extensions, Arm's SIMD extensions).

@@ -1,4 +1,5 @@
 import CJEProviders
+import CJETestSupport
 import Foundation
 import Testing
 

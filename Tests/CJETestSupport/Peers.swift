@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Foundation
+public import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -8,6 +8,7 @@ import Foundation
 /// Child processes to stop when the test process exits.
 private let children = ChildProcesses()
 
+/// Invariant for `@unchecked Sendable`: `pids` and `registered` are used under `lock` only.
 final class ChildProcesses: @unchecked Sendable {
     private let lock = NSLock()
     private var pids: [Int32] = []
@@ -31,13 +32,13 @@ final class ChildProcesses: @unchecked Sendable {
 }
 
 /// Started once, shared by the tests, without blocking any thread.
-actor Peers {
-    static let shared = Peers()
+public actor Peers {
+    public static let shared = Peers()
     private var servers: [Int: Task<LlamaServer, any Error>] = [:]
 
     /// Server `index` (0, 1, ...): each its own process and port, started once even when
     /// several tests ask at the same time.
-    func llamaServer(_ index: Int = 0) async throws -> LlamaServer {
+    public func llamaServer(_ index: Int = 0) async throws -> LlamaServer {
         if let server = servers[index] { return try await server.value }
         let starting = Task<LlamaServer, any Error> {
             let started = try LlamaServer(slots: 2)
@@ -50,11 +51,12 @@ actor Peers {
 }
 
 /// A real llama-server (from the bootstrapped llama.cpp) with the demo model, on 127.0.0.1.
-final class LlamaServer: @unchecked Sendable {
-    let process: Process
-    let baseURL: String
+/// Invariant for `@unchecked Sendable`: immutable after `init`.
+public final class LlamaServer: @unchecked Sendable {
+    public let process: Process
+    public let baseURL: String
 
-    init(slots: Int) throws {
+    public init(slots: Int) throws {
         let environment = ProcessInfo.processInfo.environment
         let binary =
             environment["LLAMA_PREFIX"].map { $0 + "/bin/llama-server" }
@@ -85,11 +87,12 @@ final class LlamaServer: @unchecked Sendable {
 }
 
 /// A Python test peer from Tests/Integration (fault proxy, fake datasets server) on a free port.
-final class PythonPeer: @unchecked Sendable {
-    let process: Process
-    let baseURL: String
+/// Invariant for `@unchecked Sendable`: immutable after `init`.
+public final class PythonPeer: @unchecked Sendable {
+    public let process: Process
+    public let baseURL: String
 
-    init(script: String, arguments: [String]) throws {
+    public init(script: String, arguments: [String]) throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../Integration/\(script)").standardizedFileURL
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
@@ -114,7 +117,7 @@ final class PythonPeer: @unchecked Sendable {
     }
 
     /// GET /stats as JSON.
-    func stats<T: Decodable>(_ type: T.Type) async throws -> T {
+    public func stats<T: Decodable>(_ type: T.Type) async throws -> T {
         let response = try await HTTPClient.shared.execute(
             HTTPClientRequest(url: baseURL + "/stats"), timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 1 << 20)
@@ -125,16 +128,17 @@ final class PythonPeer: @unchecked Sendable {
 }
 
 /// The fault-injecting proxy (Tests/Integration/fault_proxy.py) in front of an upstream.
-final class FaultProxy: @unchecked Sendable {
-    let peer: PythonPeer
-    var baseURL: String { peer.baseURL }
+/// Invariant for `@unchecked Sendable`: immutable after `init`.
+public final class FaultProxy: @unchecked Sendable {
+    public let peer: PythonPeer
+    public var baseURL: String { peer.baseURL }
 
-    init(upstream: String, faults: [String]) throws {
+    public init(upstream: String, faults: [String]) throws {
         peer = try PythonPeer(script: "fault_proxy.py", arguments: [upstream, faults.joined(separator: ",")])
     }
 
     /// Requests seen and faults injected, by kind.
-    func stats() async throws -> (requests: Int, faults: [String: Int]) {
+    public func stats() async throws -> (requests: Int, faults: [String: Int]) {
         struct Stats: Decodable {
             var requests: Int
             var faults: [String: Int]
@@ -144,13 +148,13 @@ final class FaultProxy: @unchecked Sendable {
     }
 }
 
-struct PeerError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct PeerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A port nothing listens on right now.
-func freePort() throws -> Int {
+public func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -167,7 +171,7 @@ func freePort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-func waitUntilHealthy(_ url: String, process: Process) async throws {
+public func waitUntilHealthy(_ url: String, process: Process) async throws {
     // Generous: under a full parallel test run the two cores are busy with other suites.
     let deadline = Date().addingTimeInterval(360)
     while Date() < deadline {

@@ -1,11 +1,12 @@
-import CJEPipeline
 import Dispatch
 import Foundation
 
 /// SIGINT and SIGTERM during a pipeline command: the first asks the run to stop (no new work;
 /// what finished is journaled; the command exits 130 or 143 with the log's last line saying how
 /// to resume); a second exits at once.
-final class StopSignals: @unchecked Sendable {
+/// Invariant for `@unchecked Sendable`: `sources` is set in `init` and emptied by `cancel()`,
+/// which its owner calls once, on the thread that made it.
+public final class StopSignals: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
 
     init(log: RunLog, flag: StopFlag = .process) {
@@ -35,5 +36,5 @@ final class StopSignals: @unchecked Sendable {
     }
 
     /// 128 + the signal's number, as a shell reports a process the signal ended.
-    static func exitCode(_ name: String) -> Int32 { name == "SIGINT" ? 128 + SIGINT : 128 + SIGTERM }
+    public static func exitCode(_ name: String) -> Int32 { name == "SIGINT" ? 128 + SIGINT : 128 + SIGTERM }
 }

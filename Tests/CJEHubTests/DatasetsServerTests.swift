@@ -51,7 +51,7 @@ struct DatasetsServerTests {
     }
 
     /// The prompts stage only tokenizes (to leave out prompts that cannot fit): a fake engine.
-    static func pipeline(_ config: PipelineConfig, dir: URL, cache: URL, lines: LinesSeen? = nil) -> Pipeline {
+    static func pipeline(_ config: PipelineConfig, dir: URL, cache: URL, lines: Lines? = nil) -> Pipeline {
         var pipeline = Pipeline(
             config: config, run: RunDirectory(root: dir),
             fingerprint: try! RunFingerprint(config: config, models: [:], engine: "none"),
@@ -69,7 +69,7 @@ struct DatasetsServerTests {
         defer { unsetenv("HF_TOKEN") }
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("hfcache-\(UUID().uuidString)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hfrun-\(UUID().uuidString)")
-        let lines = LinesSeen()
+        let lines = Lines()
         let config = try Self.config(endpoint: server.baseURL)
         _ = try await Self.pipeline(config, dir: dir, cache: cache, lines: lines).execute(through: .prompts)
 
