@@ -26,41 +26,48 @@ public struct LocalRubricScorer: Sendable {
         _ items: [RubricItem], stop: StopFlag = StopFlag(), finished: (@Sendable (Int, JudgeValue) -> Void)? = nil
     ) async -> [JudgeValue] {
         let blank = JudgeValue(rule: rule)
-        var values = [JudgeValue](repeating: blank, count: items.count)
-        var contexts: [[TokenID]?] = []
-        for (k, item) in items.enumerated() {
-            do {
-                let prompt = try engine.promptTokens(rubric.messages(prompt: item.prompt, response: item.response))
-                contexts.append(prompt + (try engine.responseTokens(rubric.answerPrefix)))
-            } catch {
-                values[k].fail("judge prompt could not be rendered: \(error.localizedDescription)", kind: .permanent)
-                finished?(k, values[k])
-                contexts.append(nil)
-            }
-        }
-        let ready = contexts.indices.filter { contexts[$0] != nil }
         let shared = (try? sharedPrefix()) ?? []
-        let candidates: [[TokenID]]
-        do {
-            candidates = try (0...10).map { try engine.responseTokens(" \($0)") }
-        } catch {
-            for k in ready {
-                values[k].fail("answers could not be tokenized: \(error.localizedDescription)")
-                finished?(k, values[k])
-            }
-            return values
+        let candidates: Result<[[TokenID]], any Error> = Result {
+            try (0...10).map { try engine.responseTokens(" \($0)") }
         }
         // One pass per item: the context is decoded once, then the eleven answers are scored
         // (uncertainty) and the greedy answer decoded (deterministic) from the same cells.
-        let scored = await engine.scoreContinuationsBatch(
-            ready.map {
-                ContinuationRequest(
-                    context: contexts[$0] ?? [], continuations: candidates, appendEndOfTurn: true, temperature: 1,
-                    greedyMaxTokens: maxTokens, sharedPrefix: Self.commonPrefixLength(contexts[$0] ?? [], shared))
+        let values = await engineBatch(
+            count: items.count, stop: stop, finished: finished,
+            request: { k in
+                let context: [TokenID]
+                do {
+                    let item = items[k]
+                    let prompt = try engine.promptTokens(rubric.messages(prompt: item.prompt, response: item.response))
+                    context = prompt + (try engine.responseTokens(rubric.answerPrefix))
+                } catch {
+                    throw PermanentFailure("judge prompt could not be rendered: \(error.localizedDescription)")
+                }
+                let answers: [[TokenID]]
+                do {
+                    answers = try candidates.get()
+                } catch {
+                    throw RubricFailure("answers could not be tokenized: \(error.localizedDescription)")
+                }
+                return ContinuationRequest(
+                    context: context, continuations: answers, appendEndOfTurn: true, temperature: 1,
+                    greedyMaxTokens: maxTokens, sharedPrefix: Self.commonPrefixLength(context, shared))
             },
-            control: stop.control { r, result in finished?(ready[r], verdict(blank, result)) })
-        for (r, k) in ready.enumerated() { values[k] = verdict(values[k], scored[r]) }
-        return values
+            failed: { _, error in
+                var value = blank
+                value.fail(error)
+                return value
+            },
+            value: { _, result in verdict(blank, result) },
+            run: { await engine.scoreContinuationsBatch($0, control: $1) })
+        return values.map { $0 ?? blank }
+    }
+
+    /// A failure with the message it is given (transient: a later run tries again).
+    private struct RubricFailure: Error, LocalizedError {
+        let message: String
+        init(_ message: String) { self.message = message }
+        var errorDescription: String? { message }
     }
 
     private func verdict(_ blank: JudgeValue, _ result: Result<ContinuationResult, any Error>) -> JudgeValue {

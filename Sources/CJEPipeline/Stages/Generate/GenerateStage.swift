@@ -78,36 +78,33 @@ public struct GenerateStage: ItemStage, PipelineStage {
     /// an item that fails is a record with `response: null` and the error.
     private func generate(
         _ batch: [Payload], on engine: any TextEngine, finished: @escaping @Sendable (Int, ResponseRecord) -> Void
-    ) async -> [ResponseRecord] {
-        var records = batch.map { item in
+    ) async -> [ResponseRecord?] {
+        let blanks = batch.map { item in
             ResponseRecord(
                 policy: item.policy, model: engine.modelInfo.name ?? item.policy.model,
                 seed: item.seed(context.config.seed))
         }
-        var requests: [GenerationRequest] = []
-        var requestItem: [Int] = []
-        for (k, item) in batch.enumerated() {
-            do {
-                let tokens = try engine.promptTokens([.system(item.policy.systemPrompt), .user(item.prompt.prompt)])
-                requests.append(
-                    GenerationRequest(
-                        context: tokens, temperature: item.policy.temperature, maxNewTokens: item.policy.maxTokens,
-                        seed: records[k].seed))
-                requestItem.append(k)
-            } catch {
-                records[k].fail("prompt could not be rendered: \(error.localizedDescription)", kind: .permanent)
-                finished(k, records[k])
-            }
-        }
-        let (blanks, items) = (records, requestItem)
-        let control: BatchControl<GenerationResult> = context.stop.control { r, result in
-            finished(items[r], Self.record(blanks[items[r]], result))
-        }
-        let results = await engine.generateBatch(requests, control: control)
-        for (r, result) in results.enumerated() {
-            records[requestItem[r]] = Self.record(records[requestItem[r]], result)
-        }
-        return records
+        return await engineBatch(
+            count: batch.count, stop: context.stop, finished: finished,
+            request: { k in
+                let item = batch[k]
+                let tokens: [TokenID]
+                do {
+                    tokens = try engine.promptTokens([.system(item.policy.systemPrompt), .user(item.prompt.prompt)])
+                } catch {
+                    throw PermanentFailure("prompt could not be rendered: \(error.localizedDescription)")
+                }
+                return GenerationRequest(
+                    context: tokens, temperature: item.policy.temperature, maxNewTokens: item.policy.maxTokens,
+                    seed: blanks[k].seed)
+            },
+            failed: { k, error in
+                var record = blanks[k]
+                record.fail(error)
+                return record
+            },
+            value: { k, result in Self.record(blanks[k], result) },
+            run: { await engine.generateBatch($0, control: $1) })
     }
 
     /// An item's record once its generation is done.

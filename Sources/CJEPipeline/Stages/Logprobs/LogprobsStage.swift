@@ -127,29 +127,16 @@ public struct LogprobsStage: ItemStage, PipelineStage {
     ) async throws -> BatchResult<ScoredValue> {
         guard case .model(let model) = lane else { preconditionFailure("teacher forcing runs on local models only") }
         let engine = try context.engine(model)
-        var values = [ScoredValue?](repeating: nil, count: batch.count)
-        var requests: [ScoreRequest] = []
-        var requestItem: [Int] = []
-        for (k, item) in batch.enumerated() {
-            do {
-                requests.append(
-                    try Self.request(
-                        record: item.record, policy: item.policy, logging: context.config.logging, engine: engine))
-                requestItem.append(k)
-            } catch {
-                let value = ScoredValue(failure: error)
-                values[k] = value
-                finished(k, value)
-            }
-        }
-        let items = requestItem
-        let control: BatchControl<ScoreResult> = context.stop.control { r, result in
-            finished(items[r], Self.value(result))
-        }
-        for (r, result) in await engine.scoreBatch(requests, control: control).enumerated() {
-            values[requestItem[r]] = Self.value(result)
-        }
-        return BatchResult(values: values)
+        let logging = context.config.logging
+        return BatchResult(
+            values: await engineBatch(
+                count: batch.count, stop: context.stop, finished: finished,
+                request: { k in
+                    try Self.request(record: batch[k].record, policy: batch[k].policy, logging: logging, engine: engine)
+                },
+                failed: { _, error in ScoredValue(failure: error) },
+                value: { _, result in Self.value(result) },
+                run: { await engine.scoreBatch($0, control: $1) }))
     }
 
     private static func value(_ result: Result<ScoreResult, any Error>) -> ScoredValue {
