@@ -84,4 +84,23 @@ struct EstimateTests {
         #expect(kept.usage?["hosted"]?.calls == 8 && kept.usage?["hosted"]?.cost == 1.0)
         #expect(try run.manifest().stages["judge"]?.usage == kept.usage && kept.workItems == 12)
     }
+
+    @Test("rates are per prompt the run has, and a source smaller than N is named")
+    func sourceSmallerThanAsked() async throws {
+        var run = try FakeRun("estimate-small-source")
+        let size = PromptSource.builtin.count
+        run.config.n = size + 10
+        try await run.execute(through: .generate)
+        let manifest = try run.manifest()
+        #expect(manifest.prompts?.written == size && manifest.prompts?.sourceSize == size)
+        let e = RunEstimate(manifest: manifest, dir: "D", diskBytes: 0, n: 10_000, machines: 1)
+        #expect(e.measuredN == size)
+        let generate = try #require(e.stages.first { $0.stage == "generate" })
+        #expect(generate.itemsPerPrompt == 3, "three policies: 3 items a prompt, whatever N was asked for")
+        #expect(e.warnings.count == 2)
+        #expect(e.warnings[0].contains("asked for \(size + 10) prompts and its source gave \(size)"))
+        #expect(e.warnings[1].contains("holds \(size) prompts: a run of 10000"))
+        #expect(e.table.contains("warning: the measured run's prompt source holds \(size) prompts"))
+        #expect(RunEstimate(manifest: manifest, dir: "D", diskBytes: 0, n: size, machines: 1).warnings.count == 1)
+    }
 }

@@ -70,15 +70,19 @@ public struct Manifest: Codable, Sendable {
 public struct PromptsOutcome: Codable, Sendable, Hashable {
     public var written: Int
     public var leftOut: [String: Int]
+    /// The non-empty prompts the source holds (nil in manifests written before it was kept).
+    public var sourceSize: Int?
 
-    public init(written: Int, leftOut: [String: Int]) {
+    public init(written: Int, leftOut: [String: Int], sourceSize: Int? = nil) {
         self.written = written
         self.leftOut = leftOut
+        self.sourceSize = sourceSize
     }
 
     enum CodingKeys: String, CodingKey {
         case written
         case leftOut = "left_out"
+        case sourceSize = "source_size"
     }
 }
 

@@ -58,9 +58,11 @@ public struct RunEstimate: Codable, Sendable, Hashable {
     public var diskBytes: Double
     /// Stages the measured run has not timed (their hours are missing from the totals).
     public var untimed: [String]
+    /// What the figures cannot be trusted for, for a person (e.g. a source smaller than N).
+    public var warnings: [String]
 
     enum CodingKeys: String, CodingKey {
-        case n, machines, stages, hours, cost, untimed
+        case n, machines, stages, hours, cost, untimed, warnings
         case measuredDir = "measured_dir"
         case measuredN = "measured_n"
         case hoursOnMachines = "hours_on_machines"
@@ -90,11 +92,25 @@ public struct RunEstimate: Codable, Sendable, Hashable {
 
     /// Projects `manifest` (a run of `manifest.n` prompts whose directory holds `diskBytes`) to `n`
     /// prompts on `machines` machines like the one it was measured on.
+    /// Rates are per prompt the measured run has (it may have asked for more than its source
+    /// holds), not per prompt it asked for.
     public init(manifest: Manifest, dir: String, diskBytes measuredBytes: Int, n: Int, machines: Int) {
-        let measured = Double(max(1, manifest.n))
+        let has = manifest.prompts?.written ?? manifest.n
+        let measured = Double(max(1, has))
         let scale = Double(n)
         measuredDir = dir
-        measuredN = manifest.n
+        measuredN = has
+        var warnings: [String] = []
+        if has < manifest.n {
+            warnings.append(
+                "the measured run asked for \(manifest.n) prompts and its source gave \(has); its rates are per prompt it has"
+            )
+        }
+        if let size = manifest.prompts?.sourceSize, n > size {
+            warnings.append(
+                "the measured run's prompt source holds \(size) prompts: a run of \(n) from it would write \(size) (the figures are for \(n) from a source as large)"
+            )
+        }
         self.n = n
         self.machines = machines
         stages = Self.reports(manifest).map { name, report in
@@ -130,6 +146,7 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         providerTokens = stages.map(\.providerTokensPerPrompt).reduce(0, +) * scale
         diskBytes = Double(measuredBytes) / measured * scale
         untimed = stages.filter { $0.hours == nil }.map(\.stage)
+        self.warnings = warnings
     }
 }
 
@@ -158,6 +175,7 @@ extension RunEstimate {
         if let tokens = e.generatedTokens { out += "generated tokens: \(Int(tokens.rounded()))\n" }
         out += String(format: "disk: %.1f MB\n", e.diskBytes / 1_000_000)
         out += "not included: loading models, sampling prompts, export and validate (seconds to minutes)"
+        for warning in e.warnings { out += "\nwarning: \(warning)" }
         if !e.untimed.isEmpty {
             out += "\nnot timed in the measured run (missing from the totals): \(e.untimed.joined(separator: ", "))"
         }

@@ -45,7 +45,9 @@ public struct PromptsStage: PipelineStage {
         let left = parts.isEmpty ? "" : "; left out: " + parts.joined(separator: ", ")
         context.say("prompts: \(sample.count)\(share) written to \(context.run.prompts.path)\(left)")
         data[[PromptRecord].self] = sample
-        context.manifest.update { $0.prompts = PromptsOutcome(written: sample.count, leftOut: leftOut) }
+        context.manifest.update {
+            $0.prompts = PromptsOutcome(written: sample.count, leftOut: leftOut, sourceSize: records.count)
+        }
         try context.manifest.save()
         return []
     }
