@@ -64,7 +64,8 @@ struct EstimateCommand: AsyncParsableCommand {
         }
         let estimate = try RunEstimate(
             manifest: measured ?? Manifest.read(from: run.manifest), dir: path,
-            diskBytes: RunEstimate.diskBytes(under: run.root), n: n, machines: shards)
+            diskBytes: RunEstimate.diskBytes(under: run.root), n: n, machines: shards,
+            cpus: CPUAllotment.current()?.cpus ?? ProcessInfo.processInfo.activeProcessorCount)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

@@ -103,4 +103,23 @@ struct EstimateTests {
         #expect(e.table.contains("warning: the measured run's prompt source holds \(size) prompts"))
         #expect(RunEstimate(manifest: manifest, dir: "D", diskBytes: 0, n: size, machines: 1).warnings.count == 1)
     }
+
+    @Test("a local stage that got far fewer CPUs than the machine has is named; provider stages are not judged")
+    func starvedPilot() async throws {
+        let run = try FakeRun("estimate-starved")
+        try await run.execute(through: .generate)
+        var manifest = try run.manifest()
+        var generate = Self.report("generate", total: 18, work: 18, seconds: 36)
+        generate.workCPUSeconds = 70  // 1.94 of 2 CPUs: quiet
+        var judge = Self.report("judge", total: 18, work: 18, seconds: 54)
+        judge.workCPUSeconds = 2  // waiting on a provider: not judged
+        judge.usage = ["hosted": ProviderUsage()]
+        judge.usage?["hosted"]?.calls = 18
+        manifest.stages = ["generate": generate, "judge": judge]
+        #expect(RunEstimate(manifest: manifest, dir: "D", diskBytes: 0, n: 6, machines: 1, cpus: 2).warnings.isEmpty)
+        manifest.stages["generate"]?.workCPUSeconds = 30  // 0.83 of 2 CPUs: another process had one
+        let starved = RunEstimate(manifest: manifest, dir: "D", diskBytes: 0, n: 6, machines: 1, cpus: 2)
+        #expect(starved.warnings.count == 1 && starved.warnings[0].contains("generate 0.83"))
+        #expect(starved.stages.first { $0.stage == "generate" }?.cpusUsed == 30.0 / 36.0)
+    }
 }

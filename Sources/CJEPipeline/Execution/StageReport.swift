@@ -18,6 +18,11 @@ public struct StageReport: Sendable, Hashable, Codable {
     /// `cje-prep estimate` projects from).
     public var workItems: Int?
     public var workSeconds: Double?
+    /// The process's CPU time (all threads) during this invocation's part of the stage, and
+    /// summed over every invocation beside `workSeconds`: CPU seconds per wall second is how
+    /// many CPUs the stage actually got.
+    public var cpuSeconds: Double?
+    public var workCPUSeconds: Double?
     /// Provider calls, tokens and cost, by provider, over every invocation of the stage.
     public var usage: [String: ProviderUsage]?
 

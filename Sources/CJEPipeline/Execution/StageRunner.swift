@@ -41,6 +41,7 @@ public struct StageRunner: Sendable {
 
     private func work<S: ItemStage>(_ stage: S, _ input: S.Input) async throws -> (S.Output, StageReport) {
         let started = Date()
+        let cpuStarted = ProcessCPU.seconds
         let journal = Journal<JournalEntry<S.Value>>(url: context.run.journal(stage.name))
         var latest: [ItemKey: JournalEntry<S.Value>] = [:]
         for entry in try journal.load() { latest[entry.key] = entry }
@@ -93,10 +94,11 @@ public struct StageRunner: Sendable {
 
         let values = shared.access { $0.latest.mapValues(\.value) }
         let outcome = try stage.write(input, values: values)
-        let report = StageReport(
+        var report = StageReport(
             stage: stage.name, total: outcome.total, succeeded: outcome.total - outcome.failed,
             failed: outcome.failed, doneNow: shared.access { $0.doneNow }, seconds: Date().timeIntervalSince(started),
             tokens: outcome.tokens, shared: outcome.shared)
+        report.cpuSeconds = ProcessCPU.seconds - cpuStarted
         return (outcome.output, report)
     }
 

@@ -57,6 +57,10 @@ public final class ManifestStore: @unchecked Sendable {
             var report = report
             let previous = manifest.stages[report.stage]
             report.workItems = (previous?.workItems ?? 0) + report.doneNow
+            // A stage first timed before CPU time was kept has no CPU figure over all its work.
+            if previous == nil || previous?.workCPUSeconds != nil {
+                report.workCPUSeconds = (previous?.workCPUSeconds ?? 0) + (report.cpuSeconds ?? 0)
+            }
             report.workSeconds = (previous?.workSeconds ?? 0) + report.seconds
             let usage = (previous?.usage ?? [:]).merging(report.usage ?? [:], uniquingKeysWith: +)
             report.usage = usage.isEmpty ? nil : usage

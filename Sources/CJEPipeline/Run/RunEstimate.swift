@@ -24,6 +24,9 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         public var callsPerPrompt: Double
         public var providerTokensPerPrompt: Double
         public var costPerPrompt: Double
+        /// CPUs the stage got in the measured run: its CPU time over its wall time (nil where not
+        /// kept).
+        public var cpusUsed: Double?
         /// Projections for N prompts.
         public var items: Int
         public var hours: Double?
@@ -38,6 +41,7 @@ public struct RunEstimate: Codable, Sendable, Hashable {
             case callsPerPrompt = "provider_calls_per_prompt"
             case providerTokensPerPrompt = "provider_tokens_per_prompt"
             case costPerPrompt = "cost_per_prompt"
+            case cpusUsed = "cpus_used"
         }
     }
 
@@ -82,6 +86,7 @@ public struct RunEstimate: Codable, Sendable, Hashable {
                 if merged[name] != nil {
                     into.workItems = (into.workItems ?? into.doneNow) + (report.workItems ?? report.doneNow)
                     into.workSeconds = (into.workSeconds ?? into.seconds) + (report.workSeconds ?? report.seconds)
+                    into.workCPUSeconds = into.workCPUSeconds.flatMap { a in report.workCPUSeconds.map { a + $0 } }
                     into.usage = (into.usage ?? [:]).merging(report.usage ?? [:], uniquingKeysWith: +)
                 }
                 merged[name] = into
@@ -92,9 +97,23 @@ public struct RunEstimate: Codable, Sendable, Hashable {
 
     /// Projects `manifest` (a run of `manifest.n` prompts whose directory holds `diskBytes`) to `n`
     /// prompts on `machines` machines like the one it was measured on.
+    /// A local stage counts as starved below this share of the CPUs. Measured here (2 cores, the
+    /// demo model, an 8-prompt pilot): 1.89-1.95 CPUs in every stage on a quiet machine; 1.22-1.28
+    /// with one other busy process (`yes`), which made the projection for 10,000 prompts 95 h
+    /// instead of 39 h.
+    static let starvedShare = 0.8
+    /// Stages timed for less than this many seconds are too short to judge.
+    static let minimumTimed = 5.0
+
     /// Rates are per prompt the measured run has (it may have asked for more than its source
     /// holds), not per prompt it asked for.
-    public init(manifest: Manifest, dir: String, diskBytes measuredBytes: Int, n: Int, machines: Int) {
+    ///
+    /// `cpus` are the CPUs the measured run could use; a local stage that got much less than that
+    /// (its CPU time against its wall time) ran beside other work, and is said to.
+    public init(
+        manifest: Manifest, dir: String, diskBytes measuredBytes: Int, n: Int, machines: Int,
+        cpus: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
         let has = manifest.prompts?.written ?? manifest.n
         let measured = Double(max(1, has))
         let scale = Double(n)
@@ -130,7 +149,9 @@ public struct RunEstimate: Codable, Sendable, Hashable {
                 tokensPerPrompt: report.tokens.map { Double($0) / measured },
                 callsPerPrompt: Double(usage.calls) / measured,
                 providerTokensPerPrompt: Double(usage.tokens) / measured,
-                costPerPrompt: costPerPrompt, items: Int((Double(report.total) / measured * scale).rounded()),
+                costPerPrompt: costPerPrompt,
+                cpusUsed: report.workCPUSeconds.flatMap { cpu in seconds > 0 ? cpu / seconds : nil },
+                items: Int((Double(report.total) / measured * scale).rounded()),
                 hours: perItem.map { computed * scale * $0 / 3600 }, cost: costPerPrompt * scale)
         }
         let shardHours = stages.filter(\.sharded).compactMap(\.hours).reduce(0, +)
@@ -146,6 +167,20 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         providerTokens = stages.map(\.providerTokensPerPrompt).reduce(0, +) * scale
         diskBytes = Double(measuredBytes) / measured * scale
         untimed = stages.filter { $0.hours == nil }.map(\.stage)
+        // A local stage's engine keeps every CPU it may use busy; far less means other work shared
+        // the machine (or the scheduler gave fewer CPUs), and the hours are too long for this one.
+        let starved = zip(stages, Self.reports(manifest)).filter { stage, measured in
+            guard let used = stage.cpusUsed, (measured.report.workSeconds ?? 0) >= Self.minimumTimed,
+                (measured.report.usage ?? [:]).isEmpty
+            else { return false }
+            return used < Self.starvedShare * Double(cpus)
+        }
+        if !starved.isEmpty {
+            let detail = starved.map { String(format: "%@ %.2f", $0.0.stage, $0.0.cpusUsed ?? 0) }
+            warnings.append(
+                "the measured run got fewer CPUs than this machine has (\(cpus)): CPU time per wall second \(detail.joined(separator: ", ")). Other work shared the machine (or its scheduler gave fewer CPUs): the hours are likely too long; measure again on a quiet machine"
+            )
+        }
         self.warnings = warnings
     }
 }
