@@ -65,4 +65,4 @@ scale-bench:
 	CJE_BOOTSTRAP=llama-env $(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --product cje-prep-scale && for n in 1000 10000; do .build/release/cje-prep-scale $$n; done'
 
 lint:
-	swift format lint --strict -r Sources Tests Package.swift
+	swift format lint --strict -r Sources Tests Examples Package.swift
