@@ -367,6 +367,9 @@ public struct HubDownloader: Sendable {
 /// reached this machine before a connection dropped is kept (an async body stream would drop the
 /// parts it had buffered when the error came). Only a 200 or 206 is written; a 200, or a 206 that
 /// does not start where the file ends, starts the file again (counted as bytes re-sent).
+///
+/// Invariant for `@unchecked Sendable`: AsyncHTTPClient calls a delegate on its request's event
+/// loop, one call at a time, so the mutable state is only ever touched from that loop.
 final class FileSink: HTTPClientResponseDelegate, @unchecked Sendable {
     typealias Response = HTTPResponseHead
 
