@@ -29,11 +29,14 @@ public protocol ClassifiedError: Error {
     var failureKind: FailureKind { get }
 }
 
-/// A failure known to be permanent at the place it is caught (e.g. a prompt the chat template
-/// could not render), with the message the outputs show.
-public struct PermanentFailure: ClassifiedError, LocalizedError, Sendable {
+/// An item's failure as the place that catches it words and classifies it (e.g. a prompt the
+/// chat template could not render: permanent), with the message the outputs show.
+public struct ItemFailure: ClassifiedError, LocalizedError, Sendable {
     public let message: String
+    public let failureKind: FailureKind
     public var errorDescription: String? { message }
-    public var failureKind: FailureKind { .permanent }
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, kind: FailureKind = .transient) {
+        self.message = message
+        failureKind = kind
+    }
 }

@@ -41,13 +41,14 @@ public struct LocalRubricScorer: Sendable {
                     let prompt = try engine.promptTokens(rubric.messages(prompt: item.prompt, response: item.response))
                     context = prompt + (try engine.responseTokens(rubric.answerPrefix))
                 } catch {
-                    throw PermanentFailure("judge prompt could not be rendered: \(error.localizedDescription)")
+                    throw ItemFailure(
+                        "judge prompt could not be rendered: \(error.localizedDescription)", kind: .permanent)
                 }
                 let answers: [[TokenID]]
                 do {
                     answers = try candidates.get()
                 } catch {
-                    throw RubricFailure("answers could not be tokenized: \(error.localizedDescription)")
+                    throw ItemFailure("answers could not be tokenized: \(error.localizedDescription)")
                 }
                 return ContinuationRequest(
                     context: context, continuations: answers, appendEndOfTurn: true, temperature: 1,
@@ -61,13 +62,6 @@ public struct LocalRubricScorer: Sendable {
             value: { _, result in verdict(blank, result) },
             run: { await engine.scoreContinuationsBatch($0, control: $1) })
         return values.map { $0 ?? blank }
-    }
-
-    /// A failure with the message it is given (transient: a later run tries again).
-    private struct RubricFailure: Error, LocalizedError {
-        let message: String
-        init(_ message: String) { self.message = message }
-        var errorDescription: String? { message }
     }
 
     private func verdict(_ blank: JudgeValue, _ result: Result<ContinuationResult, any Error>) -> JudgeValue {

@@ -18,7 +18,7 @@ struct ProviderRubricScorer: RubricBackend {
     let seed: UInt64
 
     var modelName: String { provider.model }
-    var batchSize: Int { provider.settings.batchSize(atLeast: 16) }
+    var batchSize: Int { client.batchSize(atLeast: 16) }
 
     func score(
         _ items: [RubricItem], stop: StopFlag, finished: @escaping @Sendable (Int, JudgeValue) -> Void

@@ -95,8 +95,6 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         return Pipeline.inPipelineOrder(merged)
     }
 
-    /// Projects `manifest` (a run of `manifest.n` prompts whose directory holds `diskBytes`) to `n`
-    /// prompts on `machines` machines like the one it was measured on.
     /// A local stage counts as starved below this share of the CPUs. Measured here (2 cores, the
     /// demo model, an 8-prompt pilot): 1.89-1.95 CPUs in every stage on a quiet machine; 1.22-1.28
     /// with one other busy process (`yes`), which made the projection for 10,000 prompts 95 h
@@ -105,8 +103,9 @@ public struct RunEstimate: Codable, Sendable, Hashable {
     /// Stages timed for less than this many seconds are too short to judge.
     static let minimumTimed = 5.0
 
-    /// Rates are per prompt the measured run has (it may have asked for more than its source
-    /// holds), not per prompt it asked for.
+    /// Projects `manifest` (a run whose directory holds `diskBytes`) to `n` prompts on `machines`
+    /// machines like the one it was measured on. Rates are per prompt the measured run has (it may
+    /// have asked for more than its source holds), not per prompt it asked for.
     ///
     /// `cpus` are the CPUs the measured run could use; a local stage that got much less than that
     /// (its CPU time against its wall time) ran beside other work, and is said to.
@@ -132,7 +131,8 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         }
         self.n = n
         self.machines = machines
-        stages = Self.reports(manifest).map { name, report in
+        let reports = Self.reports(manifest)
+        stages = reports.map { name, report in
             let work = report.workItems ?? report.doneNow
             let seconds = report.workSeconds ?? report.seconds
             let usage = (report.usage ?? [:]).values.reduce(into: (calls: 0, tokens: 0, cost: 0.0)) {
@@ -169,7 +169,7 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         untimed = stages.filter { $0.hours == nil }.map(\.stage)
         // A local stage's engine keeps every CPU it may use busy; far less means other work shared
         // the machine (or the scheduler gave fewer CPUs), and the hours are too long for this one.
-        let starved = zip(stages, Self.reports(manifest)).filter { stage, measured in
+        let starved = zip(stages, reports).filter { stage, measured in
             guard let used = stage.cpusUsed, (measured.report.workSeconds ?? 0) >= Self.minimumTimed,
                 (measured.report.usage ?? [:]).isEmpty
             else { return false }

@@ -51,6 +51,8 @@ public enum RunStatus {
         var out: [String] = []
         var rows: [[String]] = []
         var stale: [String] = []
+        let journaled = Pipeline.Stage.allCases.filter { $0 > .prompts && $0 <= Pipeline.lastShardStage }.map(
+            \.rawValue)
         for index in 0..<count {
             let shard = try Shard(index: index, count: count)
             let folder = run.shard(shard)
@@ -67,8 +69,6 @@ public enum RunStatus {
             case let outcome? where outcome.completed: state = "finished"
             case let outcome?: state = "failed: \(outcome.error ?? "?")"
             }
-            let journaled = Pipeline.Stage.allCases.filter { $0 > .prompts && $0 <= Pipeline.lastShardStage }.map(
-                \.rawValue)
             var stages = journaled.compactMap { name in
                 manifest.stages[name].map { "\(name) \($0.succeeded)/\($0.total)" }
             }

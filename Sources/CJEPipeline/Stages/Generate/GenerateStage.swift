@@ -92,7 +92,7 @@ public struct GenerateStage: ItemStage, PipelineStage {
                 do {
                     tokens = try engine.promptTokens([.system(item.policy.systemPrompt), .user(item.prompt.prompt)])
                 } catch {
-                    throw PermanentFailure("prompt could not be rendered: \(error.localizedDescription)")
+                    throw ItemFailure("prompt could not be rendered: \(error.localizedDescription)", kind: .permanent)
                 }
                 return GenerationRequest(
                     context: tokens, temperature: item.policy.temperature, maxNewTokens: item.policy.maxTokens,
