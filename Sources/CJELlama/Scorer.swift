@@ -61,8 +61,11 @@ struct Scorer {
         for (index, j) in jobOfRequest.enumerated() { if let j { requestsOfJob[j].append(index) } }
         func result(_ index: Int, _ job: Job) -> Result<ScoreResult, LlamaError> {
             if let error = job.error { return .failure(error) }
-            let scored = requests[index].temperatures.map { t in
-                SequenceLogProb(temperature: t, tokenLogProbs: job.logProbs[job.temperatures.firstIndex(of: t) ?? 0])
+            // A job's temperatures are the union of its requests' own, so every one is found.
+            let scored = requests[index].temperatures.compactMap { t in
+                job.temperatures.firstIndex(of: t).map {
+                    SequenceLogProb(temperature: t, tokenLogProbs: job.logProbs[$0])
+                }
             }
             return .success(ScoreResult(scored: scored))
         }

@@ -43,7 +43,7 @@ struct ProbeCommand: AsyncParsableCommand {
             GenerationRequest(context: requests[0].context, temperature: 0.5, maxNewTokens: 16, seed: 7)
         ])[0].get()
         lines.append(
-            "generated \(generated.tokens.map(String.init).joined(separator: ",")) sampled \(String(generated.sampledLogProb?.bitPattern ?? 0, radix: 16))"
+            "generated \(generated.tokens.map(String.init).joined(separator: ",")) sampled \(generated.sampledLogProb.map { String($0.bitPattern, radix: 16) } ?? "none")"
         )
         print(lines.joined(separator: "\n"))
     }

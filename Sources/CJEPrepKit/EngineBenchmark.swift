@@ -89,7 +89,9 @@ public struct EngineBenchmark: Sendable {
             figures[key + "_tok_s"] = Double(judgeTokens) / elapsed
         }
         figures["judge_reuse_identical"] = verdicts[0] == verdicts[1] ? 1 : 0
-        figures["judge_speedup"] = (figures["judge_reuse_items_s"] ?? 0) / (figures["judge_plain_items_s"] ?? 1)
+        if let reuse = figures["judge_reuse_items_s"], let plain = figures["judge_plain_items_s"] {
+            figures["judge_speedup"] = reuse / plain  // both measured just above
+        }
 
         // Generation: aggregate tokens/s with 1 ... 64 sequences in flight, peak RSS each.
         let context = try model.promptTokens([.system("You are a helpful assistant."), .user(Self.question)])
@@ -126,21 +128,17 @@ public struct EngineBenchmark: Sendable {
             figures["stock_pp512_tok_s"] = pp
             figures["stock_tg128_tok_s"] = tg
         }
-        if let pp = figures["llama_bench_pp512_fa0_tok_s"] {
-            figures["score_vs_pp_fa0"] = (figures["score_tok_s"] ?? 0) / pp
+        // Ratios only where both figures were measured (a llama-bench that failed gives none).
+        func ratio(_ key: String, _ a: String, _ b: String) {
+            if let x = figures[a], let y = figures[b] { figures[key] = x / y }
         }
-        if let pp = figures["llama_bench_pp512_fa1_tok_s"] {
-            figures["score_vs_pp_fa1"] = (figures["score_tok_s"] ?? 0) / pp
-        }
+        ratio("score_vs_pp_fa0", "score_tok_s", "llama_bench_pp512_fa0_tok_s")
+        ratio("score_vs_pp_fa1", "score_tok_s", "llama_bench_pp512_fa1_tok_s")
         for parallel in sweep {
-            if let tg = figures["llama_bench_tg128_fa0_tok_s"] {
-                figures["gen\(parallel)_vs_tg_fa0"] = (figures["gen\(parallel)_tok_s"] ?? 0) / tg
-            }
-            if let tg = figures["stock_tg128_tok_s"] {
-                figures["gen\(parallel)_vs_stock_tg"] = (figures["gen\(parallel)_tok_s"] ?? 0) / tg
-            }
+            ratio("gen\(parallel)_vs_tg_fa0", "gen\(parallel)_tok_s", "llama_bench_tg128_fa0_tok_s")
+            ratio("gen\(parallel)_vs_stock_tg", "gen\(parallel)_tok_s", "stock_tg128_tok_s")
         }
-        if let pp = figures["stock_pp512_tok_s"] { figures["score_vs_stock_pp"] = (figures["score_tok_s"] ?? 0) / pp }
+        ratio("score_vs_stock_pp", "score_tok_s", "stock_pp512_tok_s")
         figures["threads"] = Double(threads)
         return figures
     }

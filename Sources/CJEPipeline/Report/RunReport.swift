@@ -198,10 +198,11 @@ extension RunReport {
         let bins: [ReliabilityBin] = (0..<5).compactMap { k in
             let (low, high) = (Double(k) / 5, Double(k + 1) / 5)
             let inside = labelled.filter { $0.judge >= low && ($0.judge < high || (k == 4 && $0.judge <= high)) }
-            guard !inside.isEmpty else { return nil }
+            guard let judgeMean = inside.map(\.judge).mean, let oracleMean = inside.map(\.oracle).mean else {
+                return nil  // an empty bin
+            }
             return ReliabilityBin(
-                low: low, high: high, count: inside.count, judgeMean: inside.map(\.judge).mean ?? 0,
-                oracleMean: inside.map(\.oracle).mean ?? 0)
+                low: low, high: high, count: inside.count, judgeMean: judgeMean, oracleMean: oracleMean)
         }
 
         // Stages.
@@ -259,7 +260,7 @@ extension RunReport {
             return result
         }
         let (a, b) = (ranks(x), ranks(y))
-        let (ma, mb) = (a.mean ?? 0, b.mean ?? 0)
+        guard let ma = a.mean, let mb = b.mean else { return nil }
         let cov = zip(a, b).reduce(0.0) { $0 + ($1.0 - ma) * ($1.1 - mb) }
         let va = a.reduce(0.0) { $0 + ($1 - ma) * ($1 - ma) }
         let vb = b.reduce(0.0) { $0 + ($1 - mb) * ($1 - mb) }

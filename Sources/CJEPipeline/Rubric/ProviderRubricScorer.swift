@@ -113,7 +113,7 @@ struct ProviderRubricScorer: RubricBackend {
             value.distributionError = "only \(parsed.count) of \(samples) sampled answers parsed"
             return
         }
-        let mean = parsed.mean ?? 0
+        guard let mean = parsed.mean else { return }  // at least two, checked above
         value.mean = mean
         value.variance = parsed.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(parsed.count)
         value.mass = Double(parsed.count) / Double(samples)
