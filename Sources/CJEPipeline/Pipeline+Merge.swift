@@ -5,9 +5,10 @@ extension Pipeline {
     /// unsplit run would have made: every shard must have finished with one N and this
     /// pipeline's fingerprint (otherwise nothing is written and each problem is named); their
     /// journals are gathered under `state/` and taken as they are (no item is worked again),
-    /// the outputs are written in the unsharded order, and the stages that need the whole
-    /// sample run here: the oracle (its slices are drawn over the whole population), the export
-    /// and validation. Merging again rebuilds the same files.
+    /// the outputs are written in the unsharded order, and the stages that read every row run
+    /// here: the export and validation. The shards labelled their own rows (the oracle's
+    /// journals are taken too); only a label no shard's slice drew (the `original` slice moves
+    /// when responses failed in other shards) is worked here. Merging again rebuilds the same files.
     public func merge() async throws -> [StageReport] {
         let shards = run.shards
         guard let count = shards.first?.count else {

@@ -44,9 +44,10 @@ public struct Pipeline: Sendable {
         case merge(frozen: Set<String>)
     }
 
-    /// The last stage a shard runs: the oracle's slices are drawn over the whole population, so
-    /// the oracle, the export and validation run at the merge.
-    public static let lastShardStage = Stage.judge
+    /// The last stage a shard runs: the oracle labels the shard's own rows of the design's
+    /// sample (decided from the whole sample's ids and each row's own judge score); the export and
+    /// validation, which read every row, run at the merge.
+    public static let lastShardStage = Stage.oracle
 
     public init(
         config: PipelineConfig, run: RunDirectory, fingerprint: RunFingerprint,
@@ -72,7 +73,9 @@ public struct Pipeline: Sendable {
 
     /// The names stage reports are kept under in the manifest, in pipeline order (the oracle keeps
     /// one per task).
-    public static let reportOrder = ["generate", "logprobs", "judge", "oracle_calibration", "oracle_validation"]
+    public static let reportOrder = [
+        "generate", "logprobs", "judge", "oracle_calibration", "oracle_validation", "oracle_probes",
+    ]
 
     /// Reports sorted in pipeline order (names not in `reportOrder` last, by name).
     public static func inPipelineOrder<T>(_ reports: [String: T]) -> [(name: String, report: T)] {
@@ -128,8 +131,10 @@ public struct Pipeline: Sendable {
         let hub = ProviderHub(
             configs: config.providers, cache: target.providerCache, ledger: SpendLedger(budget: budget, spent: spent),
             factory: providerFactory)
-        // A missing key fails now, not hours into the run.
-        for name in Set(stages.flatMap { $0.providers(config) }).sorted() { _ = try hub.client(name) }
+        // A missing key fails now, not hours into the run (a merge calls only the stages after
+        // the shards', unless a label no shard drew is left to fill).
+        let calling = frozen.isEmpty ? stages : stages.filter { $0.id > Self.lastShardStage }
+        for name in Set(calling.flatMap { $0.providers(config) }).sorted() { _ = try hub.client(name) }
         if let budget, spent >= budget {
             throw PipelineError.impossible(
                 String(

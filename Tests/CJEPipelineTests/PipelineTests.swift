@@ -34,7 +34,8 @@ struct PipelineTests {
         let files = reference.outputs.keys.sorted()
         #expect(
             files == [
-                "cje/cje_dataset.jsonl", "cje/responses/p0_responses.jsonl", "cje/responses/pi_bad_responses.jsonl",
+                "cje/analyze.py", "cje/cje_dataset.jsonl", "cje/label_design.json", "cje/responses/p0_responses.jsonl",
+                "cje/responses/pi_bad_responses.jsonl",
                 "cje/responses/pi_clone_responses.jsonl", "data/all_responses.jsonl",
                 "data/arena_prompts_10k.jsonl", "data/dataset_info.json", "data/logprobs.jsonl",
                 "data/oracle_labels_calibration.jsonl", "data/oracle_labels_validation.jsonl",
@@ -66,7 +67,8 @@ struct PipelineTests {
         #expect((info as? [String: Any])?["passed"] as? Bool == true)
         #expect(
             run.lines.all.contains {
-                $0.hasPrefix("validate: PASSED on 6 prompts; determinism audit 18/18 bit-identical")
+                $0.hasPrefix(
+                    "validate: PASSED on 6 prompts; determinism audit 18/18 re-scored, 10/10 regenerated bit-identical")
             })
     }
 
@@ -79,7 +81,7 @@ struct PipelineTests {
         let before = run.engine.counts
         let reports = try await run.execute()
         #expect(reports.allSatisfy { $0.doneNow == 0 } && reports.count == 5)
-        #expect(run.engine.counts.generated == before.generated)
+        #expect(run.engine.counts.generated == before.generated + 10, "only the validate audit regenerates")
         #expect(run.engine.counts.continuations == before.continuations)
         #expect(run.engine.counts.scored == before.scored + 18, "only the validate audit scores again")
         #expect(try run.outputs() == first)

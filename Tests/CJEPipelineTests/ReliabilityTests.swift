@@ -43,8 +43,9 @@ struct ReliabilityTests {
         let reports = try await resumed.execute()
         let owed = stage == "generate" ? 18 : reports.first { $0.stage == "judge" }!.total
         #expect(reports.first { $0.stage == stage }?.doneNow == owed - k)
-        if stage == "generate" { #expect(resumed.engine.counts.generated == 18 - k) }
-        if stage == "judge" { #expect(resumed.engine.counts.generated == 0) }
+        // Validate's audit regenerates 10 draws alone.
+        if stage == "generate" { #expect(resumed.engine.counts.generated == 18 - k + 10) }
+        if stage == "judge" { #expect(resumed.engine.counts.generated == 10) }
         #expect(try resumed.outputs() == reference.outputs)
         #expect(resumed.journalLines(stage).count == owed, "no item journaled twice")
     }

@@ -29,13 +29,17 @@ struct ShardTests {
             let shard = RunDirectory(root: run.dir).shard(try Shard(index: index, count: 3))
             let prompts = try JSONLines.decode(PromptRecord.self, from: shard.prompts)
             #expect(prompts.count == 2, "6 prompts dealt over 3 shards")
-            #expect(!FileManager.default.fileExists(atPath: shard.oracleLabels(.calibration).path))
+            #expect(
+                FileManager.default.fileExists(atPath: shard.oracleLabels(.calibration).path),
+                "a shard labels its own rows")
         }
-        let generated = run.engine.counts.generated
+        let before = run.engine.counts
         let reports = try await Self.merge(run)
-        #expect(run.engine.counts.generated == generated, "the merge generates nothing")
+        #expect(
+            run.engine.counts.generated == before.generated + 10, "the merge generates nothing but validate's audit")
+        #expect(run.engine.counts.continuations == before.continuations, "the merge judges and labels nothing")
         #expect(reports.map(\.stage) == ["generate", "logprobs", "judge", "oracle_calibration", "oracle_validation"])
-        #expect(reports.prefix(3).allSatisfy { $0.doneNow == 0 && $0.failed == 0 })
+        #expect(reports.allSatisfy { $0.doneNow == 0 && $0.failed == 0 })
         #expect(try run.outputs() == reference.outputs)
         let manifest = try run.manifest()
         #expect(manifest.shards?.map(\.shard.index) == [0, 1, 2] && manifest.n == 6)
@@ -43,7 +47,32 @@ struct ShardTests {
 
         try await _ = Self.merge(run)
         #expect(try run.outputs() == reference.outputs)
-        #expect(run.engine.counts.generated == generated)
+        #expect(run.engine.counts.generated == before.generated + 20)
+    }
+
+    @Test(
+        "every label design, with probes: 3 shards label their own rows and the merge equals the unsplit run byte for byte, working nothing"
+    )
+    func designsInShards() async throws {
+        for (name, yaml) in [
+            (
+                "original",
+                FakeRun.yaml.replacingOccurrences(
+                    of: "oracle: {fraction: 0.5}", with: "oracle: {fraction: 0.5, probes: 0.33}")
+            ),
+            ("paired", LabelDesignTests.pairedYAML), ("stratified", LabelDesignTests.stratifiedYAML),
+        ] {
+            let whole = try FakeRun("design-\(name)", yaml: yaml)
+            try await whole.execute()
+            let run = try FakeRun("design-split-\(name)", yaml: yaml)
+            try await Self.runShards(run, count: 3)
+            let before = run.engine.counts
+            let reports = try await Self.merge(run)
+            #expect(run.engine.counts.continuations == before.continuations, "\(name): the merge labels nothing")
+            #expect(reports.map(\.stage).suffix(3) == ["oracle_calibration", "oracle_validation", "oracle_probes"])
+            #expect(reports.allSatisfy { $0.doneNow == 0 }, "\(name)")
+            #expect(try run.outputs() == whole.outputs(), "\(name)")
+        }
     }
 
     @Test("a shard stopped mid-way and run again, then the merge: the same files")

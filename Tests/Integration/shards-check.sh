@@ -2,10 +2,12 @@
 # Integration test: a run split into 3 shards and merged is byte for byte the unsplit run.
 #   1. three shard processes at once (--shard, a Slurm array's and an Indexed Job's environment),
 #      then merge; merging again changes nothing
-#   2. the same with one shard SIGKILLed mid-way: the merge names it, it runs again, then merges
-#   3. bad input: --shard 3/3, -1/2, 0/0, another M, a missing shard, another config, a plain run
+#   2. the paired and stratified label designs with probes: each shard labels its own rows, the
+#      merge works no item and equals the unsplit run
+#   3. the same with one shard SIGKILLed mid-way: the merge names it, it runs again, then merges
+#   4. bad input: --shard 3/3, -1/2, 0/0, another M, a missing shard, another config, a plain run
 #      in a split directory: each an error naming the problem, nothing written
-#   4. a real Slurm: Tests/Integration/slurm-cluster.sh starts a one-node cluster, and
+#   5. a real Slurm: Tests/Integration/slurm-cluster.sh starts a one-node cluster, and
 #      deploy/slurm/submit.sh runs the shards as a 3-task array and the merge after them
 # Usage: Tests/Integration/shards-check.sh [path/to/cje-prep]    (CJE_MODEL must be set)
 set -euo pipefail
@@ -91,6 +93,27 @@ same_data "$work/plain" "$work/split" "merged twice"
 # (captured first: stdout is line-buffered, so `| grep -q` would end status with SIGPIPE mid-way)
 status_out=$("$tool" status --dir "$work/split") || fail "status failed"
 grep -q "finished" <<<"$status_out" || fail "status shows no finished shard"
+
+say "every label design with probes: the shards label their own rows, the merge labels nothing"
+for design in "design: paired, fraction: 0.5" "design: stratified, strata: [{below: 0.5, rate: 0.6}, {rate: 0.3}]"; do
+    name=${design%%,*}
+    name=${name#design: }
+    sed "s/threads: 1}/threads: 2}\noracle: {$design, probes: 0.25}/" "$work/config.yaml" >"$work/$name.yaml"
+    "$tool" run --dir "$work/$name-plain" --config "$work/$name.yaml" >"$work/$name-plain.out" 2>&1 ||
+        { cat "$work/$name-plain.out" >&2; fail "the unsplit $name run failed"; }
+    for k in 0 1 2; do
+        "$tool" run --dir "$work/$name-split" --shard $k/3 --config "$work/$name.yaml" >"$work/$name-s$k.out" 2>&1 ||
+            { cat "$work/$name-s$k.out" >&2; fail "shard $k of the $name run failed"; }
+        grep -q "^oracle_calibration: " "$work/$name-s$k.out" || fail "shard $k of the $name run labelled nothing"
+    done
+    "$tool" merge --dir "$work/$name-split" --config "$work/$name.yaml" >"$work/$name-merge.out" 2>&1 ||
+        { cat "$work/$name-merge.out" >&2; fail "the $name merge failed"; }
+    # The merge's own stage reports: every item taken from the shards' journals, none worked.
+    worked=$(python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); print(sum(r["doneNow"] for r in m["stages"].values()))' "$work/$name-split/manifest.json")
+    [ "$worked" = 0 ] || fail "the $name merge worked $worked items"
+    ! grep -q "working them here" "$work/$name-merge.out" || fail "the $name merge labelled rows"
+    same_data "$work/$name-plain" "$work/$name-split" "$name design, 3 shards labelling their own rows + merge (0 items worked there)"
+done
 
 say "one shard SIGKILLed mid-way, run again, then merge"
 shard "$work/killed" 0/3 /dev/null

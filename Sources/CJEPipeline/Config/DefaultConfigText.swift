@@ -90,8 +90,21 @@ extension PipelineConfig {
           # deterministic: argmax
           # Greedy answer length, as for the judge.
           max_tokens: 8
+          # How labelled rows are drawn, each a probability sample whose inclusion probability
+          # for every row is written to cje/label_design.json:
+          #   original    (default) `fraction` of P0's responses (calibration) and of each
+          #               target's (validation), drawn separately: the original experiment's
+          #   paired      `fraction` of the prompts, every policy's response on each labelled
+          #               (CJE's recommended design for comparing policies)
+          #   stratified  each response at its judge-score stratum's rate, e.g.
+          #               strata: [{below: 0.4, rate: 0.5}, {below: 0.8, rate: 0.2}, {rate: 0.5}]
+          # design: original
           # Share of P0 responses (calibration) and of target responses (validation) labelled.
           fraction: 0.25
+          # Share of prompts held out per target policy as transport probes (labelled, written to
+          # cje/probes/, never calibrating), and the audit's margin on the 0-1 label scale.
+          # probes: 0.1
+          # probe_margin: 0.05
           seed: 7
 
         # The local engine's shape changes speed and memory, never a result.

@@ -19,6 +19,9 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
     /// The logging policy's name (its responses are the ones teacher-forced).
     public var loggingPolicy: String
     public var policies: [PolicyConfig]
+    /// Responses per prompt from every policy (a policy's own `draws` overrides it): draw 0 is
+    /// the logged response; each draw has its own seed, and every draw is judged.
+    public var draws = 1
     public var judge: JudgeConfig
     public var oracle: OracleConfig
     public var engine: EngineConfig
@@ -26,6 +29,12 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
     public var maxFailureRate: Double
     /// Attempts per item across resumes before it stays failed.
     public var maxAttempts: Int
+
+    /// How many responses `policy` gives each prompt.
+    public func draws(of policy: PolicyConfig) -> Int { policy.draws ?? draws }
+
+    /// The largest number of draws per prompt.
+    public static let maximumDraws = 1000
 
     /// The models of the policies that run locally.
     public var localPolicyModels: [String] { policies.filter { $0.provider == nil }.map(\.model) }
@@ -45,7 +54,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         judge: JudgeConfig(), oracle: OracleConfig(), engine: EngineConfig(), maxFailureRate: 0.05, maxAttempts: 3)
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case seed, n, prompts, models, providers, budget, policies, judge, oracle, engine
+        case seed, n, prompts, models, providers, budget, policies, draws, judge, oracle, engine
         case loggingPolicy = "logging_policy"
         case maxFailureRate = "max_failure_rate"
         case maxAttempts = "max_attempts"
@@ -82,6 +91,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         budget = try c.decodeIfPresent(Double.self, forKey: .budget)
         loggingPolicy = try c.decodeIfPresent(String.self, forKey: .loggingPolicy) ?? d.loggingPolicy
         policies = try c.decodeIfPresent([PolicyConfig].self, forKey: .policies) ?? d.policies
+        draws = try c.decodeIfPresent(Int.self, forKey: .draws) ?? d.draws
         judge = try c.decodeIfPresent(JudgeConfig.self, forKey: .judge) ?? d.judge
         oracle = try c.decodeIfPresent(OracleConfig.self, forKey: .oracle) ?? d.oracle
         engine = try c.decodeIfPresent(EngineConfig.self, forKey: .engine) ?? d.engine
@@ -99,6 +109,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         try c.encodeIfPresent(budget, forKey: .budget)
         try c.encode(loggingPolicy, forKey: .loggingPolicy)
         try c.encode(policies, forKey: .policies)
+        if draws != 1 { try c.encode(draws, forKey: .draws) }
         try c.encode(judge, forKey: .judge)
         try oracle.encode(to: c.superEncoder(forKey: .oracle), judgeMaxTokens: judge.maxTokens)
         try c.encode(engine, forKey: .engine)
@@ -269,7 +280,15 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         }
         try judge.validateScorer("judge", config: self, fail: fail)
         try oracle.validateScorer("oracle", config: self, fail: fail)
-        if !(oracle.fraction > 0 && oracle.fraction <= 1) { throw fail("oracle.fraction", "must be in (0, 1]") }
+        try oracle.validateDesign(fail: fail)
+        if !(1...Self.maximumDraws).contains(draws) {
+            throw fail("draws", "must be between 1 and \(Self.maximumDraws) (responses per prompt; got \(draws))")
+        }
+        for (k, policy) in policies.enumerated() {
+            if let own = policy.draws, !(1...Self.maximumDraws).contains(own) {
+                throw fail("policies[\(k)].draws", "must be between 1 and \(Self.maximumDraws) (got \(own))")
+            }
+        }
         if let threads = engine.threads, !(1...EngineLimits.maximumThreads).contains(threads) {
             throw fail("engine.threads", "must be between 1 and \(EngineLimits.maximumThreads) (got \(threads))")
         }

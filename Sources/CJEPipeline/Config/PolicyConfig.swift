@@ -8,6 +8,8 @@ public struct PolicyConfig: Codable, Sendable, Hashable {
     public var systemPrompt: String
     public var temperature: Double = 0.5
     public var maxTokens: Int = 512
+    /// Responses per prompt for this policy (nil: the config's `draws`).
+    public var draws: Int?
 
     public init(
         name: String, model: String = "default", systemPrompt: String, temperature: Double = 0.5, maxTokens: Int = 512
@@ -20,7 +22,7 @@ public struct PolicyConfig: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, model, provider, temperature
+        case name, model, provider, temperature, draws
         case systemPrompt = "system_prompt"
         case maxTokens = "max_tokens"
     }
@@ -34,6 +36,7 @@ public struct PolicyConfig: Codable, Sendable, Hashable {
         systemPrompt = try c.decode(String.self, forKey: .systemPrompt)
         temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? temperature
         maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxTokens
+        draws = try c.decodeIfPresent(Int.self, forKey: .draws)
     }
 }
 

@@ -40,8 +40,14 @@ public protocol ItemStage: Sendable {
     /// Writes the stage's output files from the latest journaled value of each item (items
     /// never worked are absent) and counts the outcome.
     func write(_ input: Input, values: [ItemKey: Value]) throws -> StageOutcome<Output>
+
+    /// At a merge the shards' journals are taken as they are; a stage whose items a shard can
+    /// miss through no fault (the oracle's `original` slice moves when other shards' responses
+    /// failed) works the items no journal holds there. Others refuse to merge without them.
+    var fillsGapsAtMerge: Bool { get }
 }
 
 extension ItemStage {
     public func isPermanent(_ value: Value) -> Bool { false }
+    public var fillsGapsAtMerge: Bool { false }
 }

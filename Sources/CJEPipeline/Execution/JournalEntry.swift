@@ -12,14 +12,15 @@ public struct JournalEntry<Value: Codable & Sendable & Hashable>: Codable, Senda
     }
 
     enum CodingKeys: String, CodingKey {
-        case policy, attempt, value
+        case policy, draw, attempt, value
         case promptId = "prompt_id"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         key = ItemKey(
-            promptId: try c.decode(String.self, forKey: .promptId), policy: try c.decode(String.self, forKey: .policy))
+            promptId: try c.decode(String.self, forKey: .promptId), policy: try c.decode(String.self, forKey: .policy),
+            draw: try c.decodeIfPresent(Int.self, forKey: .draw) ?? 0)
         attempt = try c.decode(Int.self, forKey: .attempt)
         value = try c.decode(Value.self, forKey: .value)
     }
@@ -28,6 +29,7 @@ public struct JournalEntry<Value: Codable & Sendable & Hashable>: Codable, Senda
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(key.promptId, forKey: .promptId)
         try c.encode(key.policy, forKey: .policy)
+        if key.draw > 0 { try c.encode(key.draw, forKey: .draw) }
         try c.encode(attempt, forKey: .attempt)
         try c.encode(value, forKey: .value)
     }

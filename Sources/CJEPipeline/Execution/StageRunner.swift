@@ -62,14 +62,22 @@ public struct StageRunner: Sendable {
         if context.frozen.contains(stage.name) {
             // Taken from the journal as it is: an item missing there is missing from the shards.
             let missing = items.filter { latest[$0.key] == nil }
-            if let first = missing.first {
+            if stage.fillsGapsAtMerge {
+                pending = missing.map { ($0, 1) }
+                if !missing.isEmpty {
+                    context.say(
+                        "\(stage.name): \(missing.count) item(s) are in no shard's journal (responses that failed in other shards moved the slice); working them here"
+                    )
+                }
+            } else if let first = missing.first {
                 throw PipelineError.shardsNotMergeable(
                     path: context.run.root.path,
                     problems: [
                         "\(missing.count) \(stage.name) item(s) are in no shard's journal, e.g. \(first.key); run every shard to the end first"
                     ])
+            } else {
+                pending = []
             }
-            pending = []
         }
         let usesProviders = items.contains { if case .provider = $0.lane { true } else { false } }
         let progress = context.progress(stage.name, spend: usesProviders)

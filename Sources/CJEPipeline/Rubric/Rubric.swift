@@ -22,6 +22,14 @@ public struct Rubric: Sendable, Hashable {
             "Think about whether the answer is helpful, correct, clear and safe for the user's request. Then give one overall score from 0 (worst) to 10 (best). Reply with the number only."
     )
 
+    /// "sha256:" and the first 12 hex digits of everything the rubric shows and reads: a
+    /// changed instruction, example or answer form is another version.
+    public var version: String {
+        var text = [system, instructions, answerPrefix, asksInterval ? "interval" : "score"]
+        for example in examples { text += [example.prompt, example.response, String(example.score)] }
+        return "sha256:" + Checksum.sha256(Data(text.joined(separator: "\u{0}").utf8)).prefix(12)
+    }
+
     /// Worked examples shown before the real item, so that a small model answers in the
     /// expected form ("Score: 7" and nothing else).
     public var examples: [Example] = Rubric.standardExamples

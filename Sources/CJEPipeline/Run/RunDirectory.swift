@@ -19,8 +19,9 @@ public struct RunDirectory: Sendable {
     public var logprobs: URL { root.appendingPathComponent("data/logprobs.jsonl") }
     public var phase2: URL { root.appendingPathComponent("phase2") }
 
-    /// Whose judge scores a file holds: the logging policy's responses or the targets'.
-    public enum ScoredGroup: String, Sendable, CaseIterable { case p0, targets }
+    /// Whose judge scores a file holds: the logging policy's responses or the targets' (their
+    /// first draws), or every policy's further draws (`draws` > 1).
+    public enum ScoredGroup: String, Sendable, CaseIterable { case p0, targets, draws }
 
     /// Which of the judge's two scores a file holds.
     public enum JudgeScore: String, Sendable, CaseIterable { case deterministic, uncertainty }
@@ -53,6 +54,17 @@ public struct RunDirectory: Sendable {
     public func freshDraws(_ policy: String) -> URL {
         root.appendingPathComponent("cje/responses/\(policy)_responses.jsonl")
     }
+
+    /// A target policy's held-out transport probes (`oracle.probes`), for CJE's transport audit.
+    public func probes(_ policy: String) -> URL {
+        root.appendingPathComponent("cje/probes/\(policy).jsonl")
+    }
+
+    /// How the labels were drawn, with every row's inclusion probability (`LabelSummary`).
+    public var labelDesign: URL { root.appendingPathComponent("cje/label_design.json") }
+
+    /// The Direct-mode analysis of exactly these files with cje-eval.
+    public var analyzeScript: URL { root.appendingPathComponent("cje/analyze.py") }
 
     public var datasetInfo: URL { root.appendingPathComponent("data/dataset_info.json") }
 

@@ -4,9 +4,9 @@ public import Foundation
 /// What a run of N prompts will take, projected from a measured run's stage reports: per stage,
 /// the items each prompt owes, the items actually computed (shared values are free), seconds per
 /// computed item, provider calls, tokens and spend per item; and disk per prompt. Stages that
-/// shards run (generate, logprobs, judge) divide over M machines; the oracle runs once, in the
-/// merge, over the whole population. Loading models, sampling prompts, export and validate take
-/// seconds, not hours, and are not in the figures.
+/// shards run (generate, logprobs, judge, the oracle on each shard's own rows of the label
+/// design) divide over M machines; the merge does no model or provider work. Loading models,
+/// sampling prompts, export and validate take seconds, not hours, and are not in the figures.
 public struct RunEstimate: Codable, Sendable, Hashable {
     public struct Stage: Codable, Sendable, Hashable {
         public var stage: String
@@ -95,6 +95,24 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         return Pipeline.inPipelineOrder(merged)
     }
 
+    /// An oracle task's labels per prompt at scale: the measured run labelled `ceil(share x m)`
+    /// prompts' rows (`share` the design's fraction, or the probes' share), which over-counts a
+    /// small pilot (8 prompts at 0.25: 2, a quarter more than 1.6 per 8); the rate is the labels per
+    /// labelled prompt times the share. Nil where the count is the pilot's own (stratified).
+    static func labelsPerPrompt(_ stage: String, total: Int, measured: Int, oracle: OracleConfig) -> Double? {
+        let share: Double
+        switch (stage, oracle.design) {
+        case ("oracle_probes", _): share = oracle.probes
+        case ("oracle_calibration", .original), ("oracle_validation", .original),
+            ("oracle_calibration", .paired), ("oracle_validation", .paired):
+            share = oracle.fraction
+        default: return nil
+        }
+        let drawn = (share * Double(measured)).rounded(.up)
+        guard drawn > 0, measured > 0 else { return nil }
+        return Double(total) / drawn * share
+    }
+
     /// A local stage counts as starved below this share of the CPUs. Measured here (2 cores, the
     /// demo model, an 8-prompt pilot): 1.89-1.95 CPUs in every stage on a quiet machine; 1.22-1.28
     /// with one other busy process (`yes`), which made the projection for 10,000 prompts 95 h
@@ -132,6 +150,8 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         self.n = n
         self.machines = machines
         let reports = Self.reports(manifest)
+        let oracle = (try? JSONDecoder().decode(PipelineConfig.self, from: Data(manifest.fingerprint.config.utf8)))?
+            .oracle
         stages = reports.map { name, report in
             let work = report.workItems ?? report.doneNow
             let seconds = report.workSeconds ?? report.seconds
@@ -140,18 +160,20 @@ public struct RunEstimate: Codable, Sendable, Hashable {
                 $0.tokens += $1.inputTokens + $1.outputTokens
                 $0.cost += $1.cost
             }
-            let computed = Double(report.total - (report.shared ?? 0)) / measured
+            // Labels per prompt from the design's rates, not the pilot's rounded-up slice.
+            let labels = oracle.flatMap { Self.labelsPerPrompt(name, total: report.total, measured: has, oracle: $0) }
+            let computed = labels ?? Double(report.total - (report.shared ?? 0)) / measured
             let perItem = work > 0 ? seconds / Double(work) : nil
             let costPerPrompt = usage.cost / measured
             return Stage(
-                stage: name, sharded: !name.hasPrefix("oracle"), itemsPerPrompt: Double(report.total) / measured,
+                stage: name, sharded: true, itemsPerPrompt: labels ?? Double(report.total) / measured,
                 computedPerPrompt: computed, secondsPerItem: perItem,
                 tokensPerPrompt: report.tokens.map { Double($0) / measured },
                 callsPerPrompt: Double(usage.calls) / measured,
                 providerTokensPerPrompt: Double(usage.tokens) / measured,
                 costPerPrompt: costPerPrompt,
                 cpusUsed: report.workCPUSeconds.flatMap { cpu in seconds > 0 ? cpu / seconds : nil },
-                items: Int((Double(report.total) / measured * scale).rounded()),
+                items: Int(((labels ?? Double(report.total) / measured) * scale).rounded()),
                 hours: perItem.map { computed * scale * $0 / 3600 }, cost: costPerPrompt * scale)
         }
         let shardHours = stages.filter(\.sharded).compactMap(\.hours).reduce(0, +)

@@ -42,12 +42,15 @@ public struct RunFingerprint: Codable, Sendable, Hashable {
         case promptSource = "prompt_source"
     }
 
-    /// The config part: everything but `n` (which may grow), the engine's shape, the failure
+    /// The config part: everything but `n` and the draws per prompt (which may grow: each draw's
+    /// seed is its own), the engine's shape, the failure
     /// policy, and where providers run, how hard they are pushed and what they cost; none of
     /// these changes a number.
     public static func configText(of config: PipelineConfig) throws -> String {
         var stable = config
         stable.n = 0
+        stable.draws = 1
+        for k in stable.policies.indices { stable.policies[k].draws = nil }
         stable.engine = EngineConfig()
         stable.maxFailureRate = PipelineConfig.default.maxFailureRate
         stable.maxAttempts = PipelineConfig.default.maxAttempts

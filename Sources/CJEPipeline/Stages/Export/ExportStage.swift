@@ -1,3 +1,4 @@
+import CJEInference
 import Foundation
 
 /// Writes the data set in the CJE library's formats: `cje/cje_dataset.jsonl` (logged P0 data with
@@ -25,43 +26,104 @@ public struct ExportStage: PipelineStage {
     }
 
     public func run(_ data: inout RunData) async throws -> [StageReport] {
-        let counts = try export(
+        let (counts, labels) = try export(
+            responses: try data.require([ResponsesRecord].self, from: .generate),
             judged: try data.require(JudgedRecords.self, from: .judge),
             logprobs: try data.require([LogprobsRecord].self, from: .logprobs),
             oracle: try data.require(OracleLabels.self, from: .oracle))
         context.say(
             "export: \(counts.written) rows in \(context.run.cjeDataset.deletingLastPathComponent().path), \(counts.leftOut) left out (no judge score or no P0 log prob)"
         )
+        let perPolicy = context.config.policies.map { p in
+            let s = labels.policies[p.name]
+            return "\(p.name) \(s?.labelledRows ?? 0) on \(s?.labelledPrompts ?? 0) prompts"
+                + ((s?.probeRows ?? 0) > 0 ? " + \(s?.probeRows ?? 0) probes" : "")
+        }
+        context.say(
+            "labels (\(labels.design.rawValue), \(labels.cjeLabelDesign)): \(perPolicy.joined(separator: ", "))")
+        for warning in labels.warnings { context.say("labels: warning: \(warning)") }
         data[Counts.self] = counts
+        data[LabelSummary.self] = labels
         return []
     }
 
-    func export(judged: JudgedRecords, logprobs: [LogprobsRecord], oracle: OracleLabels) throws -> Counts {
+    func export(responses: [ResponsesRecord], judged: JudgedRecords, logprobs: [LogprobsRecord], oracle: OracleLabels)
+        throws -> (Counts, LabelSummary)
+    {
         let config = context.config
         let logging = config.loggingPolicy
         let logprobs = Dictionary(uniqueKeysWithValues: logprobs.map { ($0.promptId, $0) })
         let labels = oracle.labels
+        let probeLabels = oracle.probeLabels
+        let design =
+            oracle.design
+            ?? LabelDesign(oracle: config.oracle, logging: logging, targets: [], sample: responses.map(\.promptId))
+        let provenance = try self.provenance()
+        // Each draw's length, and the rows of each policy with a response (every draw) and of
+        // them those on its probe prompts, for the original design's propensities.
+        var tokens: [ItemKey: Int] = [:]
+        var existing: [String: Int] = [:]
+        var onProbes: [String: Int] = [:]
+        for record in responses {
+            for policy in config.policies.map(\.name) {
+                for (draw, response) in record.allDraws(of: policy) where response.response != nil {
+                    tokens[ItemKey(promptId: record.promptId, policy: policy, draw: draw)] = response.nTokens
+                    existing[policy, default: 0] += 1
+                    if design.probes(policy).contains(record.promptId) { onProbes[policy, default: 0] += 1 }
+                }
+            }
+        }
         var counts = Counts(written: 0, leftOut: 0)
         var logged: [[String: Any]] = []
         var fresh: [String: [[String: Any]]] = [:]
-        for record in judged.uncertainty {
+        var probes: [String: [[String: Any]]] = [:]
+        var propensities: [String: [Double]] = [:]
+        var labelledPrompts: [String: Set<String>] = [:]
+        var scores: [String: [Double]] = [:]
+        var labelledScores: [Double] = []
+        for record in judged.everyDrawUncertainty {
+            let draw = record.drawIdx ?? 0
+            let logs = record.policy == logging && draw == 0
             guard let response = record.response, let score = record.judgeScore else {
-                counts.leftOut += record.policy == logging ? 2 : 1
+                counts.leftOut += logs ? 2 : 1
                 continue
             }
+            let key = ItemKey(promptId: record.promptId, policy: record.policy, draw: draw)
             var metadata: [String: Any] = ["judge_score": score, "judge_method": record.judgeMethod]
             if let variance = record.judgeScoreVariance { metadata["judge_score_variance"] = variance }
-            let label = labels[ItemKey(promptId: record.promptId, policy: record.policy)]
+            let label = labels[key]
             if let label { metadata["oracle_label"] = label }
+            let propensity = design.propensity(
+                record.policy, score: score, populationCount: existing[record.policy] ?? 0,
+                probeRows: onProbes[record.policy] ?? 0)
+            let rowId = "\(record.policy)/\(record.promptId)/\(draw)"
+            let observationId = rowId + "/" + Checksum.sha256(Data(response.utf8)).prefix(12)
+            var covariates: [String: Any] = provenance
+            covariates["label_propensity"] = propensity
+            if let variance = record.judgeScoreVariance { covariates["judge_score_variance"] = variance }
+            if let n = tokens[key] { covariates["response_tokens"] = n }
             var row: [String: Any] = [
                 "prompt_id": record.promptId, "target_policy": record.policy, "prompt": record.prompt,
-                "response": response, "judge_score": score, "draw_idx": 0,
+                "response": response, "judge_score": score, "draw_idx": draw, "row_id": rowId,
+                "observation_id": observationId, "metadata": covariates,
             ]
             if let variance = record.judgeScoreVariance { row["judge_score_variance"] = variance }
-            if let label { row["oracle_label"] = label }
+            if let label {
+                row["oracle_label"] = label
+                labelledPrompts[record.policy, default: []].insert(record.promptId)
+                labelledScores.append(score)
+            }
             fresh[record.policy, default: []].append(row)
+            propensities[record.policy, default: []].append(propensity)
+            scores[record.policy, default: []].append(score)
+            if let probe = probeLabels[key] {
+                var probeRow = row
+                probeRow["oracle_label"] = probe
+                probeRow["row_id"] = rowId + "/probe"
+                probes[record.policy, default: []].append(probeRow)
+            }
             counts.written += 1
-            if record.policy == logging {
+            if logs {
                 guard let lp = logprobs[record.promptId], let base = lp.logprobs[logging] ?? nil else {
                     counts.leftOut += 1
                     continue
@@ -81,7 +143,54 @@ public struct ExportStage: PipelineStage {
         for policy in config.policies {
             try AtomicFile.write(try Self.jsonl(fresh[policy.name] ?? []), to: context.run.freshDraws(policy.name))
         }
-        return counts
+        let probed = config.oracle.probes > 0 ? config.policies.map(\.name).filter { $0 != logging } : []
+        for policy in probed {
+            try AtomicFile.write(try Self.jsonl(probes[policy] ?? []), to: context.run.probes(policy))
+        }
+        let range = labelledScores.min().map {
+            ($0 - LabelSummary.rangeTolerance, (labelledScores.max() ?? $0) + LabelSummary.rangeTolerance)
+        }
+        var policies: [String: LabelSummary.Policy] = [:]
+        for policy in config.policies.map(\.name) {
+            let own = scores[policy] ?? []
+            let outside = range.flatMap { lo, hi in
+                own.isEmpty ? nil : Double(own.filter { $0 < lo || $0 > hi }.count) / Double(own.count)
+            }
+            policies[policy] = LabelSummary.Policy(
+                rows: own.count, labelledRows: (fresh[policy] ?? []).filter { $0["oracle_label"] != nil }.count,
+                labelledPrompts: labelledPrompts[policy]?.count ?? 0, probeRows: probes[policy]?.count ?? 0,
+                outsideLabelledRange: outside, propensities: propensities[policy] ?? [])
+        }
+        let oracleConfig = config.oracle
+        let summary = LabelSummary(
+            design: oracleConfig.design, cjeLabelDesign: design.cjeLabelDesign,
+            fraction: oracleConfig.design == .stratified ? nil : oracleConfig.fraction, strata: oracleConfig.strata,
+            probes: oracleConfig.probes, probeMargin: probed.isEmpty ? nil : oracleConfig.probeMargin,
+            seed: oracleConfig.seed, samplePrompts: design.sample.count, policies: policies,
+            warnings: LabelSummary.floorWarnings(policies))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(summary), to: context.run.labelDesign)
+        try AtomicFile.write(
+            Data(AnalyzeScript.text(probed: probed, summary: summary).utf8), to: context.run.analyzeScript)
+        return (counts, summary)
+    }
+
+    /// Who scored every row: the judge's and the oracle's model (a local file's sha256, or the
+    /// provider and its model) and their rubrics' versions.
+    private func provenance() throws -> [String: Any] {
+        let config = context.config
+        let models = context.manifest.current.fingerprint.models
+        func identity(_ scorer: any RubricScorerConfig) -> String {
+            if let provider = scorer.provider {
+                return "provider \(provider): \(config.providers[provider]?.model ?? "?")"
+            }
+            return "\(scorer.model) sha256:\(models[scorer.model] ?? "?")"
+        }
+        return [
+            "judge": identity(config.judge), "judge_rubric": Rubric.judge.version, "oracle": identity(config.oracle),
+            "oracle_rubric": Rubric.oracle.version,
+        ]
     }
 
     /// Untyped rows as JSONL with sorted keys (the rows mix types CJE reads as they are).

@@ -1,9 +1,9 @@
 import CJEInference
 import Foundation
 
-/// Stage 2: one response per prompt from every policy, on its local model or its provider,
-/// each sampled with its own seed from (run seed, policy, prompt id). Writes
-/// `data/all_responses.jsonl`.
+/// Stage 2: `draws` responses per prompt from every policy (one by default), on its local model
+/// or its provider, each sampled with its own seed from (run seed, policy, prompt id, draw).
+/// Writes `data/all_responses.jsonl`.
 public struct GenerateStage: ItemStage, PipelineStage {
     public let context: StageContext
     /// Items per journaled batch on a local model: twice the default sequence count, so that
@@ -31,20 +31,31 @@ public struct GenerateStage: ItemStage, PipelineStage {
     public struct Payload: Sendable {
         var prompt: PromptRecord
         var policy: PolicyConfig
+        var draw: Int
 
-        /// The item's sampling seed: from the run seed, the policy and the prompt id alone.
+        /// The item's sampling seed: from the run seed, the policy, the prompt id and the draw
+        /// alone (the first draw's as before draws existed), so a draw is the same alone, in any
+        /// batch and in any shard.
         func seed(_ runSeed: UInt64) -> UInt64 {
-            ItemSeed.derive(runSeed: runSeed, policy: policy.name, item: prompt.promptId)
+            Self.seed(
+                runSeed, policy: policy.name, key: ItemKey(promptId: prompt.promptId, policy: policy.name, draw: draw))
+        }
+
+        public static func seed(_ runSeed: UInt64, policy: String, key: ItemKey) -> UInt64 {
+            ItemSeed.derive(runSeed: runSeed, policy: policy, item: key.drawItem)
         }
     }
 
     public func items(for prompts: [PromptRecord]) -> [StageItem<Payload>] {
-        prompts.flatMap { prompt in
-            context.config.policies.map { policy in
-                StageItem(
-                    key: ItemKey(promptId: prompt.promptId, policy: policy.name),
-                    lane: .of(model: policy.model, provider: policy.provider),
-                    payload: Payload(prompt: prompt, policy: policy))
+        let config = context.config
+        return prompts.flatMap { prompt in
+            config.policies.flatMap { policy in
+                (0..<config.draws(of: policy)).map { draw in
+                    StageItem(
+                        key: ItemKey(promptId: prompt.promptId, policy: policy.name, draw: draw),
+                        lane: .of(model: policy.model, provider: policy.provider),
+                        payload: Payload(prompt: prompt, policy: policy, draw: draw))
+                }
             }
         }
     }
@@ -80,9 +91,11 @@ public struct GenerateStage: ItemStage, PipelineStage {
         _ batch: [Payload], on engine: any TextEngine, finished: @escaping @Sendable (Int, ResponseRecord) -> Void
     ) async -> [ResponseRecord?] {
         let blanks = batch.map { item in
-            ResponseRecord(
+            var blank = ResponseRecord(
                 policy: item.policy, model: engine.modelInfo.name ?? item.policy.model,
                 seed: item.seed(context.config.seed))
+            blank.drawIdx = item.draw > 0 ? item.draw : nil
+            return blank
         }
         return await engineBatch(
             count: batch.count, stop: context.stop, finished: finished,
@@ -130,22 +143,44 @@ public struct GenerateStage: ItemStage, PipelineStage {
     public func write(_ prompts: [PromptRecord], values: [ItemKey: ResponseRecord]) throws -> StageOutcome<
         [ResponsesRecord]
     > {
-        let policies = context.config.policies
-        var failed = 0
+        let config = context.config
+        var (total, failed) = (0, 0)
         let records = prompts.map { prompt in
             var responses: [String: ResponseRecord] = [:]
-            for policy in policies {
+            var draws: [String: [ResponseRecord]] = [:]
+            for policy in config.policies {
                 let value = values[ItemKey(promptId: prompt.promptId, policy: policy.name)]
                 responses[policy.name] = value
                 if value.map(isFailure) ?? true { failed += 1 }
+                total += config.draws(of: policy)
+                for draw in (1..<max(1, config.draws(of: policy))) {
+                    let key = ItemKey(promptId: prompt.promptId, policy: policy.name, draw: draw)
+                    if let value = values[key] {
+                        draws[policy.name, default: []].append(value)
+                        if isFailure(value) { failed += 1 }
+                    } else {
+                        // Never worked (a stop): kept as a failure, never as a made-up response.
+                        var missing = ResponseRecord(
+                            policy: policy, model: policy.model,
+                            seed: Payload.seed(config.seed, policy: policy.name, key: key))
+                        missing.drawIdx = draw
+                        missing.fail("not generated")
+                        draws[policy.name, default: []].append(missing)
+                        failed += 1
+                    }
+                }
             }
             return ResponsesRecord(
-                promptId: prompt.promptId, prompt: prompt.prompt, metadata: prompt.metadata, responses: responses)
+                promptId: prompt.promptId, prompt: prompt.prompt, metadata: prompt.metadata, responses: responses,
+                draws: draws.isEmpty ? nil : draws)
         }
         try AtomicFile.write(try JSONLines.encode(records), to: context.run.responses)
         let tokens = records.reduce(0) { sum, record in
-            sum + record.responses.values.reduce(0) { $0 + ($1.nTokens ?? 0) }
+            sum
+                + config.policies.reduce(0) { inner, policy in
+                    inner + record.allDraws(of: policy.name).reduce(0) { $0 + ($1.response.nTokens ?? 0) }
+                }
         }
-        return StageOutcome(output: records, total: prompts.count * policies.count, failed: failed, tokens: tokens)
+        return StageOutcome(output: records, total: total, failed: failed, tokens: tokens)
     }
 }

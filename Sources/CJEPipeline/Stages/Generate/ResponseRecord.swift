@@ -21,6 +21,8 @@ public struct ResponseRecord: Codable, Sendable, Hashable {
     public var error: String?
     /// `.permanent` for a failure that would come again the same way (never retried).
     public var errorKind: FailureKind?
+    /// The draw, for draws after the first (`draws` in the config); absent for draw 0.
+    public var drawIdx: Int?
 
     enum CodingKeys: String, CodingKey {
         case response, model, temperature, seed, error
@@ -32,6 +34,7 @@ public struct ResponseRecord: Codable, Sendable, Hashable {
         case tokenIds = "token_ids"
         case stopTokenId = "stop_token_id"
         case errorKind = "error_kind"
+        case drawIdx = "draw_idx"
     }
 }
 

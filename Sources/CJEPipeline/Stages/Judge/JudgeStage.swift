@@ -37,16 +37,18 @@ public struct JudgeStage: ItemStage, PipelineStage {
         get throws { try context.rubricBackend(context.config.judge, rubric: .judge, seed: context.config.seed) }
     }
 
-    /// Every response that exists, prompt by prompt.
+    /// Every response that exists, every draw, prompt by prompt.
     public func items(for input: Input) -> [StageItem<RubricItem>] {
         let judge = context.config.judge
         return input.responses.flatMap { record in
-            context.config.policies.compactMap { policy in
-                record.responses[policy.name]?.response.map {
-                    StageItem(
-                        key: ItemKey(promptId: record.promptId, policy: policy.name),
-                        lane: .of(model: judge.model, provider: judge.provider),
-                        payload: RubricItem(prompt: record.prompt, response: $0))
+            context.config.policies.flatMap { policy in
+                record.allDraws(of: policy.name).compactMap { draw, response in
+                    response.response.map {
+                        StageItem(
+                            key: ItemKey(promptId: record.promptId, policy: policy.name, draw: draw),
+                            lane: .of(model: judge.model, provider: judge.provider),
+                            payload: RubricItem(prompt: record.prompt, response: $0))
+                    }
                 }
             }
         }
@@ -74,44 +76,50 @@ public struct JudgeStage: ItemStage, PipelineStage {
         var (total, failed) = (0, 0)
         for record in input.responses {
             for policy in config.policies {
-                guard let response = record.responses[policy.name] else { continue }
-                let value = values[ItemKey(promptId: record.promptId, policy: policy.name)]
-                let isP0 = policy.name == config.loggingPolicy
-                if response.response != nil {
-                    total += 1
-                    if value.map(isFailure) ?? true { failed += 1 }
-                }
-                let noResponse = response.response == nil ? "no response: \(response.error ?? "missing")" : nil
-                var base = ScoredRecord(
-                    promptId: record.promptId, prompt: record.prompt, response: response.response, policy: policy.name,
-                    model: response.model, temperature: response.temperature, judgeModel: judgeModel,
-                    judgeScore: nil, judgeScoreVariance: nil, judgeMethod: config.judge.deterministic.rawValue,
-                    judgeProbabilityMass: nil, error: nil, totalLogprob: nil, targetLogps: nil)
-                if isP0 {
-                    let lp = logprobs[record.promptId]
-                    base.totalLogprob = lp?.logprobs[policy.name] ?? nil
-                    var targets: [String: Double?] = [:]
-                    for target in config.policies where target.name != policy.name {
-                        targets[target.name] = .some(lp?.logprobs[target.name] ?? nil)
+                for (draw, response) in record.allDraws(of: policy.name) {
+                    let value = values[ItemKey(promptId: record.promptId, policy: policy.name, draw: draw)]
+                    let isP0 = policy.name == config.loggingPolicy && draw == 0
+                    if response.response != nil {
+                        total += 1
+                        if value.map(isFailure) ?? true { failed += 1 }
                     }
-                    base.targetLogps = targets
-                }
-                var deterministic = base
-                deterministic.judgeScore = value?.score
-                deterministic.error = noResponse ?? value?.scoreError ?? (value == nil ? "not judged" : nil)
-                var uncertainty = base
-                uncertainty.judgeMethod =
-                    value?.uncertaintyMethod ?? config.judge.uncertainty?.rawValue ?? "exact_distribution"
-                uncertainty.judgeScore = value?.mean
-                uncertainty.judgeScoreVariance = value?.variance
-                uncertainty.judgeProbabilityMass = value?.mass
-                uncertainty.error = noResponse ?? value?.distributionError ?? (value == nil ? "not judged" : nil)
-                if isP0 {
-                    judged.p0Deterministic.append(deterministic)
-                    judged.p0Uncertainty.append(uncertainty)
-                } else {
-                    judged.targetsDeterministic.append(deterministic)
-                    judged.targetsUncertainty.append(uncertainty)
+                    let noResponse = response.response == nil ? "no response: \(response.error ?? "missing")" : nil
+                    var base = ScoredRecord(
+                        promptId: record.promptId, prompt: record.prompt, response: response.response,
+                        policy: policy.name,
+                        model: response.model, temperature: response.temperature, judgeModel: judgeModel,
+                        judgeScore: nil, judgeScoreVariance: nil, judgeMethod: config.judge.deterministic.rawValue,
+                        judgeProbabilityMass: nil, error: nil, totalLogprob: nil, targetLogps: nil)
+                    base.drawIdx = draw > 0 ? draw : nil
+                    if isP0 {
+                        let lp = logprobs[record.promptId]
+                        base.totalLogprob = lp?.logprobs[policy.name] ?? nil
+                        var targets: [String: Double?] = [:]
+                        for target in config.policies where target.name != policy.name {
+                            targets[target.name] = .some(lp?.logprobs[target.name] ?? nil)
+                        }
+                        base.targetLogps = targets
+                    }
+                    var deterministic = base
+                    deterministic.judgeScore = value?.score
+                    deterministic.error = noResponse ?? value?.scoreError ?? (value == nil ? "not judged" : nil)
+                    var uncertainty = base
+                    uncertainty.judgeMethod =
+                        value?.uncertaintyMethod ?? config.judge.uncertainty?.rawValue ?? "exact_distribution"
+                    uncertainty.judgeScore = value?.mean
+                    uncertainty.judgeScoreVariance = value?.variance
+                    uncertainty.judgeProbabilityMass = value?.mass
+                    uncertainty.error = noResponse ?? value?.distributionError ?? (value == nil ? "not judged" : nil)
+                    if draw > 0 {
+                        judged.drawsDeterministic.append(deterministic)
+                        judged.drawsUncertainty.append(uncertainty)
+                    } else if isP0 {
+                        judged.p0Deterministic.append(deterministic)
+                        judged.p0Uncertainty.append(uncertainty)
+                    } else {
+                        judged.targetsDeterministic.append(deterministic)
+                        judged.targetsUncertainty.append(uncertainty)
+                    }
                 }
             }
         }
@@ -121,6 +129,11 @@ public struct JudgeStage: ItemStage, PipelineStage {
         try AtomicFile.write(
             try JSONLines.encode(judged.targetsDeterministic), to: run.scored(.targets, .deterministic))
         try AtomicFile.write(try JSONLines.encode(judged.targetsUncertainty), to: run.scored(.targets, .uncertainty))
+        if config.policies.contains(where: { config.draws(of: $0) > 1 }) {
+            try AtomicFile.write(
+                try JSONLines.encode(judged.drawsDeterministic), to: run.scored(.draws, .deterministic))
+            try AtomicFile.write(try JSONLines.encode(judged.drawsUncertainty), to: run.scored(.draws, .uncertainty))
+        }
         return StageOutcome(output: judged, total: total, failed: failed)
     }
 }

@@ -7,11 +7,17 @@ public struct JudgedRecords: Sendable, Hashable {
     /// `phase2/targets_scored_deterministic.jsonl` and `phase2/targets_scored_uncertainty.jsonl`.
     public var targetsDeterministic: [ScoredRecord] = []
     public var targetsUncertainty: [ScoredRecord] = []
+    /// Every policy's draws after the first (`draws` > 1), with `draw_idx`:
+    /// `phase2/draws_scored_deterministic.jsonl` and `phase2/draws_scored_uncertainty.jsonl`.
+    public var drawsDeterministic: [ScoredRecord] = []
+    public var drawsUncertainty: [ScoredRecord] = []
 
     public init() {}
 
     /// Every deterministic record, P0's first.
     public var deterministic: [ScoredRecord] { p0Deterministic + targetsDeterministic }
-    /// Every uncertainty record, P0's first.
+    /// Every uncertainty record of the first draws, P0's first.
     public var uncertainty: [ScoredRecord] { p0Uncertainty + targetsUncertainty }
+    /// Every uncertainty record, every draw: the first draws (P0's first), then the others.
+    public var everyDrawUncertainty: [ScoredRecord] { uncertainty + drawsUncertainty }
 }

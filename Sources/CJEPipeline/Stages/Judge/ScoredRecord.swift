@@ -18,6 +18,8 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
     /// P0 files only: the response's log prob under P0, and under each target policy.
     public var totalLogprob: Double?
     public var targetLogps: [String: Double?]?
+    /// The draw, for draws after the first (absent for draw 0).
+    public var drawIdx: Int?
 
     enum CodingKeys: String, CodingKey {
         case prompt, response, policy, model, temperature, error
@@ -29,6 +31,7 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
         case judgeProbabilityMass = "judge_probability_mass"
         case totalLogprob = "total_logprob"
         case targetLogps = "target_logps"
+        case drawIdx = "draw_idx"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -37,6 +40,7 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
         try c.encode(prompt, forKey: .prompt)
         try c.encode(response, forKey: .response)
         try c.encode(policy, forKey: .policy)
+        try c.encodeIfPresent(drawIdx, forKey: .drawIdx)
         try c.encode(model, forKey: .model)
         try c.encode(temperature, forKey: .temperature)
         try c.encode(judgeScore, forKey: .judgeScore)

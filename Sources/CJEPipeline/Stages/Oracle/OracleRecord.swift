@@ -11,6 +11,8 @@ public struct OracleRecord: Codable, Sendable, Hashable {
     public var oracleModel: String
     public var selected: Bool
     public var error: String?
+    /// The draw, for draws after the first (absent for draw 0).
+    public var drawIdx: Int?
 
     enum CodingKeys: String, CodingKey {
         case policy, context, response, model, selected, error
@@ -18,5 +20,6 @@ public struct OracleRecord: Codable, Sendable, Hashable {
         case yTrue = "y_true"
         case oracleFull = "oracle_full"
         case oracleModel = "oracle_model"
+        case drawIdx = "draw_idx"
     }
 }

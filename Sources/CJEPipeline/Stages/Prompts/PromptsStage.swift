@@ -31,6 +31,7 @@ public struct PromptsStage: PipelineStage {
         if tooLong > 0 { leftOut["too_long"] = tooLong }
         if empty > 0 { leftOut["empty"] = empty }
         var share = ""
+        data[PromptSample.self] = PromptSample(ids: sample.map(\.promptId))
         if let shard = context.shard {
             // The whole sample is drawn as an unsharded run draws it; the shard keeps its ranks.
             sample = sample.enumerated().filter { shard.owns(rank: $0.offset) }.map(\.element)

@@ -9,6 +9,8 @@ public struct ValidateStage: PipelineStage {
     public let context: StageContext
     /// (response, policy) pairs re-scored one by one in a fresh context.
     public var auditSize = 20
+    /// Local draws regenerated one by one with their own seeds.
+    public var regenerateSize = 10
 
     public init(context: StageContext) {
         self.context = context
@@ -23,7 +25,7 @@ public struct ValidateStage: PipelineStage {
             responses: try data.require([ResponsesRecord].self, from: .generate),
             logprobs: try data.require([LogprobsRecord].self, from: .logprobs),
             judged: try data.require(JudgedRecords.self, from: .judge),
-            oracle: try data.require(OracleLabels.self, from: .oracle))
+            oracle: try data.require(OracleLabels.self, from: .oracle), labels: data[LabelSummary.self])
         data[ValidationReport.self] = report
         context.say(report.summary)
         for (name, usage) in context.manifest.providers.sorted(by: { $0.key < $1.key }) {
@@ -36,7 +38,8 @@ public struct ValidateStage: PipelineStage {
     /// Checks the data set, audits determinism on the real engine, computes the diagnostics and
     /// writes them to `data/dataset_info.json`.
     public func validate(
-        responses: [ResponsesRecord], logprobs: [LogprobsRecord], judged: JudgedRecords, oracle: OracleLabels
+        responses: [ResponsesRecord], logprobs: [LogprobsRecord], judged: JudgedRecords, oracle: OracleLabels,
+        labels: LabelSummary? = nil
     ) async throws -> ValidationReport {
         let config = context.config
         let p0Scores = judged.p0Deterministic
@@ -85,7 +88,7 @@ public struct ValidateStage: PipelineStage {
             }
         }
         // Judge scores and variances.
-        for record in p0Scores + targetScores + uncertainty {
+        for record in p0Scores + targetScores + judged.drawsDeterministic + judged.everyDrawUncertainty {
             if let s = record.judgeScore, !(s >= 0 && s <= 1) {
                 failures.append("\(record.promptId)/\(record.policy): judge score \(s) outside [0, 1]")
             }
@@ -119,6 +122,39 @@ public struct ValidateStage: PipelineStage {
                 )
             }
         }
+
+        // Determinism audit, part two: regenerate a seeded sample of local draws one at a time,
+        // each with its own seed in a fresh batch of one: the same token ids and sampled log prob.
+        var draws: [(record: ResponsesRecord, policy: PolicyConfig, response: ResponseRecord)] = []
+        for record in responses {
+            for policy in config.policies where policy.provider == nil {
+                for (_, response) in record.allDraws(of: policy.name) where response.tokenIds != nil {
+                    draws.append((record, policy, response))
+                }
+            }
+        }
+        draws = ItemSeed.ranked(draws, runSeed: config.seed) {
+            ("regenerate/" + $0.policy.name, $0.record.promptId + "#\($0.response.drawIdx ?? 0)")
+        }
+        let regenerated = Array(draws.prefix(regenerateSize))
+        var regenerateMismatches = 0
+        for draw in regenerated {
+            let engine = try context.engine(draw.policy.model)
+            let tokens = try engine.promptTokens([.system(draw.policy.systemPrompt), .user(draw.record.prompt)])
+            let request = GenerationRequest(
+                context: tokens, temperature: draw.policy.temperature, maxNewTokens: draw.policy.maxTokens,
+                seed: draw.response.seed)
+            let again = try? await engine.generateBatch([request])[0].get()
+            if again?.tokens != draw.response.tokenIds || again?.sampledLogProb != draw.response.sampledLogprob {
+                regenerateMismatches += 1
+                failures.append(
+                    "determinism audit: \(draw.record.promptId)/\(draw.policy.name) regenerated alone gave \(again.map { "\($0.tokens.count) tokens, sampled log prob \($0.sampledLogProb.map { "\($0)" } ?? "none")" } ?? "a failure") vs \(draw.response.tokenIds?.count ?? 0) tokens, \(draw.response.sampledLogprob.map { "\($0)" } ?? "none")"
+                )
+            }
+        }
+        let certificate = DeterminismCertificate(
+            rescored: audit.count, rescoreMismatches: mismatches, regenerated: regenerated.count,
+            regenerateMismatches: regenerateMismatches, engine: context.manifest.current.fingerprint.engine)
 
         // Weight diagnostics, self-normalised estimates and oracle means.
         let p0Judge = Dictionary(uniqueKeysWithValues: p0Scores.map { ($0.promptId, $0.judgeScore) })
@@ -169,9 +205,15 @@ public struct ValidateStage: PipelineStage {
         nullRates["judge_deterministic"] =
             deterministic.isEmpty
             ? 0 : Double(deterministic.filter { $0.judgeScore == nil }.count) / Double(deterministic.count)
-        let report = ValidationReport(
+        // The default design's file stays the original experiment's; another design says how its
+        // labels were drawn and where CJE's floors are not met.
+        let declared = labels.flatMap { $0.design != .original || $0.probes > 0 ? $0.compact : nil }
+        warnings += declared?.warnings ?? []
+        var report = ValidationReport(
             prompts: responses.count, failures: failures, warnings: warnings, nullRates: nullRates,
             auditPairs: audit.count, auditMismatches: mismatches, policies: diagnostics)
+        report.labelDesign = declared
+        report.determinism = certificate
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(report), to: context.run.datasetInfo)

@@ -35,6 +35,11 @@ public struct ValidationReport: Encodable, Sendable {
     public var auditPairs: Int
     public var auditMismatches: Int
     public var policies: [String: PolicyDiagnostics]
+    /// How the labels were drawn, for a design other than the default (whose file stays as the
+    /// original experiment's).
+    public var labelDesign: LabelSummary?
+    /// What validate re-checked on the engine, how, and on which build.
+    public var determinism: DeterminismCertificate?
 
     public var passed: Bool { failures.isEmpty }
 
@@ -43,6 +48,8 @@ public struct ValidationReport: Encodable, Sendable {
         case nullRates = "null_rates"
         case auditPairs = "determinism_audit_pairs"
         case auditMismatches = "determinism_audit_mismatches"
+        case labelDesign = "label_design"
+        case determinism
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -55,6 +62,8 @@ public struct ValidationReport: Encodable, Sendable {
         try c.encode(auditPairs, forKey: .auditPairs)
         try c.encode(auditMismatches, forKey: .auditMismatches)
         try c.encode(policies, forKey: .policies)
+        try c.encodeIfPresent(labelDesign, forKey: .labelDesign)
+        try c.encodeIfPresent(determinism, forKey: .determinism)
     }
 }
 
@@ -62,7 +71,7 @@ extension ValidationReport {
     /// A readable summary for the console.
     public var summary: String {
         var lines = [
-            "validate: \(passed ? "PASSED" : "FAILED") on \(prompts) prompts; determinism audit \(auditPairs - auditMismatches)/\(auditPairs) bit-identical"
+            "validate: \(passed ? "PASSED" : "FAILED") on \(prompts) prompts; determinism audit \(auditPairs - auditMismatches)/\(auditPairs) re-scored\(determinism.map { ", \($0.regenerated - $0.regenerateMismatches)/\($0.regenerated) regenerated" } ?? "") bit-identical"
         ]
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
         for (name, d) in policies.sorted(by: { $0.key < $1.key }) {
@@ -76,5 +85,27 @@ extension ValidationReport {
         lines += failures.prefix(10).map { "  FAIL \($0)" }
         lines += warnings.prefix(10).map { "  warn \($0)" }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// The data set's determinism certificate (`determinism` in `dataset_info.json`): a seeded sample
+/// of P0 responses re-scored under each policy alone in a fresh context (the same log prob to
+/// the bit), and a seeded sample of local draws regenerated alone with their own seeds (the same
+/// token ids and sampled log prob), on the named engine build.
+public struct DeterminismCertificate: Codable, Sendable, Hashable {
+    public var rescored: Int
+    public var rescoreMismatches: Int
+    public var regenerated: Int
+    public var regenerateMismatches: Int
+    /// The engine build that ran the checks and every item (the fingerprint's: llama.cpp's
+    /// commit and the instruction set it was compiled for).
+    public var engine: String
+    public var how =
+        "rescored: teacher forcing of the logged response under each policy, one request in a fresh batch, compared bit for bit; regenerated: sampling with the draw's own seed, one request in a fresh batch, token ids and sampled log prob compared bit for bit"
+
+    enum CodingKeys: String, CodingKey {
+        case rescored, regenerated, engine, how
+        case rescoreMismatches = "rescore_mismatches"
+        case regenerateMismatches = "regenerate_mismatches"
     }
 }
