@@ -18,7 +18,7 @@ struct EstimateCommand: AsyncParsableCommand {
     @Option(help: "A run directory to measure (default: a pilot in a temporary directory).")
     var dir: String?
 
-    @Option(help: "Machines the run is split over (shards); the oracle runs once, in the merge.")
+    @Option(help: "Machines the run is split over (shards); every stage, the oracle too, divides over them.")
     var shards: Int = 8
 
     @Option(help: "A YAML config for the pilot (the built-in default when absent).")

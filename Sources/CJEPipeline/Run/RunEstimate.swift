@@ -52,7 +52,7 @@ public struct RunEstimate: Codable, Sendable, Hashable {
     public var n: Int
     public var machines: Int
     public var stages: [Stage]
-    /// Hours on one machine, and on `machines` machines (the slowest shard, then the merge).
+    /// Hours on one machine, and on `machines` machines (the slowest shard).
     public var hours: Double
     public var hoursOnMachines: Double
     public var cost: Double
@@ -226,7 +226,7 @@ extension RunEstimate {
             })
         out += "\n"
         out +=
-            "time: \(hours(e.hours)) on 1 machine; \(hours(e.hoursOnMachines)) on \(e.machines) machines (slowest shard, then the merge)\n"
+            "time: \(hours(e.hours)) on 1 machine; \(hours(e.hoursOnMachines)) on \(e.machines) machines (the slowest shard)\n"
         out +=
             "provider spend: \(money(e.cost)) (\(Int(e.providerCalls.rounded())) calls, \(Int(e.providerTokens.rounded())) tokens)\n"
         if let tokens = e.generatedTokens { out += "generated tokens: \(Int(tokens.rounded()))\n" }
