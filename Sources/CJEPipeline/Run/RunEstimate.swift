@@ -97,7 +97,7 @@ public struct RunEstimate: Codable, Sendable, Hashable {
 
     /// An oracle task's labels per prompt at scale: the measured run labelled `ceil(share x m)`
     /// prompts' rows (`share` the design's fraction, or the probes' share), which over-counts a
-    /// small pilot (8 prompts at 0.25: 2, a quarter more than 1.6 per 8); the rate is the labels per
+    /// small pilot (8 prompts at 0.2: 2, a quarter more than 1.6); the rate is the labels per
     /// labelled prompt times the share. Nil where the count is the pilot's own (stratified).
     static func labelsPerPrompt(_ stage: String, total: Int, measured: Int, oracle: OracleConfig) -> Double? {
         let share: Double
