@@ -1,7 +1,7 @@
 """Runs a cje-prep bundle's own analyze.py with the installed cje-eval (0.9.2+) and checks
 what the label design promises: every policy's estimate is corrected by its own random labels
-(route `augmented`), the design and propensities were declared, and every probed target's
-transport audit is graded (not NOT_CHECKED).
+(route `augmented`), the design and propensities were declared, every probed target's
+transport audit is graded (not NOT_CHECKED), and the labels are not all one value.
 
 Usage: python cje_direct_check.py RUN_DIR [LABEL]   (prints each policy's estimate and 95% CI)
 """
@@ -56,6 +56,16 @@ for policy in probed:
         failures.append(f"{policy}: transport audit {status}, expected a grade (PASS, FAIL or INCONCLUSIVE)")
 if not probed:
     failures.append("no probed policy: the run was made without oracle.probes")
+
+# Labels that are all one value leave CJE nothing to calibrate (it says so and reports zero-width
+# intervals): the check would pass vacuously.
+labels = set()
+for name in expected:
+    with open(os.path.join(bundle, "responses", name + "_responses.jsonl")) as f:
+        labels |= {json.loads(line).get("oracle_label") for line in f if line.strip()}
+labels.discard(None)
+if len(labels) < 2:
+    failures.append(f"every oracle label is {sorted(labels)}: nothing to calibrate, the check would be vacuous")
 
 estimates = results.get("estimates", [])
 intervals = results.get("confidence_intervals") or {}
