@@ -50,12 +50,18 @@ public enum ReportPage {
         let validation =
             g.validationPassed.map { $0 ? "passed" : "FAILED (\(g.validationFailures.count) hard failures)" }
             ?? "not run"
-        let audit =
-            g.auditPairs.map { pairs in "\(pairs - (g.auditMismatches ?? 0)) of \(pairs) bit-identical" } ?? "n/a"
+        var audit =
+            g.auditPairs.map { pairs in "\(pairs - (g.auditMismatches ?? 0)) of \(pairs) re-scored bit-identical" }
+            ?? "n/a"
+        if let regenerated = g.regenerated {
+            audit +=
+                "; \(regenerated - (g.regenerateMismatches ?? 0)) of \(regenerated) draws regenerated bit-identical"
+        }
         var rows: [[String]] = [
             ["Prompts", "\(g.n)"], ["Seed", "\(g.seed)"], ["Engine", g.engine], ["Validation", validation],
             ["Determinism audit", audit],
         ]
+        if let labels = g.labels { rows.append(["Oracle labels", labels]) }
         rows += g.policies.map { ["Policy \($0.name)", $0.detail] }
         rows += g.models.map { ["Model \($0.name)", ($0.source.map { $0 + ", " } ?? "") + "sha256 \($0.sha)…"] }
         let failures = table(

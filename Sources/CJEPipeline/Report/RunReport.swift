@@ -18,6 +18,11 @@ public struct RunReport: Sendable {
         public var validationFailures: [String]
         public var auditPairs: Int?
         public var auditMismatches: Int?
+        /// Draws regenerated alone by validate's audit, and how many differed.
+        public var regenerated: Int?
+        public var regenerateMismatches: Int?
+        /// How the labels were drawn and how many each policy has (`cje/label_design.json`).
+        public var labels: String?
         /// Failed items per stage, in pipeline order.
         public var failures: [(stage: String, failed: Int, total: Int)]
     }
@@ -99,6 +104,23 @@ public struct RunReport: Sendable {
 }
 
 extension RunReport {
+    /// "paired (declared to CJE as representative): p0 21 labels on 21 prompts; pi_bad 21 on 21
+    /// prompts + 8 probes", from `cje/label_design.json` (nil before the export wrote it).
+    static func labels(_ run: RunDirectory, order: [String]) -> String? {
+        guard let data = try? Data(contentsOf: run.labelDesign),
+            let summary = try? JSONDecoder().decode(LabelSummary.self, from: data)
+        else { return nil }
+        let policies = order.compactMap { name in
+            summary.policies[name].map { p in
+                "\(name) \(p.labelledRows) labels on \(p.labelledPrompts) prompts"
+                    + (p.probeRows > 0 ? " + \(p.probeRows) probes" : "")
+            }
+        }
+        let warnings = summary.warnings.isEmpty ? "" : " (\(summary.warnings.count) warnings: CJE's floors not met)"
+        return "\(summary.design.rawValue) (declared to CJE as \(summary.cjeLabelDesign)): "
+            + policies.joined(separator: "; ") + warnings
+    }
+
     /// Reads a finished run (through validate) from its directory.
     public static func load(_ run: RunDirectory) throws -> RunReport {
         let manifest = try Manifest.read(from: run.manifest)
@@ -136,7 +158,9 @@ extension RunReport {
                 ($0.key, String($0.value.prefix(12)), manifest.models?[$0.key]?.short)
             },
             validationPassed: info?.passed, validationFailures: info?.failures ?? [],
-            auditPairs: info?.auditPairs, auditMismatches: info?.auditMismatches, failures: failures)
+            auditPairs: info?.auditPairs, auditMismatches: info?.auditMismatches,
+            regenerated: info?.determinism?.regenerated, regenerateMismatches: info?.determinism?.regenerateMismatches,
+            labels: Self.labels(run, order: policyNames), failures: failures)
 
         // Weights and estimates.
         let p0Judge = Dictionary(p0Det.map { ($0.promptId, $0.judgeScore) }, uniquingKeysWith: { a, _ in a })
@@ -298,9 +322,10 @@ struct DatasetInfoSummary: Decodable {
     var failures: [String]
     var auditPairs: Int
     var auditMismatches: Int
+    var determinism: DeterminismCertificate?
 
     enum CodingKeys: String, CodingKey {
-        case passed, failures
+        case passed, failures, determinism
         case auditPairs = "determinism_audit_pairs"
         case auditMismatches = "determinism_audit_mismatches"
     }
