@@ -27,8 +27,9 @@ check:
 
 # Lint, both tiers (the real-model suites must run: a missing model fails instead of skipping),
 # then the tests that are scripts (they drive processes, schedulers and emulators): cje-eval 0.3.0
-# and 0.9.3 (PyPI) read our export unchanged; shards merged (also under a real Slurm) are the
-# unsplit run byte for byte; the portable build gives the same bits on an emulated Haswell; a run
+# and 0.9.3 (PyPI) read our export unchanged, and 0.9.3 analyses a paired-design bundle with probes
+# at 1 and 2 draws through its own analyze.py; shards merged (also under a real Slurm, and for
+# every label design with the oracle in the shards) are the unsplit run byte for byte; the portable build gives the same bits on an emulated Haswell; a run
 # stopped by SIGTERM/SIGINT/SIGKILL or a full disk resumes to the undisturbed run byte for byte; a
 # run's report page renders in headless chromium with every chart, no console error, no request;
 # chat templates render as transformers renders them; every accepted tensor type and another
