@@ -4,6 +4,13 @@ import CJETestSupport
 import Foundation
 import Testing
 
+extension LabelDesign {
+    /// The labelled prompt ids of `policy` with one draw per prompt.
+    func labelled(_ policy: String, population: [(id: String, score: Double?)]) -> Set<String> {
+        Set(labelled(population.map { (ItemKey(promptId: $0.id, policy: policy), $0.score) }).map(\.promptId))
+    }
+}
+
 /// The label designs: which rows each labels, recomputed by hand from the seeded keys, and the
 /// inclusion probability each declares, checked against the frequency over many seeds.
 @Suite("Label designs")

@@ -104,21 +104,15 @@ public struct RunReport: Sendable {
 }
 
 extension RunReport {
-    /// "paired (declared to CJE as representative): p0 21 labels on 21 prompts; pi_bad 21 on 21
-    /// prompts + 8 probes", from `cje/label_design.json` (nil before the export wrote it).
+    /// "paired (declared to CJE as representative), labelled rows: p0 21 on 21 prompts, pi_bad 21
+    /// on 21 prompts + 8 probes", from `cje/label_design.json` (nil before the export wrote it).
     static func labels(_ run: RunDirectory, order: [String]) -> String? {
         guard let data = try? Data(contentsOf: run.labelDesign),
             let summary = try? JSONDecoder().decode(LabelSummary.self, from: data)
         else { return nil }
-        let policies = order.compactMap { name in
-            summary.policies[name].map { p in
-                "\(name) \(p.labelledRows) labels on \(p.labelledPrompts) prompts"
-                    + (p.probeRows > 0 ? " + \(p.probeRows) probes" : "")
-            }
-        }
         let warnings = summary.warnings.isEmpty ? "" : " (\(summary.warnings.count) warnings: CJE's floors not met)"
-        return "\(summary.design.rawValue) (declared to CJE as \(summary.cjeLabelDesign)): "
-            + policies.joined(separator: "; ") + warnings
+        return "\(summary.design.rawValue) (declared to CJE as \(summary.cjeLabelDesign)), labelled rows: "
+            + summary.perPolicy(order) + warnings
     }
 
     /// Reads a finished run (through validate) from its directory.

@@ -34,13 +34,9 @@ public struct ExportStage: PipelineStage {
         context.say(
             "export: \(counts.written) rows in \(context.run.cjeDataset.deletingLastPathComponent().path), \(counts.leftOut) left out (no judge score or no P0 log prob)"
         )
-        let perPolicy = context.config.policies.map { p in
-            let s = labels.policies[p.name]
-            return "\(p.name) \(s?.labelledRows ?? 0) on \(s?.labelledPrompts ?? 0) prompts"
-                + ((s?.probeRows ?? 0) > 0 ? " + \(s?.probeRows ?? 0) probes" : "")
-        }
         context.say(
-            "labels (\(labels.design.rawValue), \(labels.cjeLabelDesign)): \(perPolicy.joined(separator: ", "))")
+            "labels (\(labels.design.rawValue), \(labels.cjeLabelDesign)): \(labels.perPolicy(context.config.policies.map(\.name)))"
+        )
         for warning in labels.warnings { context.say("labels: warning: \(warning)") }
         data[Counts.self] = counts
         data[LabelSummary.self] = labels
@@ -55,9 +51,8 @@ public struct ExportStage: PipelineStage {
         let logprobs = Dictionary(uniqueKeysWithValues: logprobs.map { ($0.promptId, $0) })
         let labels = oracle.labels
         let probeLabels = oracle.probeLabels
-        let design =
-            oracle.design
-            ?? LabelDesign(oracle: config.oracle, logging: logging, targets: [], sample: responses.map(\.promptId))
+        // The export runs on the whole sample (an unsplit run or a merge): its prompts are the sample.
+        let design = LabelDesign(config: config, sample: responses.map(\.promptId))
         let provenance = try self.provenance()
         // Each draw's length, and the rows of each policy with a response (every draw) and of
         // them those on its probe prompts, for the original design's propensities.

@@ -54,6 +54,17 @@ public struct LabelSummary: Codable, Sendable, Hashable {
     static let maximumOutside = 0.05
     static let rangeTolerance = 0.1
 
+    /// "p0 21 on 21 prompts, pi_bad 21 on 21 prompts + 8 probes", in `order`.
+    public func perPolicy(_ order: [String]) -> String {
+        order.compactMap { name in
+            policies[name].map { p in
+                "\(name) \(p.labelledRows) on \(p.labelledPrompts) prompts"
+                    + (p.probeRows > 0 ? " + \(p.probeRows) probes" : "")
+            }
+        }
+        .joined(separator: ", ")
+    }
+
     /// Without the per-row propensities (for `dataset_info.json`).
     public var compact: LabelSummary {
         var out = self

@@ -100,16 +100,12 @@ public struct GenerateStage: ItemStage, PipelineStage {
         return await engineBatch(
             count: batch.count, stop: context.stop, finished: finished,
             request: { k in
-                let item = batch[k]
-                let tokens: [TokenID]
                 do {
-                    tokens = try engine.promptTokens([.system(item.policy.systemPrompt), .user(item.prompt.prompt)])
+                    return try Self.request(
+                        prompt: batch[k].prompt.prompt, policy: batch[k].policy, seed: blanks[k].seed, engine: engine)
                 } catch {
                     throw ItemFailure("prompt could not be rendered: \(error.localizedDescription)", kind: .permanent)
                 }
-                return GenerationRequest(
-                    context: tokens, temperature: item.policy.temperature, maxNewTokens: item.policy.maxTokens,
-                    seed: blanks[k].seed)
             },
             failed: { k, error in
                 var record = blanks[k]
@@ -118,6 +114,16 @@ public struct GenerateStage: ItemStage, PipelineStage {
             },
             value: { k, result in Self.record(blanks[k], result) },
             run: { await engine.generateBatch($0, control: $1) })
+    }
+
+    /// The request that samples `policy`'s response to `prompt` with `seed` (validate's audit
+    /// regenerates draws with it); throws when the chat template cannot render the prompt.
+    static func request(prompt: String, policy: PolicyConfig, seed: UInt64, engine: any TextEngine) throws
+        -> GenerationRequest
+    {
+        GenerationRequest(
+            context: try engine.promptTokens([.system(policy.systemPrompt), .user(prompt)]),
+            temperature: policy.temperature, maxNewTokens: policy.maxTokens, seed: seed)
     }
 
     /// An item's record once its generation is done.
@@ -153,7 +159,7 @@ public struct GenerateStage: ItemStage, PipelineStage {
                 responses[policy.name] = value
                 if value.map(isFailure) ?? true { failed += 1 }
                 total += config.draws(of: policy)
-                for draw in (1..<max(1, config.draws(of: policy))) {
+                for draw in 1..<config.draws(of: policy) {
                     let key = ItemKey(promptId: prompt.promptId, policy: policy.name, draw: draw)
                     if let value = values[key] {
                         draws[policy.name, default: []].append(value)

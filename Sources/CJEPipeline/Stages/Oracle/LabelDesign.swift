@@ -76,6 +76,13 @@ public struct LabelDesign: Sendable {
         probeSets = probes
     }
 
+    /// The design `config` declares over the whole sample `sample`.
+    public init(config: PipelineConfig, sample: [String]) {
+        self.init(
+            oracle: config.oracle, logging: config.loggingPolicy,
+            targets: config.policies.map(\.name).filter { $0 != config.loggingPolicy }, sample: sample)
+    }
+
     static func probeCount(_ share: Double, _ n: Int) -> Int { Int((share * Double(n)).rounded(.up)) }
 
     /// The prompts held out as `policy`'s transport probes (none for the logging policy).
@@ -118,11 +125,6 @@ public struct LabelDesign: Sendable {
                     return uniform(row.key) < strata[stratum(of: score)].rate ? row.key : nil
                 })
         }
-    }
-
-    /// The labelled prompt ids of `policy` with one draw per prompt (`labelled` on draw 0 rows).
-    public func labelled(_ policy: String, population: [(id: String, score: Double?)]) -> Set<String> {
-        Set(labelled(population.map { (ItemKey(promptId: $0.id, policy: policy), $0.score) }).map(\.promptId))
     }
 
     /// The probability that a row of `policy` is labelled, before the draw: in (0, 1] for every

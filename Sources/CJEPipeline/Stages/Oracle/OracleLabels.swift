@@ -7,8 +7,6 @@ public struct OracleLabels: Sendable {
     public var validation: [OracleRecord] = []
     /// The target policies' held-out probes (`oracle.probes`): never calibration labels.
     public var probes: [OracleRecord] = []
-    /// How the rows were drawn, for the propensities the export declares.
-    public var design: LabelDesign?
 
     public init() {}
 

@@ -43,7 +43,6 @@ public struct OracleStage: PipelineStage {
             }
             reports.append(report)
         }
-        labels.design = OracleTask(context: context, kind: .calibration).design(sample: sample.ids)
         data[OracleLabels.self] = labels
         return reports
     }

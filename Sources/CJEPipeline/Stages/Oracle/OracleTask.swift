@@ -47,12 +47,7 @@ public struct OracleTask: ItemStage {
     }
 
     /// The design over the whole sample.
-    public func design(sample: [String]) -> LabelDesign {
-        let config = context.config
-        return LabelDesign(
-            oracle: config.oracle, logging: config.loggingPolicy,
-            targets: config.policies.map(\.name).filter { $0 != config.loggingPolicy }, sample: sample)
-    }
+    public func design(sample: [String]) -> LabelDesign { LabelDesign(config: context.config, sample: sample) }
 
     /// A row of the population: a response (one draw) that exists.
     struct Row {

@@ -44,7 +44,6 @@ public struct ValidateStage: PipelineStage {
         let config = context.config
         let p0Scores = judged.p0Deterministic
         let targetScores = judged.targetsDeterministic
-        let uncertainty = judged.uncertainty
         let validation = oracle.validation
         let calibration = oracle.calibration
         var failures: [String] = []
@@ -140,10 +139,8 @@ public struct ValidateStage: PipelineStage {
         var regenerateMismatches = 0
         for draw in regenerated {
             let engine = try context.engine(draw.policy.model)
-            let tokens = try engine.promptTokens([.system(draw.policy.systemPrompt), .user(draw.record.prompt)])
-            let request = GenerationRequest(
-                context: tokens, temperature: draw.policy.temperature, maxNewTokens: draw.policy.maxTokens,
-                seed: draw.response.seed)
+            let request = try GenerateStage.request(
+                prompt: draw.record.prompt, policy: draw.policy, seed: draw.response.seed, engine: engine)
             let again = try? await engine.generateBatch([request])[0].get()
             if again?.tokens != draw.response.tokenIds || again?.sampledLogProb != draw.response.sampledLogprob {
                 regenerateMismatches += 1
