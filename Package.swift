@@ -20,7 +20,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
@@ -30,7 +29,7 @@ let package = Package(
         .systemLibrary(name: "CLlama", pkgConfig: "llama"),
         // Engine-neutral vocabulary: requests, results, errors, providers' protocol; the small
         // shared helpers (digests, the file lock, the locked value). No network, no llama.cpp.
-        .target(name: "CJEInference", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CJEInference"),
         // The only module that imports llama.h.
         .target(
             name: "CJELlama",
@@ -42,7 +41,6 @@ let package = Package(
             dependencies: [
                 "CJEInference",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Stages, storage and configuration; knows engines only through CJEInference, and
@@ -51,7 +49,6 @@ let package = Package(
             name: "CJEPipeline",
             dependencies: [
                 "CJEInference", "CJEProviders", .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The library with llama.cpp wired in: `LlamaModels.loader` for `RunSession.open`, the

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import CJEInference
-import Crypto
 public import Foundation
 import NIOCore
 import NIOHTTP1

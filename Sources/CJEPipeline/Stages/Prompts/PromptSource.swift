@@ -1,5 +1,4 @@
 import CJEInference
-import Crypto
 public import Foundation
 
 /// Where prompts come from: Arena conversation files, simple prompt files, Hugging Face rows and

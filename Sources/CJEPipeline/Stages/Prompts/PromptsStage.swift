@@ -1,5 +1,4 @@
 import CJEProviders
-import Crypto
 import CJEInference
 import Foundation
 
