@@ -42,7 +42,7 @@ public actor Peers {
         if let server = servers[index] { return try await server.value }
         let starting = Task<LlamaServer, any Error> {
             let started = try LlamaServer(slots: 2)
-            try await waitUntilHealthy(started.baseURL + "/health", process: started.process)
+            try await waitUntilHealthy(started.baseURL + "/health", process: started.process, log: started.log)
             return started
         }
         servers[index] = starting
@@ -50,11 +50,13 @@ public actor Peers {
     }
 }
 
-/// A real llama-server (from the bootstrapped llama.cpp) with the demo model, on 127.0.0.1.
+/// A real llama-server (from the bootstrapped llama.cpp) with the demo model, on 127.0.0.1. Its
+/// log goes to a file, read when it does not become ready (`waitUntilHealthy`).
 /// Invariant for `@unchecked Sendable`: immutable after `init`.
 public final class LlamaServer: @unchecked Sendable {
     public let process: Process
     public let baseURL: String
+    public let log: URL
 
     public init(slots: Int) throws {
         let environment = ProcessInfo.processInfo.environment
@@ -64,12 +66,16 @@ public final class LlamaServer: @unchecked Sendable {
                 FileManager.default.isExecutableFile(atPath: $0)
             }
         guard let binary, FileManager.default.isExecutableFile(atPath: binary) else {
-            throw PeerError("llama-server not found: run the tests through scripts/with-env.sh (make test)")
+            throw PeerError(
+                "llama-server not found: run the tests through scripts/with-env.sh with CJE_LLAMA_TOOLS=1 (make test)")
         }
         let model =
             environment["CJE_MODEL"]
             ?? (NSHomeDirectory() + "/.cache/cje-prep/models/SmolLM2-135M-Instruct.Q4_1.gguf")
         let port = try freePort()
+        log = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "llama-server-\(port)-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
@@ -77,13 +83,16 @@ public final class LlamaServer: @unchecked Sendable {
             "--parallel", "\(slots)", "--no-webui", "-fa", "off", "--no-warmup",
         ]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         children.add(process)
         baseURL = "http://127.0.0.1:\(port)"
     }
 
-    deinit { process.terminate() }
+    deinit {
+        process.terminate()
+        try? FileManager.default.removeItem(at: log)
+    }
 }
 
 /// A Python test peer from Tests/Integration (fault proxy, fake datasets server) on a free port.
@@ -171,17 +180,55 @@ public func freePort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-public func waitUntilHealthy(_ url: String, process: Process) async throws {
-    // Generous: under a full parallel test run the two cores are busy with other suites.
-    let deadline = Date().addingTimeInterval(360)
-    while Date() < deadline {
-        guard process.isRunning else { throw PeerError("llama-server exited with \(process.terminationStatus)") }
-        if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)),
+/// Waits until `url` answers 200. No fixed wall time: on a loaded machine a server may take long
+/// to load, so it is waited for as long as it makes progress (its CPU time grows or its log
+/// does) and is alive, and given up on after `stalled` seconds without progress or `limit` in
+/// all. The error says which, with the server's CPU time and the end of its log.
+public func waitUntilHealthy(
+    _ url: String, process: Process, log: URL? = nil, stalled: TimeInterval = 180, limit: TimeInterval = 1800
+) async throws {
+    let start = Date()
+    var lastProgress = start
+    var seen = (cpu: -1, logBytes: -1)
+    func describe(_ why: String) -> PeerError {
+        let tail = log.flatMap { try? String(contentsOf: $0, encoding: .utf8) }.map {
+            $0.split(separator: "\n").suffix(15).joined(separator: "\n")
+        }
+        return PeerError(
+            "llama-server (\(url)) \(why) after \(Int(Date().timeIntervalSince(start))) s, \(Double(seen.cpu) / 100) s of CPU"
+                + (tail.map { "; the end of its log:\n\($0)" } ?? ""))
+    }
+    while true {
+        guard process.isRunning else { throw describe("exited with \(process.terminationStatus)") }
+        if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5)),
             response.status.code == 200
         {
             return
         }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        let now = (cpu: cpuTicks(process.processIdentifier), logBytes: log.flatMap(fileSize) ?? 0)
+        if now.cpu != seen.cpu || now.logBytes != seen.logBytes {
+            seen = now
+            lastProgress = Date()
+        }
+        if Date().timeIntervalSince(lastProgress) > stalled {
+            throw describe("made no progress (no CPU time, no log) for \(Int(stalled)) s and did not answer")
+        }
+        if Date().timeIntervalSince(start) > limit { throw describe("did not answer within \(Int(limit)) s") }
+        try await Task.sleep(nanoseconds: 250_000_000)
     }
-    throw PeerError("llama-server did not become healthy within 360 s")
+}
+
+/// A process's user + system CPU time in clock ticks (/proc/PID/stat), or -1 where unreadable.
+private func cpuTicks(_ pid: Int32) -> Int {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return -1 }
+    // Fields after the command name: state is field 3, utime 14 and stime 15.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return -1 }
+    return user + system
+}
+
+private func fileSize(_ url: URL) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue
 }
