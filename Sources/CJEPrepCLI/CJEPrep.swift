@@ -1,5 +1,6 @@
 import ArgumentParser
 import CJELlama
+import CJEPrepKit
 import Foundation
 
 @main
@@ -7,6 +8,8 @@ struct CJEPrep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cje-prep",
         abstract: "Prepare data sets for Causal Judge Evaluation with a deterministic llama.cpp engine.",
+        // Listed in the help; `--version` itself prints `BuildInfo.text` (see `main`).
+        version: BuildInfo.version,
         groupedSubcommands: [
             CommandGroup(
                 name: "Run a data set",
@@ -39,6 +42,11 @@ struct CJEPrep: AsyncParsableCommand {
             let stream = symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
         {
             setvbuf(stream, nil, _IOLBF, 0)
+        }
+        // The whole build description, read when asked for (it names the loaded libllama).
+        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+            print(BuildInfo.text)
+            return
         }
         do {
             var command = try parseAsRoot()

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Integration test: the container image of deploy/container/Containerfile builds from a local
+# base, and `cje-prep run 2` inside it gives the host's data files byte for byte (buildah,
+# installed with apt-get when missing; about 40 s here once the root file system is cached).
+#   1. the base: the minimal Debian root file system of debian-rootfs.sh, committed as an image
+#      with buildah (vfs storage: no overlay mounts needed)
+#   2. `scripts/image.sh` with buildah (`bud --isolation chroot`), the base given as BASE
+#   3. `buildah run` of the image (its own user, uid 10001) with the model and a run folder
+#      mounted: `cje-prep --version`, then `cje-prep run 2`, compared with the host's run
+# Usage: Tests/Integration/image-check.sh BUNDLE.tar.gz [path/to/cje-prep]   (CJE_MODEL set)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+bundle=$(cd "$(dirname "${1:?usage: image-check.sh BUNDLE.tar.gz [cje-prep]}")" && pwd)/$(basename "$1")
+tool=$(cd "$(dirname "${2:-$repo/.build/release/cje-prep}")" && pwd)/$(basename "${2:-cje-prep}")
+CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
+say() { echo "image-check: $*" >&2; }
+fail() { say "FAILED: $*"; exit 1; }
+: "${CJE_MODEL:?CJE_MODEL must name the demo model (run through scripts/with-env.sh)}"
+if ! command -v buildah >/dev/null; then
+    say "installing buildah with apt-get"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah) >/dev/null 2>&1 ||
+        fail "could not install buildah (apt-get install buildah)"
+fi
+. "$here/debian-rootfs.sh"
+rootfs=$(debian_rootfs) || fail "no Debian root file system (above)"
+export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+bh() { buildah --storage-driver vfs "$@"; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cje-image-check.XXXXXX")
+containers=()
+cleanup() {
+    for c in "${containers[@]}"; do bh rm "$c" >/dev/null 2>&1 || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# 1. The base image from the root file system.
+base=localhost/cje-debian-minbase
+if ! bh inspect --type image "$base" >/dev/null 2>&1; then
+    say "committing $rootfs as $base"
+    c=$(bh from scratch)
+    containers+=("$c")
+    mnt=$(bh mount "$c") || fail "buildah mount failed"
+    tar -xf "$rootfs" -C "$mnt"
+    bh umount "$c" >/dev/null
+    bh commit -q "$c" "$base" >/dev/null || fail "buildah commit of the base failed"
+fi
+
+# 2. The image.
+say "building the image (scripts/image.sh with buildah)"
+image=$(CJE_CONTAINER_TOOL=buildah CJE_IMAGE_OPTIONS="--storage-driver vfs --isolation chroot --build-arg BASE=$base" \
+    "$repo/scripts/image.sh" "$bundle") || fail "the image did not build"
+
+# 3. The image's cje-prep, as its own user, on the demo model.
+mkdir -p "$work/models" "$work/runs"
+cp "$CJE_MODEL" "$work/models/model.gguf"
+cat >"$work/runs/config.yaml" <<'YAML'
+n: 2
+seed: 13
+policies:
+  - {name: p0, system_prompt: "You are a helpful assistant.", max_tokens: 24}
+  - {name: pi_clone, system_prompt: "You are a helpful assistant.", max_tokens: 24}
+  - {name: pi_bad, system_prompt: "You are an unhelpful assistant.", max_tokens: 24}
+YAML
+chmod 0777 "$work/runs"
+c=$(bh from "$image")
+containers+=("$c")
+in_image() {
+    bh run --isolation chroot -v "$work/models:/models:ro" -v "$work/runs:/runs" \
+        --env CJE_MODEL=/models/model.gguf "$c" -- "$@"
+}
+version=$(in_image cje-prep --version) || fail "cje-prep --version did not run in the image"
+echo "$version" | sed 's/^/  /' >&2
+user=$(in_image id -u)
+[ "$user" = 10001 ] || fail "the image runs as uid $user, not 10001"
+in_image cje-prep run --dir /runs/r --config /runs/config.yaml >"$work/image.log" 2>&1 ||
+    { tail -n 20 "$work/image.log" >&2; fail "the run in the image failed"; }
+"$tool" run --dir "$work/host" --config "$work/runs/config.yaml" >"$work/host.log" 2>&1 ||
+    { tail -n 20 "$work/host.log" >&2; fail "the host's run failed"; }
+a=$(cd "$work/host" && find data phase2 cje -type f | sort | xargs sha256sum)
+b=$(cd "$work/runs/r" && find data phase2 cje -type f | sort | xargs sha256sum)
+[ "$(echo "$a" | wc -l)" -ge 15 ] || fail "only $(echo "$a" | wc -l) data files in the host's run"
+[ "$a" = "$b" ] || { diff <(echo "$a") <(echo "$b") >&2; fail "the image's files differ from the host's"; }
+say "ok: $image built from a local Debian base; run 2 in it (uid 10001): $(echo "$a" | wc -l) data files byte-identical to the host's"
