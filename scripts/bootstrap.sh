@@ -162,7 +162,7 @@ bootstrap_llama() {
     local dir src
     dir=$(llama_build_dir)
     src=$(configure_llama "$dir")
-    say "building llama.cpp $LLAMA_COMMIT, $PROFILE profile (libllama and its Jinja engine): about 6 minutes on 2 cores"
+    say "building llama.cpp $LLAMA_COMMIT, $PROFILE profile (libllama and its Jinja engine): about 4 minutes on 2 cores"
     cmake --build "$dir/build" --target llama llama-common -j "$(nproc)" >"$dir/build.log" 2>&1 ||
         { tail -n 40 "$dir/build.log" >&2; die "build failed (log: $dir/build.log)"; }
     rm -rf "$dir/install"
@@ -224,7 +224,7 @@ bootstrap_tools() {
     local dir tool
     dir=$(llama_build_dir)
     configure_llama "$dir" >/dev/null
-    say "building llama-server, llama-bench and llama-quantize ($LLAMA_COMMIT, the same build tree): about 3 minutes on 2 cores"
+    say "building llama-server, llama-bench and llama-quantize ($LLAMA_COMMIT, the same build tree): about 2 minutes on 2 cores"
     cmake --build "$dir/build" --target llama-server llama-bench llama-quantize -j "$(nproc)" >"$dir/tools.log" 2>&1 ||
         { tail -n 40 "$dir/tools.log" >&2; die "building the tools failed (log: $dir/tools.log)"; }
     # They link libraries of their own that the install rules skip.

@@ -75,7 +75,7 @@ public final class LlamaServer: @unchecked Sendable {
         let port = try freePort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent(
             "llama-server-\(port)-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
