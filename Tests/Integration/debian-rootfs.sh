@@ -1,4 +1,4 @@
-# Sourced by bundle-check.sh and image-check.sh: `debian_rootfs` prints the path of a minimal
+# Sourced by bundle-check.sh and image-check.sh. `debian_rootfs` prints the path of a minimal
 # Debian root file system as a tarball (mmdebstrap --variant=minbase, the host's release and apt
 # sources, plus ca-certificates for HTTPS), made once and kept in $CACHE/rootfs. No Swift, no
 # compiler, no libgomp. mmdebstrap is installed with apt-get when missing.
@@ -23,4 +23,15 @@ debian_rootfs() {
         mv -f "$part" "$rootfs"
     fi
     echo "$rootfs"
+}
+
+# `same_data_files HOST-RUN OTHER-RUN WHERE`: the data files (data/, phase2/, cje/) of the two run
+# directories are the same list and bytes; prints their count, or says how they differ and fails.
+same_data_files() {
+    local a b
+    a=$(cd "$1" && find data phase2 cje -type f | sort | xargs sha256sum)
+    b=$(cd "$2" && find data phase2 cje -type f | sort | xargs sha256sum)
+    [ "$(echo "$a" | wc -l)" -ge 15 ] || { echo "only $(echo "$a" | wc -l) data files in the host's run" >&2; return 1; }
+    [ "$a" = "$b" ] || { diff <(echo "$a") <(echo "$b") >&2; echo "$3's files differ from the host's" >&2; return 1; }
+    echo "$a" | wc -l
 }

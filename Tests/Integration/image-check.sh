@@ -78,8 +78,5 @@ in_image cje-prep run --dir /runs/r --config /runs/config.yaml >"$work/image.log
     { tail -n 20 "$work/image.log" >&2; fail "the run in the image failed"; }
 "$tool" run --dir "$work/host" --config "$work/runs/config.yaml" >"$work/host.log" 2>&1 ||
     { tail -n 20 "$work/host.log" >&2; fail "the host's run failed"; }
-a=$(cd "$work/host" && find data phase2 cje -type f | sort | xargs sha256sum)
-b=$(cd "$work/runs/r" && find data phase2 cje -type f | sort | xargs sha256sum)
-[ "$(echo "$a" | wc -l)" -ge 15 ] || fail "only $(echo "$a" | wc -l) data files in the host's run"
-[ "$a" = "$b" ] || { diff <(echo "$a") <(echo "$b") >&2; fail "the image's files differ from the host's"; }
-say "ok: $image built from a local Debian base; run 2 in it (uid 10001): $(echo "$a" | wc -l) data files byte-identical to the host's"
+count=$(same_data_files "$work/host" "$work/runs/r" "the image") || fail "the image does not give the host's data files (above)"
+say "ok: $image built from a local Debian base; run 2 in it (uid 10001): $count data files byte-identical to the host's"
