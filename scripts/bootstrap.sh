@@ -74,6 +74,10 @@ cpu_flags=""
 # The chat-template shim is compiled with the build, so its source is part of the key too.
 SHIM_HASH=$(cat "$HERE/cje-chat/cje_chat.h" "$HERE/cje-chat/cje_chat.cpp" | sha256sum | cut -c1-16)
 FLAGS_HASH=$(printf '%s\n' "${CMAKE_FLAGS[@]}" "$cpu_flags" "$(uname -m)" "$SHIM_HASH" | sha256sum | cut -c1-12)
+# Where the libraries are installed, the build tree kept for the tools, and the demo model.
+LLAMA_INSTALL="$CACHE/llama-$LLAMA_COMMIT-$FLAGS_HASH"
+LLAMA_BUILD_DIR="$CACHE/llama-build-$LLAMA_COMMIT-$FLAGS_HASH"
+MODEL_PATH="$CACHE/models/$(basename "$MODEL_MEMBER")"
 
 say() { echo "bootstrap: $*" >&2; }
 die() { echo "bootstrap: error: $*" >&2; exit 1; }
@@ -153,14 +157,15 @@ bootstrap_llama() {
         echo "$LLAMA_PREFIX"
         return
     fi
-    local prefix="$CACHE/llama-$LLAMA_COMMIT-$FLAGS_HASH"
+    local prefix=$LLAMA_INSTALL
     if llama_is_installed "$prefix"; then echo "$prefix"; return; fi
     mkdir -p "$CACHE"
     exec 9>"$CACHE/.llama-$FLAGS_HASH.lock"
     flock 9
     if llama_is_installed "$prefix"; then echo "$prefix"; return; fi
-    local dir src
-    dir=$(llama_build_dir)
+    # The build tree stays in the cache after the libraries are installed, so that the tools
+    # (bootstrap_tools) compile later from it against the same libllama, without a second build.
+    local dir=$LLAMA_BUILD_DIR src
     src=$(configure_llama "$dir")
     say "building llama.cpp $LLAMA_COMMIT, $PROFILE profile (libllama and its Jinja engine): about 4 minutes on 2 cores"
     cmake --build "$dir/build" --target llama llama-common -j "$(nproc)" >"$dir/build.log" 2>&1 ||
@@ -188,10 +193,6 @@ bootstrap_llama() {
     say "llama.cpp installed in $prefix (its build tree, for the tools: $dir)"
     echo "$prefix"
 }
-
-# The build tree stays in the cache after the libraries are installed, so that the tools
-# (bootstrap_tools) compile later from it against the same libllama, without a second build.
-llama_build_dir() { echo "$CACHE/llama-build-$LLAMA_COMMIT-$FLAGS_HASH"; }
 
 configure_llama() { # build dir -> the source tree on stdout; unpacks and configures once
     local dir=$1 src
@@ -221,8 +222,7 @@ bootstrap_tools() {
     exec 9>"$CACHE/.llama-$FLAGS_HASH.lock"
     flock 9
     if tools_are_installed "$prefix"; then echo "$prefix"; return; fi
-    local dir tool
-    dir=$(llama_build_dir)
+    local dir=$LLAMA_BUILD_DIR tool
     configure_llama "$dir" >/dev/null
     say "building llama-server, llama-bench and llama-quantize ($LLAMA_COMMIT, the same build tree): about 2 minutes on 2 cores"
     cmake --build "$dir/build" --target llama-server llama-bench llama-quantize -j "$(nproc)" >"$dir/tools.log" 2>&1 ||
@@ -241,7 +241,7 @@ bootstrap_tools() {
 }
 
 bootstrap_model() {
-    local dest="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    local dest=$MODEL_PATH
     if [ -f "$dest" ]; then echo "$dest"; return; fi
     mkdir -p "$CACHE/models"
     exec 8>"$CACHE/.model.lock"
@@ -290,8 +290,7 @@ model) bootstrap_model ;;
 env)
     # The model downloads while llama.cpp compiles (one waits on the network, the other on the CPUs).
     # The build tools first, once (two apt-gets at once would fight over dpkg's lock).
-    if [ -z "${LLAMA_PREFIX:-}" ] && ! llama_is_installed "$CACHE/llama-$LLAMA_COMMIT-$FLAGS_HASH" ||
-        [ ! -f "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf" ]; then
+    if [ -z "${LLAMA_PREFIX:-}" ] && ! llama_is_installed "$LLAMA_INSTALL" || [ ! -f "$MODEL_PATH" ]; then
         need_tools
     fi
     model_out=$(mktemp)

@@ -22,8 +22,8 @@ public enum BuildInfo {
 
     /// The bundle's BUILD file (`<bundle>/BUILD` for `<bundle>/bin/cje-prep`), if there is one.
     public static var bundleBuild: String? {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let path = Bundle.main.executableURL?.resolvingSymlinksInPath() ?? executable
+        let path = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
+            .resolvingSymlinksInPath()
         let file = path.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("BUILD")
         return try? String(contentsOf: file, encoding: .utf8)
     }
