@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make dist`: dist/cje-prep-<version>-linux-<arch>.tar.gz, one folder that runs on a machine with
 # the same glibc generation and no Swift:
-#   bin/cje-prep   the Swift runtime and Foundation linked in (--static-swift-stdlib); finds
+#   bin/cje-prep   the Swift runtime and Foundation linked in (statically); finds
 #                  lib/ through its $ORIGIN/../lib rpath
 #   lib/           llama.cpp's shared libraries and libcje-chat from the bootstrapped install
 #                  (its profile: portable by default, the same bits as every other machine), and
@@ -22,18 +22,58 @@ version=$(sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/CJEPrepKit/B
 [ -n "$version" ] || die "no version in Sources/CJEPrepKit/BuildInfo.swift"
 name=cje-prep-$version-linux-$(uname -m)
 
-# Its own build directory: the static runtime and the $ORIGIN rpath are link settings the
-# development build (dynamic, rpath to the cache) does not share. Only the link differs; the
-# modules compile once per directory.
-say "building cje-prep $version with the Swift runtime linked in"
-swift build -c release --product cje-prep --static-swift-stdlib --scratch-path "$repo/.build/dist" \
-    -Xlinker -rpath -Xlinker '$ORIGIN/../lib' >&2
-
+# The development build's objects, linked a second time: with the Swift runtime and Foundation
+# static (-static-stdlib) and an $ORIGIN rpath instead of the cache's. The modules compile once
+# (`make build`'s flags, so after `make build` or `make test` nothing recompiles); the link
+# command is SwiftPM's own for cje-prep, read from its build manifest, so the product's linker
+# settings (Package.swift) are not repeated here. Objects compiled against the shared Foundation
+# name its shared libraries only; linked statically, Foundation needs the libraries the shared one
+# carries inside (CoreFoundation, ICU and two shims), added by name. If that link cannot be made
+# (no python3 to read the manifest, a toolchain with other libraries), the product is built a
+# second time with --static-swift-stdlib in its own directory (.build/dist, about 6 minutes).
+say "building cje-prep $version"
+swift build -c release --product cje-prep -Xlinker -rpath -Xlinker "$LLAMA_PREFIX/lib" >&2
 stage=$(mktemp -d "${TMPDIR:-/tmp}/cje-prep-dist.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 root=$stage/$name
 mkdir -p "$root/bin" "$root/lib"
-cp .build/dist/release/cje-prep "$root/bin/cje-prep"
+binary=$root/bin/cje-prep
+relink() { # the link arguments of .build's cje-prep, with the output, runtime and rpath changed
+    local manifest=.build/release.yaml
+    [ -f "$manifest" ] && command -v python3 >/dev/null || return 1
+    python3 - "$manifest" "$binary" "$LLAMA_PREFIX/lib" "$stage/link.log" <<'PY' || { tail -n 5 "$stage/link.log" >&2; return 1; }
+import json, subprocess, sys
+manifest, output, dev_rpath, log = sys.argv[1:]
+open(log, "w").close()
+lines = open(manifest).read().splitlines()
+wanted = [i for i, l in enumerate(lines) if l.strip().startswith('description: "Linking ') and l.rstrip().endswith('/release/cje-prep"')]
+if len(wanted) != 1 or not lines[wanted[0] + 1].strip().startswith("args: "):
+    sys.exit("no single link command for cje-prep in " + manifest)
+args = json.loads(lines[wanted[0] + 1].strip()[len("args: "):])
+out = args.index("-o") + 1
+args[out] = output
+for i in range(len(args) - 3):  # the development build's rpath to the cache's llama.cpp
+    if args[i:i + 3] == ["-Xlinker", "-rpath", "-Xlinker"] and args[i + 3] == dev_rpath:
+        del args[i:i + 4]
+        break
+else:
+    sys.exit("no rpath to " + dev_rpath + " in the link command")
+args[1:1] = ["-static-stdlib"]
+args += ["-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/../lib",
+         "-lCoreFoundation", "-l_FoundationCShims", "-l_FoundationCollections", "-l_FoundationICU"]
+with open(log, "w") as out:
+    sys.exit(subprocess.run(args, stdout=out, stderr=subprocess.STDOUT).returncode)
+PY
+}
+if relink; then
+    linked="the development build's objects relinked with -static-stdlib"
+else
+    say "the relink failed; building the product again with --static-swift-stdlib in .build/dist"
+    swift build -c release --product cje-prep --static-swift-stdlib --scratch-path "$repo/.build/dist" \
+        -Xlinker -rpath -Xlinker '$ORIGIN/../lib' >&2
+    cp .build/dist/release/cje-prep "$binary"
+    linked="--static-swift-stdlib"
+fi
 strip --strip-debug "$root/bin/cje-prep" 2>/dev/null || true
 
 # Every library the binary loads from the llama.cpp install, under the name it asks for, and
@@ -55,7 +95,7 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 echo "$version" >"$root/VERSION"
 {
     echo "commit $commit"
-    echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) with $(swift --version 2>&1 | grep -m1 -o 'Swift version [^ ]*'), --static-swift-stdlib, on $(. /etc/os-release && echo "$PRETTY_NAME"), $(ldd --version | head -n1 | grep -o '[0-9.]*$' | sed 's/^/glibc /')"
+    echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) with $(swift --version 2>&1 | grep -m1 -o 'Swift version [^ ]*'), $linked, on $(. /etc/os-release && echo "$PRETTY_NAME"), $(ldd --version | head -n1 | grep -o '[0-9.]*$' | sed 's/^/glibc /')"
     echo "llama.cpp $(cat "$LLAMA_PREFIX/COMMIT") (the llama-cpp-python 0.3.36 sdist), profile $(cat "$LLAMA_PREFIX/PROFILE")"
     echo "llama.cpp flags: $(tr '\n' ' ' <"$LLAMA_PREFIX/FLAGS" | sed 's/ $//')"
     echo "needs from the system: ${system[*]}"
