@@ -26,7 +26,7 @@ if ! command -v qemu-x86_64 >/dev/null; then
 fi
 native_start=$(date +%s.%N)
 native=$("$tool" probe --model "$CJE_MODEL" --threads 1)
-native_seconds=$(echo "$(date +%s.%N) - $native_start" | bc)
+native_seconds=$(awk -v a="$native_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 # Emulation is slow (one translated instruction stream, no vector units) but bounded: the probe
 # is a few hundred tokens. The bound is generous for a loaded machine and says so when it is hit.
 limit=${CJE_EMULATION_LIMIT:-1500}
