@@ -41,12 +41,15 @@ check:
 # bundle runs in a chroot of a minimal Debian without Swift, and the container image built from
 # it with buildah runs, both giving the host's data files byte for byte.
 test: lint
-	$(TOOLS_ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --build-tests && CJE_REQUIRE_REAL_MODEL=1 swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
+	$(TOOLS_ENV) bash -c 'Tests/Integration/prepare.sh start && swift build $(SWIFT_BUILD_FLAGS) --build-tests && CJE_REQUIRE_REAL_MODEL=1 swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-xctest'
 	$(MAKE) --no-print-directory integration-scripts
 
 integration: build integration-scripts
 
+# prepare.sh: the packages, PyPI environments and model files the scripts use (`make test` starts
+# it in the background before the Swift build; here it is waited for, or done when not started).
 integration-scripts:
+	$(TOOLS_ENV) Tests/Integration/prepare.sh wait
 	$(TOOLS_ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/shards-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/portable-check.sh .build/release/cje-prep

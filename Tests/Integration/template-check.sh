@@ -12,7 +12,7 @@ CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
 say() { echo "template-check: $*" >&2; }
 
 . "$here/venv.sh"
-venv=$(venv_for Jinja2 3.1.6)
+venv=$(venv_for Jinja2 "$JINJA2_VERSION")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/template-check.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -8,6 +8,11 @@ if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/d
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
 fi
 
+# The PyPI releases the checks read (prepare.sh makes their environments ahead of them).
+CJE_EVAL_VERSIONS="0.3.0 0.9.3"
+HUB_VERSION=2.4.0
+JINJA2_VERSION=3.1.6
+
 venv_for() { # package version
     local py key dir
     py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
