@@ -74,11 +74,11 @@ else
     cp .build/dist/release/cje-prep "$binary"
     linked="--static-swift-stdlib"
 fi
-strip --strip-debug "$root/bin/cje-prep" 2>/dev/null || true
+strip --strip-debug "$binary" 2>/dev/null || true
 
 # Every library the binary loads from the llama.cpp install, under the name it asks for, and
 # libgomp. Anything from the Swift toolchain would mean the runtime is not linked in.
-deps=$(LD_LIBRARY_PATH="$LLAMA_PREFIX/lib" ldd "$root/bin/cje-prep")
+deps=$(LD_LIBRARY_PATH="$LLAMA_PREFIX/lib" ldd "$binary")
 if echo "$deps" | grep -q 'not found'; then echo "$deps" >&2; die "a library of cje-prep was not found"; fi
 if echo "$deps" | grep -qi 'swift'; then echo "$deps" >&2; die "cje-prep still loads the Swift runtime"; fi
 system=()
@@ -102,7 +102,7 @@ echo "$version" >"$root/VERSION"
 } >"$root/BUILD"
 
 # The bundle must start with nothing but its own folder: no library path, no toolchain on PATH.
-env -i "$root/bin/cje-prep" --version >"$stage/version.txt" 2>&1 ||
+env -i "$binary" --version >"$stage/version.txt" 2>&1 ||
     { cat "$stage/version.txt" >&2; die "the bundle's cje-prep does not start"; }
 
 mkdir -p "$out"

@@ -14,6 +14,8 @@
 # it whole.
 types=${CJE_MATRIX_TYPES-"F16 Q4_0 Q4_K IQ4_NL"}
 check_only=${CJE_MATRIX_CHECK_ONLY-"BF16 Q5_K Q6_K Q2_K Q3_K IQ4_XS"}
+# A type whose kernels were not verified: a model holding it must be refused at load.
+refused=TQ1_0
 
 models="$CACHE/matrix-models"
 mkdir -p "$models"

@@ -69,7 +69,7 @@ for type in $check_only; do check_model "$type" "$(quantize "$type")" "" no-run;
 check_model gemma3 "$(gemma)" gemma
 
 # A type whose kernels were not verified is refused before anything is written.
-tq=$(quantize TQ1_0)
+tq=$(quantize "$refused")
 cat >"$work/tq.yaml" <<YAML
 n: 2
 models:
@@ -80,11 +80,11 @@ policies:
   - {name: pi_bad, model: m, system_prompt: "Be unhelpful.", max_tokens: 16}
 YAML
 if "$tool" run --dir "$work/run-tq" --config "$work/tq.yaml" >"$work/tq.log" 2>&1; then
-    say "TQ1_0: run succeeded, expected a refusal"; failures=$((failures + 1))
-elif ! grep -q "TQ1_0 tensors" "$work/tq.log" || [ -e "$work/run-tq" ]; then
-    say "TQ1_0: not refused as expected:"; cat "$work/tq.log" >&2; failures=$((failures + 1))
+    say "$refused: run succeeded, expected a refusal"; failures=$((failures + 1))
+elif ! grep -q "$refused tensors" "$work/tq.log" || [ -e "$work/run-tq" ]; then
+    say "$refused: not refused as expected:"; cat "$work/tq.log" >&2; failures=$((failures + 1))
 else
-    say "TQ1_0: refused at load: $(grep -o 'holds TQ1_0 tensors[^,]*' "$work/tq.log" | head -n1)"
+    say "$refused: refused at load: $(grep -o "holds $refused tensors[^,]*" "$work/tq.log" | head -n1)"
 fi
 
 # Every accepted type's kernels passed the check in some file (types checked inside another

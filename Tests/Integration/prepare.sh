@@ -35,7 +35,7 @@ prepare() {
     venv_for huggingface_hub "$HUB_VERSION" >/dev/null
     venv_for Jinja2 "$JINJA2_VERSION" >/dev/null
     . "$here/matrix-models.sh"
-    for type in $types $check_only TQ1_0; do quantize "$type" >/dev/null; done
+    for type in $types $check_only $refused; do quantize "$type" >/dev/null; done
     gemma >/dev/null
     . "$here/debian-rootfs.sh"
     debian_rootfs >/dev/null
