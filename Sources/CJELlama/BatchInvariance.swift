@@ -4,9 +4,10 @@ import Foundation
 /// Which models this engine computes batch-invariantly on CPU, and why the others not.
 ///
 /// llama.cpp's CPU backend computes each output element of a matrix product as one `vec_dot` in a
-/// fixed order, unless a faster path groups rows: llamafile's sgemm (off in our build), repacked
-/// weight layouts (off: `use_extra_bufts = false`) and the tiled K-quant product (off:
-/// `GGML_CPU_TILED_MM=0`, see `LlamaBackend`). What is left is checked per tensor type by the
+/// fixed order, unless a faster path groups rows: llamafile's tinyBLAS (kept by our patch to the
+/// Q8_0, Q4_0 and Q5_0 products where it computes the same floats as vec_dot,
+/// `scripts/llama-patches`), repacked weight layouts (off: `use_extra_bufts = false`) and the tiled
+/// K-quant product (off: `GGML_CPU_TILED_MM=0`, see `LlamaBackend`). What is left is checked per tensor type by the
 /// model matrix (`Tests/Integration/model-matrix.sh`): generation at 1 and 32 sequences, sampled
 /// against teacher-forced log probs, one request alone against in a batch, for each type below.
 enum BatchInvariance {

@@ -7,6 +7,8 @@ import CJEInference
 struct ContinuationScorer {
     let context: LlamaContext
     let model: LlamaModel
+    /// Tokens one sequence may hold; longer requests are refused.
+    let limit: Int
     /// Where a request's shared prefix (`sharedPrefix`) is kept between groups; nil decodes
     /// every context in full.
     var prefixes: PrefixCache? = nil
@@ -29,8 +31,8 @@ struct ContinuationScorer {
                 results[index] = .failure(.invalidRequest(index: index, reason: "temperature must be positive"))
             } else if request.greedyMaxTokens < 0 {
                 results[index] = .failure(.invalidRequest(index: index, reason: "greedy max tokens must be >= 0"))
-            } else if length > context.sequenceContext {
-                results[index] = .failure(.tooLong(index: index, tokens: length, limit: context.sequenceContext))
+            } else if length > limit {
+                results[index] = .failure(.tooLong(index: index, tokens: length, limit: limit))
             } else {
                 valid.append(index)
             }
@@ -70,7 +72,7 @@ struct ContinuationScorer {
             var outputs: [(index: Int, sequence: Int)] = []
             for s in requests.indices where failure[s] == nil {
                 let tokens = requests[s].context
-                while cursor[s] < tokens.count, context.batchCount < context.batchSize {
+                for _ in 0..<context.room(forRemaining: tokens.count - cursor[s]) {
                     let wants = cursor[s] == tokens.count - 1
                     context.add(token: tokens[cursor[s]], position: cursor[s], sequence: s, wantsLogits: wants)
                     if wants { outputs.append((context.batchCount - 1, s)) }
@@ -87,6 +89,11 @@ struct ContinuationScorer {
 
         var values: [[Double]] = Array(repeating: [], count: requests.count)
         let count = requests.map(\.continuations.count).max() ?? 0
+        // The context's last row predicts every continuation's first token: normalised once.
+        let firstRows = parallelMap(requests.indices.map { $0 }) { s -> LogSoftmax? in
+            guard failure[s] == nil, !lastRow[s].isEmpty else { return nil }
+            return lastRow[s].withUnsafeBufferPointer { LogSoftmax(logits: $0, temperature: requests[s].temperature) }
+        }
         for k in 0..<count {
             if stopped() { return nil }
             context.clearBatch()
@@ -103,10 +110,8 @@ struct ContinuationScorer {
             }
             var sums = Array(repeating: 0.0, count: requests.count)
             for first in firsts {
-                let temperature = requests[first.sequence].temperature
-                sums[first.sequence] = lastRow[first.sequence].withUnsafeBufferPointer { row in
-                    LogSoftmax(logits: row, temperature: temperature).logProb(ofLogit: row[Int(first.target)])
-                }
+                guard let normaliser = firstRows[first.sequence] else { continue }
+                sums[first.sequence] = normaliser.logProb(ofLogit: lastRow[first.sequence][Int(first.target)])
             }
             if context.batchCount > 0 {
                 let code = context.decode()
@@ -114,11 +119,15 @@ struct ContinuationScorer {
                     for s in requests.indices where failure[s] == nil { failure[s] = .decodeFailed(code: code) }
                     break
                 }
-                for output in outputs {
-                    let row = context.logits(at: output.index)
-                    sums[output.sequence] += LogSoftmax(logits: row, temperature: requests[output.sequence].temperature)
+                // The rows are looked up here, on one thread: llama.cpp puts its outputs in batch
+                // order on the first lookup after a decode.
+                let rows = outputs.map { (row: context.logits(at: $0.index), output: $0) }
+                let logProbs = parallelMap(rows) { row, output in
+                    LogSoftmax(logits: row, temperature: requests[output.sequence].temperature)
                         .logProb(ofLogit: row[Int(output.target)])
                 }
+                // Added in the continuation's token order, as one sequence would be scored.
+                for (output, value) in zip(outputs, logProbs) { sums[output.sequence] += value }
             }
             for first in firsts {
                 values[first.sequence].append(sums[first.sequence])
@@ -130,6 +139,18 @@ struct ContinuationScorer {
         }
         return requests.indices.map { s in
             failure[s].map { .failure($0) } ?? .success(ContinuationResult(logProbs: values[s], greedy: greedy[s]))
+        }
+    }
+
+    /// `transform` of every element, the elements spread over the threads llama.cpp computes with.
+    private func parallelMap<Element, Value>(_ elements: [Element], _ transform: (Element) -> Value) -> [Value] {
+        var values = [Value?](repeating: nil, count: elements.count)
+        values.withUnsafeMutableBufferPointer { values in
+            ComputeTeam.forEach(elements.count, threads: context.threads) { k, _ in values[k] = transform(elements[k]) }
+        }
+        return values.map { value in
+            guard let value else { preconditionFailure("ComputeTeam skipped an index") }
+            return value
         }
     }
 

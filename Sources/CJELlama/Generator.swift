@@ -6,6 +6,8 @@ import Foundation
 struct Generator {
     let context: LlamaContext
     let model: LlamaModel
+    /// Tokens one sequence may hold (context and new tokens); longer requests are refused.
+    let limit: Int
 
     private struct Slot {
         var request: Int
@@ -30,7 +32,9 @@ struct Generator {
         }
         pending.reverse()
         var slots = [Slot?](repeating: nil, count: context.sequences)
-        let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: context.vocabularySize)
+        // One row of exponentials per thread that samples.
+        let workers = max(1, context.threads)
+        let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: context.vocabularySize * workers)
         defer { scratch.deallocate() }
         context.clearAll()
 
@@ -55,6 +59,7 @@ struct Generator {
             }
             if slots.allSatisfy({ $0 == nil }) { break }
 
+            let stepStarted = EngineTimings.now()
             context.clearBatch()
             var outputs: [(index: Int, slot: Int)] = []
             // Sequences past their context take one step each.
@@ -64,12 +69,12 @@ struct Generator {
                 context.add(token: last, position: position, sequence: s, wantsLogits: true)
                 outputs.append((context.batchCount - 1, s))
             }
+            let steps = outputs.count
             // The rest of the batch feeds contexts.
-            fill: for s in slots.indices {
+            for s in slots.indices {
                 guard var slot = slots[s], slot.generated.isEmpty else { continue }
                 let tokens = requests[slot.request].context
-                while slot.fed < tokens.count {
-                    if context.batchCount == context.batchSize { slots[s] = slot; break fill }
+                for _ in 0..<context.room(forRemaining: tokens.count - slot.fed) {
                     let wants = slot.fed == tokens.count - 1
                     context.add(token: tokens[slot.fed], position: slot.fed, sequence: s, wantsLogits: wants)
                     if wants { outputs.append((context.batchCount - 1, s)) }
@@ -86,12 +91,10 @@ struct Generator {
                 }
                 continue
             }
-            for output in outputs {
+            let draws = draw(outputs, slots: &slots, requests: requests, scratch: scratch, workers: workers)
+            for (output, (token, logProb)) in zip(outputs, draws) {
                 guard var slot = slots[output.slot] else { preconditionFailure("an output of an empty slot") }
                 let request = requests[slot.request]
-                let (token, logProb) = Self.sample(
-                    context.logits(at: output.index), temperature: request.temperature, rng: &slot.rng,
-                    scratch: scratch)
                 if let logProb { slot.logProbs.append(logProb) }
                 if model.isEndOfGeneration(token) {
                     slots[output.slot] = slot
@@ -104,8 +107,39 @@ struct Generator {
                     finish(output.slot, .success(result(slot, .length)))
                 }
             }
+            if context.batchCount == steps {
+                context.timings.stepSeconds += EngineTimings.now() - stepStarted
+                context.timings.stepTokens += steps
+            }
         }
         return results.map { $0 ?? .failure(.stopped) }
+    }
+
+    /// Draws every output row's token at once, spread over the threads llama.cpp computes with
+    /// (`ComputeTeam`); each row with its own slot's generator, so the split changes no draw.
+    private func draw(
+        _ outputs: [(index: Int, slot: Int)], slots: inout [Slot?], requests: [GenerationRequest],
+        scratch: UnsafeMutableBufferPointer<Double>, workers: Int
+    ) -> [(TokenID, Double?)] {
+        var generators = outputs.map { output -> SplitMix64 in
+            guard let slot = slots[output.slot] else { preconditionFailure("an output of an empty slot") }
+            return slot.rng
+        }
+        let temperatures = outputs.map { requests[slots[$0.slot]?.request ?? 0].temperature }
+        let rows = outputs.map { context.logits(at: $0.index) }
+        var draws = [(TokenID, Double?)](repeating: (0, nil), count: outputs.count)
+        let vocabulary = context.vocabularySize
+        generators.withUnsafeMutableBufferPointer { generators in
+            draws.withUnsafeMutableBufferPointer { draws in
+                ComputeTeam.forEach(outputs.count, threads: workers) { k, worker in
+                    let own = UnsafeMutableBufferPointer(
+                        rebasing: scratch[(worker * vocabulary)..<((worker + 1) * vocabulary)])
+                    draws[k] = Self.sample(rows[k], temperature: temperatures[k], rng: &generators[k], scratch: own)
+                }
+            }
+        }
+        for (k, output) in outputs.enumerated() { slots[output.slot]?.rng = generators[k] }
+        return draws
     }
 
     private func result(_ slot: Slot, _ reason: FinishReason, stopToken: TokenID? = nil) -> GenerationResult {
@@ -127,8 +161,8 @@ struct Generator {
             return .invalidRequest(index: index, reason: "token \(bad) is outside the vocabulary")
         }
         let length = request.context.count + request.maxNewTokens
-        if length > context.sequenceContext {
-            return .tooLong(index: index, tokens: length, limit: context.sequenceContext)
+        if length > limit {
+            return .tooLong(index: index, tokens: length, limit: limit)
         }
         return nil
     }

@@ -47,8 +47,9 @@ public struct LlamaEngineOptions: Sendable, Hashable {
 /// batch-invariant (with flash attention on, the CPU kernels change with batch shape). Sampling
 /// and log-softmax are done in Swift, in Double, with sums in a fixed order.
 ///
-/// The C state is touched by one thread at a time (a lock); the async methods run the work on a
-/// dedicated queue so that no Swift concurrency thread is blocked.
+/// The C state is touched by one thread at a time: every engine of the process runs its work on
+/// one dedicated thread (`LlamaThread`), so that llama.cpp's OpenMP workers form one pool; the
+/// async methods wait for it without blocking a Swift concurrency thread.
 public final class LlamaEngine: @unchecked Sendable {
     /// The llama.cpp commit this package is built and tested against (scripts/bootstrap.sh pins it).
     public static let llamaCommit = "0c1e57098"
@@ -57,7 +58,7 @@ public final class LlamaEngine: @unchecked Sendable {
     /// ("AVX2", "FMA", "AVX512", ...): a build's numbers depend on them, so they are part of its
     /// identity. Features that do not change a number (OpenMP, weight repacking) are left out.
     public static var instructionSets: [String] {
-        let notInstructions: Set = ["OPENMP", "REPACK", "LLAMAFILE", "KLEIDIAI", "ACCELERATE"]
+        let notInstructions: Set = ["OPENMP", "REPACK", "LLAMAFILE", "LLAMAFILE_INVARIANT", "KLEIDIAI", "ACCELERATE"]
         return LlamaBackend.systemInfo.split(separator: "|").compactMap { field -> String? in
             let parts = field.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, parts[1] == "1" else { return nil }
@@ -77,10 +78,14 @@ public final class LlamaEngine: @unchecked Sendable {
     public let options: LlamaEngineOptions
     /// The day date-reading chat templates render (`TextEngine.promptTokens`).
     public let chatDate: ChatDate
-    private let context: LlamaContext
+    /// The llama.cpp context, sized to the calls so far (`sizedContext`); nil only while one
+    /// is being made anew, or after making one failed.
+    private var context: LlamaContext?
+    private var threads: Int
+    /// Where the time went, kept across the contexts this engine makes.
+    private var timingsSoFar = EngineTimings()
     private let prefixes: PrefixCache?
     private let lock = NSLock()
-    private let queue = DispatchQueue(label: "cje-prep.llama-engine")
 
     /// An engine for `model`; a model this engine cannot compute batch-invariantly is refused
     /// (`LlamaModel.checkBatchInvariant`). `chatDate` is the day its prompts are rendered for.
@@ -104,6 +109,8 @@ public final class LlamaEngine: @unchecked Sendable {
         let unit = EngineLimits.sequenceContextGranularity
         options.sequenceContext = min(
             (options.sequenceContext + unit - 1) / unit * unit, max(unit, model.info.contextLength / unit * unit))
+        // A stock llamafile build (not this package's patch, which renames the feature
+        // LLAMAFILE_INVARIANT) takes another kernel for products of two or more rows than for one.
         if LlamaBackend.systemInfo.contains("LLAMAFILE = 1") {
             throw LlamaError.notBatchInvariant(
                 detail: "it uses llamafile's sgemm, whose kernel changes with the number of rows in a batch")
@@ -112,9 +119,43 @@ public final class LlamaEngine: @unchecked Sendable {
         self.options = options
         self.chatDate = chatDate
         self.prefixes = options.reusePrefixes ? PrefixCache() : nil
+        self.threads = options.threads
+        // A small context now, so that a model llama.cpp cannot make one for fails here; the
+        // calls grow it to what they need.
         self.context = try LlamaContext(
-            model: model, threads: options.threads, sequences: options.maxSequences,
-            sequenceContext: options.sequenceContext, batchSize: options.batchSize)
+            model: model, threads: options.threads, sequences: 1, sequenceContext: unit, batchSize: options.batchSize)
+    }
+
+    /// The context for a call of `count` requests whose longest one needs `longest` tokens:
+    /// the current one when it holds that many sequences of that length, else a larger one made
+    /// anew (the old one freed first). It grows only, to at most `options.maxSequences` sequences
+    /// of `options.sequenceContext` tokens, so a run holds the KV cache its calls need rather
+    /// than the most the options allow (SmolLM2-135M: 23 KB per token, 1.5 GB at 32 sequences of
+    /// 2,048). Its size changes no number: every sequence has its own stream, a multiple of 256
+    /// cells long, and attention reads the cells in use, padded to 256, whatever the stream's size.
+    private func sizedContext(requests count: Int, longest: Int) -> Result<LlamaContext, LlamaError> {
+        let unit = EngineLimits.sequenceContextGranularity
+        let sequences = min(options.maxSequences, max(1, count))
+        let tokens = min(options.sequenceContext, max(unit, (longest + unit - 1) / unit * unit))
+        let current = (sequences: context?.sequences ?? 0, tokens: context?.sequenceContext ?? 0)
+        if let context, current.sequences >= sequences, current.tokens >= tokens { return .success(context) }
+        // Longer calls double the length, so that a run makes a few contexts, not one per length.
+        let length =
+            tokens > current.tokens ? min(options.sequenceContext, max(tokens, 2 * current.tokens)) : current.tokens
+        if let context { timingsSoFar = context.timings }
+        context = nil
+        do {
+            let made = try LlamaContext(
+                model: model, threads: threads, sequences: max(current.sequences, sequences), sequenceContext: length,
+                batchSize: options.batchSize)
+            made.timings = timingsSoFar
+            context = made
+            return .success(made)
+        } catch let error as LlamaError {
+            return .failure(error)
+        } catch {
+            return .failure(.contextCreationFailed(detail: "\(error)"))
+        }
     }
 
     /// Tokens a single sequence may hold.
@@ -125,7 +166,7 @@ public final class LlamaEngine: @unchecked Sendable {
         ScoreResult, LlamaError
     >] {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.scoreNow(requests, control: control)) }
+            LlamaThread.shared.submit { continuation.resume(returning: self.scoreNow(requests, control: control)) }
         }
     }
 
@@ -134,7 +175,9 @@ public final class LlamaEngine: @unchecked Sendable {
         _ requests: [GenerationRequest], control: BatchControl<GenerationResult> = .none
     ) async -> [Result<GenerationResult, LlamaError>] {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.generateNow(requests, control: control)) }
+            LlamaThread.shared.submit {
+                continuation.resume(returning: self.generateNow(requests, control: control))
+            }
         }
     }
 
@@ -142,18 +185,20 @@ public final class LlamaEngine: @unchecked Sendable {
     public func scoreNow(_ requests: [ScoreRequest], control: BatchControl<ScoreResult> = .none) -> [Result<
         ScoreResult, LlamaError
     >] {
-        lock.lock()
-        defer { lock.unlock() }
-        return Scorer(context: context, model: model).run(requests, control: control)
+        let lengths = requests.map { $0.context.count + $0.response.count + ($0.appendEndOfTurn ? 1 : 0) }
+        return run(requests.count, lengths, control) { context in
+            Scorer(context: context, model: model, limit: options.sequenceContext).run(requests, control: control)
+        }
     }
 
     /// `generate` on the calling thread.
     public func generateNow(_ requests: [GenerationRequest], control: BatchControl<GenerationResult> = .none)
         -> [Result<GenerationResult, LlamaError>]
     {
-        lock.lock()
-        defer { lock.unlock() }
-        return Generator(context: context, model: model).run(requests, control: control)
+        let lengths = requests.map { $0.context.count + $0.maxNewTokens }
+        return run(requests.count, lengths, control) { context in
+            Generator(context: context, model: model, limit: options.sequenceContext).run(requests, control: control)
+        }
     }
 
     /// For each request, the log probability of every continuation after its shared context: the
@@ -163,9 +208,14 @@ public final class LlamaEngine: @unchecked Sendable {
     public func scoreContinuationsNow(
         _ requests: [ContinuationRequest], control: BatchControl<ContinuationResult> = .none
     ) -> [Result<ContinuationResult, LlamaError>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return ContinuationScorer(context: context, model: model, prefixes: prefixes).run(requests, control: control)
+        let lengths = requests.map {
+            $0.context.count
+                + max(($0.continuations.map(\.count).max() ?? 0) + ($0.appendEndOfTurn ? 1 : 0), $0.greedyMaxTokens)
+        }
+        return run(requests.count, lengths, control) { context in
+            ContinuationScorer(context: context, model: model, limit: options.sequenceContext, prefixes: prefixes)
+                .run(requests, control: control)
+        }
     }
 
     /// `scoreContinuationsNow` off the caller's thread.
@@ -173,7 +223,9 @@ public final class LlamaEngine: @unchecked Sendable {
         _ requests: [ContinuationRequest], control: BatchControl<ContinuationResult> = .none
     ) async -> [Result<ContinuationResult, LlamaError>] {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.scoreContinuationsNow(requests, control: control)) }
+            LlamaThread.shared.submit {
+                continuation.resume(returning: self.scoreContinuationsNow(requests, control: control))
+            }
         }
     }
 
@@ -185,10 +237,60 @@ public final class LlamaEngine: @unchecked Sendable {
         return (prefixes?.computedTokens ?? 0, prefixes?.reusedTokens ?? 0)
     }
 
+    /// Runs `body` on the llama thread, with this engine's C state to itself, on a context that
+    /// holds `count` sequences of the longest of `lengths` that fits the options; when no such
+    /// context can be made, every request fails with that error.
+    private func run<Value>(
+        _ count: Int, _ lengths: [Int], _ control: BatchControl<Value>,
+        _ body: (LlamaContext) -> [Result<Value, LlamaError>]
+    ) -> [Result<Value, LlamaError>] {
+        LlamaThread.shared.run {
+            lock.lock()
+            defer { lock.unlock() }
+            let started = EngineTimings.now()
+            switch sizedContext(requests: count, longest: lengths.filter { $0 <= options.sequenceContext }.max() ?? 0) {
+            case .success(let context):
+                defer { context.timings.work += EngineTimings.now() - started }
+                return body(context)
+            case .failure(let error):
+                let results = [Result<Value, LlamaError>](repeating: .failure(error), count: count)
+                control.tell(results.map { Optional($0) })
+                return results
+            }
+        }
+    }
+
+    /// Makes the context hold `sequences` sequences of `tokens` tokens now (within the options),
+    /// instead of at the first call that needs them: memory is then taken up front, and a timed
+    /// call does not include making it.
+    public func reserve(sequences: Int, tokens: Int) throws {
+        _ = try LlamaThread.shared.run {
+            lock.lock()
+            defer { lock.unlock() }
+            return sizedContext(requests: sequences, longest: tokens)
+        }.get()
+    }
+
+    /// The sequences and tokens per sequence the engine's KV cache holds now (it grows with the
+    /// calls, see `reserve`; (0, 0) after a context could not be made).
+    public var capacity: (sequences: Int, tokens: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (context?.sequences ?? 0, context?.sequenceContext ?? 0)
+    }
+
+    /// Where this engine's time went so far (`cje-prep bench` reads it around what it measures).
+    public var timings: EngineTimings {
+        lock.lock()
+        defer { lock.unlock() }
+        return context?.timings ?? timingsSoFar
+    }
+
     /// Changes the thread count for later calls (results do not change).
     public func setThreads(_ n: Int) {
         lock.lock()
         defer { lock.unlock() }
-        context.setThreads(max(1, n))
+        threads = max(1, n)
+        context?.setThreads(threads)
     }
 }

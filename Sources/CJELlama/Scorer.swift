@@ -7,6 +7,8 @@ import Dispatch
 struct Scorer {
     let context: LlamaContext
     let model: LlamaModel
+    /// Tokens one sequence may hold; longer requests are refused.
+    let limit: Int
 
     private struct Key: Hashable {
         var context: [TokenID]
@@ -82,30 +84,19 @@ struct Scorer {
     /// One output row to score: its logits, the token it must predict, and the temperatures.
     private typealias Row = (logits: UnsafeBufferPointer<Float>, target: Int, temperatures: [Double])
 
-    /// Rows and result slots shared by the workers: each worker reads the logits (read-only until
-    /// the next decode) and writes only the result slots of its own rows.
-    private struct SharedRows: @unchecked Sendable {
-        let rows: [Row]
-        let results: UnsafeMutableBufferPointer<[Double]>
-    }
-
-    /// log p(target) at each temperature, for each row.
+    /// log p(target) at each temperature, for each row, the rows spread over the threads
+    /// llama.cpp computes with (`ComputeTeam`). Each row's value depends only on that row.
     private static func logProbs(_ rows: [Row], workers: Int) -> [[Double]] {
-        let shared = SharedRows(rows: rows, results: .allocate(capacity: rows.count))
-        shared.results.initialize(repeating: [])
-        defer { shared.results.deallocate() }
-        let chunks = max(1, min(workers, rows.count))
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            var k = chunk
-            while k < shared.rows.count {
-                let row = shared.rows[k]
-                shared.results[k] = row.temperatures.map { temperature in
+        var values = [[Double]](repeating: [], count: rows.count)
+        values.withUnsafeMutableBufferPointer { values in
+            ComputeTeam.forEach(rows.count, threads: workers) { k, _ in
+                let row = rows[k]
+                values[k] = row.temperatures.map { temperature in
                     LogSoftmax(logits: row.logits, temperature: temperature).logProb(ofLogit: row.logits[row.target])
                 }
-                k += chunks
             }
         }
-        return Array(shared.results)
+        return values
     }
 
     private func validate(_ request: ScoreRequest, index: Int) -> LlamaError? {
@@ -123,8 +114,8 @@ struct Scorer {
             return .invalidRequest(index: index, reason: "token \(bad) is outside the vocabulary")
         }
         let length = request.context.count + request.response.count + (request.appendEndOfTurn ? 1 : 0)
-        if length > context.sequenceContext {
-            return .tooLong(index: index, tokens: length, limit: context.sequenceContext)
+        if length > limit {
+            return .tooLong(index: index, tokens: length, limit: limit)
         }
         return nil
     }
@@ -150,11 +141,11 @@ struct Scorer {
             context.clearBatch()
             var outputs: [(index: Int, job: Int, position: Int)] = []
             var inBatch = Set<Int>()
-            fill: for s in slots.indices {
+            for s in slots.indices {
                 guard var slot = slots[s] else { continue }
                 let job = jobs[slot.job]
-                while slot.cursor < job.tokens.count - 1 {
-                    if context.batchCount == context.batchSize { slots[s] = slot; break fill }
+                let take = context.room(forRemaining: job.tokens.count - 1 - slot.cursor)
+                for _ in 0..<take {
                     let wants = slot.cursor >= job.firstOutput
                     context.add(token: job.tokens[slot.cursor], position: slot.cursor, sequence: s, wantsLogits: wants)
                     if wants { outputs.append((context.batchCount - 1, slot.job, slot.cursor)) }
@@ -175,8 +166,7 @@ struct Scorer {
                 }
                 continue
             }
-            // Log-softmax of each output row, rows spread over the cores llama.cpp just released.
-            // Each row's value depends only on that row, so the split does not change any bit.
+            // Log-softmax of each output row, on the cores llama.cpp just computed with.
             let rows: [Row] = outputs.map { output in
                 (
                     logits: context.logits(at: output.index),
