@@ -69,13 +69,16 @@ dist:
 image:
 	scripts/image.sh "$$($(ENV) scripts/dist.sh)"
 
-# Throughput beside llama-bench of this build and of a stock build (default flags, built once
-# into the cache): teacher forcing, the judge with and without prefix reuse, generation 1-64 seqs.
+# The engine beside llama.cpp's own tools in one run (three rounds, medians): teacher forcing
+# beside llama-perplexity of the same library and a stock llama-bench pp512 (default flags, built
+# once into the cache), generation at 1, 8 and 32 sequences beside llama-batched-bench's S_TG and
+# the stock tg128, the judge; ratios, peak memory, the share of time outside llama_decode.
 bench: build
-	$(TOOLS_ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL" --stock-llama-bench "$$(scripts/bootstrap.sh stock-bench)"'
+	$(TOOLS_ENV) bash -c '.build/release/cje-prep bench --model "$$CJE_MODEL" --llama-tools "$$(scripts/bootstrap.sh bench-tools)/bin" --stock-llama-bench "$$(scripts/bootstrap.sh stock-bench)"'
 
-# Every model of the model matrix: teacher forcing and 32-sequence generation beside llama-bench with
-# ggml's tiled K-quant product on and off; BEFORE=<cje-prep binary> measures another build beside.
+# The demo model and one model of each kernel family of the model matrix: teacher forcing beside
+# llama-perplexity and 32-sequence generation beside llama-batched-bench, the same library, with
+# ratios; BEFORE=<cje-prep binary> measures another build beside.
 matrix-bench: build
 	$(TOOLS_ENV) scripts/matrix-bench.sh .build/release/cje-prep
 

@@ -3,230 +3,163 @@ public import CJELlama
 import CJEPipeline
 import Foundation
 
-/// `cje-prep bench`: the engine's throughput beside llama-bench's, same model and threads, in
-/// one run: teacher forcing, the judge with and without prefix reuse, generation at 1-64
-/// sequences. A measurement, not a test.
+/// `cje-prep bench`: the engine beside llama.cpp's own tools on the same model and threads, in
+/// one run, round after round (medians; each ratio is taken within its round, so a machine whose
+/// speed drifts between rounds still compares like with like). A measurement, not a test.
+///
+/// - teacher forcing: 512-token sequences whose second half is scored, as `llama-perplexity
+///   -c 512` of the same library does them (and beside a stock `llama-bench` pp512);
+/// - generation at 1, 8, 32 ... sequences: 128-token contexts and 128 new tokens each, the steps
+///   that feed no context timed as `llama-batched-bench` times S_TG (same library, flash attention
+///   off, KV stream per sequence), and beside a stock `llama-bench` tg128;
+/// - the judge: rubric prompts with the eleven answers and a greedy answer, prefix reuse on.
+///
+/// Each measurement times only the work it names: engines are made, and their KV caches
+/// allocated, before the clock starts. Each phase reports its peak resident memory and the share
+/// of its time spent outside llama_decode (this package's own work).
 public struct EngineBenchmark: Sendable {
-    /// The model's file (llama-bench loads it itself).
+    /// The model's file (the reference tools load it themselves).
     public var modelPath: String
     public var threads: Int
-    /// Sequences of about 600 tokens to teacher-force.
+    /// Rounds of every measurement; figures are medians over them.
+    public var rounds = 3
+    /// Sequences decoded together in the generation sweep.
+    public var sequences = [1, 8, 32]
+    /// Context and new tokens per generated sequence (`llama-batched-bench -npp -ntg`).
+    public var contextTokens = 128
+    public var newTokens = 128
+    /// 512-token sequences to teacher-force (`llama-perplexity --chunks`).
     public var scoreSequences = 16
-    /// New tokens per generated sequence.
-    public var genTokens = 128
-    /// Sequences decoded together in the generation sweep, comma-separated.
-    public var genSequences = "1,8,16,32,64"
     /// Judge items (a rubric prompt and a ~200-token answer each).
     public var judgeItems = 16
-    /// The llama-bench binary (default: $LLAMA_PREFIX/bin/llama-bench, then PATH).
-    public var llamaBench: String?
-    /// A llama-bench of a stock llama.cpp build, measured in the same run for reference.
+    /// Where `llama-batched-bench` and `llama-perplexity` of this library are (default:
+    /// $LLAMA_PREFIX/bin, then PATH); a missing tool leaves its figures out.
+    public var toolsDirectory: String?
+    /// A llama-bench of a stock llama.cpp build (its default flags), for pp512 and tg128.
     public var stockLlamaBench: String?
+    /// Told each round's progress (to stderr in the CLI).
+    public var say: @Sendable (String) -> Void = { _ in }
 
     public init(modelPath: String, threads: Int) {
         self.modelPath = modelPath
         self.threads = threads
     }
 
-    /// Every figure of the benchmark on `model` (its file at `modelPath`, for llama-bench), by name.
+    /// Every figure by name: medians over the rounds, ratios within each round (median),
+    /// peak memory the largest seen.
     public func measure(model: LlamaModel) async throws -> [String: Double] {
-        let engine = try LlamaEngine(model: model, options: LlamaEngineOptions(threads: threads, maxSequences: 8))
-        var figures: [String: Double] = [:]
-
-        // Teacher forcing: 600-token sequences (a ~100-token prompt and a ~500-token response).
-        let filler = String(repeating: Self.paragraph + " ", count: 12)
-        var requests: [ScoreRequest] = []
-        for i in 0..<scoreSequences {
-            let context = try model.promptTokens([
-                .system("You are a helpful assistant."), .user("Question \(i): " + Self.question),
-            ])
-            let response = Array(try model.tokenize(response: "Answer \(i). " + filler).prefix(600 - context.count))
-            requests.append(
-                ScoreRequest(context: context, response: response, appendEndOfTurn: true, temperatures: [1.0]))
-        }
-        _ = engine.scoreNow(Array(requests.prefix(1)))  // warm-up
-        var started = Date()
-        let scored = engine.scoreNow(requests)
-        let scoreTime = Date().timeIntervalSince(started)
-        let failures = scored.filter { if case .failure = $0 { true } else { false } }.count
-        let tokens = requests.reduce(0) { $0 + $1.context.count + $1.response.count }
-        figures["score_tok_s"] = Double(tokens) / scoreTime
-        figures["score_sequences"] = Double(requests.count)
-        figures["score_failures"] = Double(failures)
-
-        // The same 600 tokens with one output each (all but the last token as context): how much
-        // of teacher forcing's cost is the output layer and log-softmax at every response position.
-        let ingest = requests.map {
-            ScoreRequest(
-                context: $0.context + $0.response.dropLast(), response: Array($0.response.suffix(1)),
-                appendEndOfTurn: false,
-                temperatures: [1.0])
-        }
-        started = Date()
-        _ = engine.scoreNow(ingest)
-        figures["ingest_tok_s"] = Double(tokens) / Date().timeIntervalSince(started)
-
-        // The judge: rubric prompts of about 550 tokens (about 350 of them the rubric's shared
-        // prefix) with the eleven answers and a greedy answer, with and without prefix reuse.
-        let items = (0..<judgeItems).map { i in
-            RubricItem(
-                prompt: "Question \(i): " + Self.question,
-                response: "Answer \(i). " + String(repeating: Self.paragraph + " ", count: 3))
-        }
-        let judgeTokens = try items.reduce(0) {
-            $0 + (try model.promptTokens(Rubric.judge.messages(prompt: $1.prompt, response: $1.response))).count
-        }
-        var verdicts: [[JudgeValue]] = []
-        for reuse in [false, true] {
-            let judgeEngine = try LlamaEngine(
-                model: model, options: LlamaEngineOptions(threads: threads, maxSequences: 8, reusePrefixes: reuse))
-            let scorer = LocalRubricScorer(rubric: .judge, engine: judgeEngine, maxTokens: 8, rule: .argmax)
-            started = Date()
-            verdicts.append(await scorer.judge(items))
-            let elapsed = Date().timeIntervalSince(started)
-            let key = reuse ? "judge_reuse" : "judge_plain"
-            figures[key + "_items_s"] = Double(items.count) / elapsed
-            figures[key + "_tok_s"] = Double(judgeTokens) / elapsed
-        }
-        figures["judge_reuse_identical"] = verdicts[0] == verdicts[1] ? 1 : 0
-        if let reuse = figures["judge_reuse_items_s"], let plain = figures["judge_plain_items_s"] {
-            figures["judge_speedup"] = reuse / plain  // both measured just above
-        }
-
-        // Generation: aggregate tokens/s with 1 ... 64 sequences in flight, peak RSS each.
-        let context = try model.promptTokens([.system("You are a helpful assistant."), .user(Self.question)])
-        var sweep: [Int] = []
-        for parallel in genSequences.split(separator: ",").compactMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
-        {
-            sweep.append(parallel)
-            let genEngine = try LlamaEngine(
-                model: model,
-                options: LlamaEngineOptions(threads: threads, maxSequences: parallel, batchSize: max(512, parallel)))
-            let gen = (0..<parallel).map {
-                GenerationRequest(context: context, temperature: 1.0, maxNewTokens: genTokens, seed: UInt64($0 + 1))
-            }
-            PeakMemory.reset()
-            started = Date()
-            let results = genEngine.generateNow(gen)
-            let elapsed = Date().timeIntervalSince(started)
-            let produced = results.reduce(0) { $0 + ((try? $1.get().tokens.count) ?? 0) }
-            figures["gen\(parallel)_tok_s"] = Double(produced) / elapsed
-            if let peak = PeakMemory.megabytes { figures["gen\(parallel)_peak_rss_mb"] = peak }
-        }
-
-        // The reference: llama-bench, same model and threads, flash attention off and on; and a
-        // stock build's, when one is given.
-        if let bench = locateLlamaBench() {
-            for fa in [0, 1] {
-                if let (pp, tg) = try runLlamaBench(bench, threads: threads, flashAttention: fa) {
-                    figures["llama_bench_pp512_fa\(fa)_tok_s"] = pp
-                    figures["llama_bench_tg128_fa\(fa)_tok_s"] = tg
+        let inputs = try BenchInputs(model: model, benchmark: self)
+        let references = ReferenceTools(benchmark: self, text: inputs.perplexityText)
+        defer { references.cleanUp() }
+        var samples: [String: [Double]] = [:]
+        var peaks: [String: Double] = [:]
+        for round in 1...max(1, rounds) {
+            say("round \(round) of \(rounds): llama.cpp's tools")
+            var figures = references.measure()
+            say("round \(round) of \(rounds): cje-prep")
+            for (key, value) in try await measureEngine(model: model, inputs: inputs) {
+                if key.hasSuffix("_peak_rss_mb") {
+                    peaks[key] = max(peaks[key] ?? 0, value)
+                } else {
+                    figures[key] = value
                 }
             }
+            Self.addRatios(&figures)
+            for (key, value) in figures { samples[key, default: []].append(value) }
         }
-        if let stockLlamaBench, let (pp, tg) = try runLlamaBench(stockLlamaBench, threads: threads, flashAttention: 0) {
-            figures["stock_pp512_tok_s"] = pp
-            figures["stock_tg128_tok_s"] = tg
+        var result = samples.mapValues(Self.median)
+        result.merge(peaks) { $1 }
+        result["rounds"] = Double(max(1, rounds))
+        result["threads"] = Double(threads)
+        return result
+    }
+
+    /// One round of the engine's own measurements.
+    private func measureEngine(model: LlamaModel, inputs: BenchInputs) async throws -> [String: Double] {
+        var figures: [String: Double] = [:]
+        // Teacher forcing on the engine a run gets (its automatic sequence count).
+        let automatic = LlamaEngineOptions.automaticSequences(for: model, sequenceContext: 2048)
+        let scorer = try LlamaEngine(
+            model: model, options: LlamaEngineOptions(threads: threads, maxSequences: automatic))
+        try scorer.reserve(
+            sequences: max(inputs.scoring.count, inputs.judgeItems.count), tokens: max(512, inputs.judgeLongest))
+        _ = scorer.scoreNow(Array(inputs.scoring.prefix(1)))  // warm-up
+        var failures = 0
+        phase("tf", engine: scorer, into: &figures) {
+            failures = scorer.scoreNow(inputs.scoring).filter { (try? $0.get()) == nil }.count
+            return Double(inputs.scoringTokens)
         }
-        // Ratios only where both figures were measured (a llama-bench that failed gives none).
-        func ratio(_ key: String, _ a: String, _ b: String) {
-            if let x = figures[a], let y = figures[b] { figures[key] = x / y }
+        figures["tf_failures"] = Double(failures)
+        // The judge, prefix reuse on, as a run judges.
+        let judge = LocalRubricScorer(rubric: .judge, engine: scorer, maxTokens: 8, rule: .argmax)
+        let started = Date()
+        let before = scorer.timings
+        PeakMemory.reset()
+        _ = await judge.judge(inputs.judgeItems)
+        let elapsed = Date().timeIntervalSince(started)
+        figures["judge_items_s"] = Double(inputs.judgeItems.count) / elapsed
+        figures["judge_tok_s"] = Double(inputs.judgeTokens) / elapsed
+        figures["judge_outside_decode"] = scorer.timings.outsideDecode(since: before)
+        if let peak = PeakMemory.megabytes { figures["judge_peak_rss_mb"] = peak }
+
+        for count in sequences {
+            let engine = try LlamaEngine(
+                model: model,
+                options: LlamaEngineOptions(threads: threads, maxSequences: count, batchSize: max(512, count)))
+            try engine.reserve(sequences: count, tokens: contextTokens + newTokens)
+            let requests = (0..<count).map {
+                GenerationRequest(
+                    context: inputs.generationContexts[$0 % inputs.generationContexts.count], temperature: 1.0,
+                    maxNewTokens: newTokens, seed: UInt64($0 + 1))
+            }
+            let before = engine.timings
+            var drawn = 0
+            phase("gen\(count)", engine: engine, into: &figures) {
+                let results = engine.generateNow(requests)
+                drawn = results.reduce(0) { $0 + ((try? $1.get().tokenLogProbs.count) ?? 0) }
+                return Double(drawn)
+            }
+            // Below count x newTokens when answers ended early (the last steps then held fewer sequences).
+            figures["gen\(count)_tokens"] = Double(drawn)
+            figures["gen\(count)_tok_s"] = engine.timings.stepRate(since: before)
         }
-        ratio("score_vs_pp_fa0", "score_tok_s", "llama_bench_pp512_fa0_tok_s")
-        ratio("score_vs_pp_fa1", "score_tok_s", "llama_bench_pp512_fa1_tok_s")
-        for parallel in sweep {
-            ratio("gen\(parallel)_vs_tg_fa0", "gen\(parallel)_tok_s", "llama_bench_tg128_fa0_tok_s")
-            ratio("gen\(parallel)_vs_stock_tg", "gen\(parallel)_tok_s", "stock_tg128_tok_s")
-        }
-        ratio("score_vs_stock_pp", "score_tok_s", "stock_pp512_tok_s")
-        figures["threads"] = Double(threads)
         return figures
     }
 
-    /// The figures as `cje-prep bench` prints them.
-    public func table(_ figures: [String: Double], model: LlamaModel) -> String {
-        var out: [String] = []
-        let sweep = genSequences.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        func f(_ key: String) -> String { figures[key].map { String(format: "%.1f", $0) } ?? "n/a" }
-        func r(_ key: String) -> String { figures[key].map { String(format: "%.2f", $0) } ?? "n/a" }
-        out.append("model \(model.info.name ?? model.info.architecture), \(threads) threads")
-        var rows: [[String]] = [
-            [
-                "teacher forcing, 600-token seqs vs pp512", f("score_tok_s"), f("llama_bench_pp512_fa0_tok_s"),
-                r("score_vs_pp_fa0"), f("stock_pp512_tok_s"), r("score_vs_stock_pp"), "",
-            ],
-            [
-                "context only (1 output per sequence) vs pp512", f("ingest_tok_s"),
-                f("llama_bench_pp512_fa0_tok_s"), "", f("stock_pp512_tok_s"), "", "",
-            ],
-            [
-                "judge, \(judgeItems) items, no prefix reuse (tok/s; items/s)", f("judge_plain_tok_s"), "", "", "", "",
-                r("judge_plain_items_s"),
-            ],
-            [
-                "judge, \(judgeItems) items, prefix reuse (tok/s; items/s)", f("judge_reuse_tok_s"), "", "", "", "",
-                r("judge_reuse_items_s"),
-            ],
-        ]
-        for parallel in sweep {
-            rows.append([
-                "generation, \(parallel) sequences vs tg128 (peak RSS)", f("gen\(parallel)_tok_s"),
-                f("llama_bench_tg128_fa0_tok_s"), r("gen\(parallel)_vs_tg_fa0"), f("stock_tg128_tok_s"),
-                r("gen\(parallel)_vs_stock_tg"), f("gen\(parallel)_peak_rss_mb").appending(" MB"),
-            ])
-        }
-        out.append(
-            TextTable.render(
-                header: [
-                    "measure", "cje-prep tok/s", "llama-bench (this build)", "ratio", "llama-bench (stock)", "ratio",
-                    "other",
-                ], rows: rows))
-        out.append(
-            "judge with prefix reuse: \(r("judge_speedup"))x the items/s, verdicts \(figures["judge_reuse_identical"] == 1 ? "bit-identical" : "DIFFERENT")"
-        )
-        out.append(
-            "llama-bench rows: flash attention off, as cje-prep runs; \(stockLlamaBench.map { "stock build: \($0)" } ?? "no stock build given (--stock-llama-bench)")"
-        )
-        return out.joined(separator: "\n")
+    /// Times `work` (which returns the tokens it processed) on `engine`: `<name>_total_tok_s`,
+    /// `<name>_outside_decode`, `<name>_peak_rss_mb`; teacher forcing's rate is `tf_tok_s`.
+    private func phase(
+        _ name: String, engine: LlamaEngine, into figures: inout [String: Double], _ work: () -> Double
+    ) {
+        let before = engine.timings
+        PeakMemory.reset()
+        let started = Date()
+        let tokens = work()
+        let elapsed = Date().timeIntervalSince(started)
+        figures[name == "tf" ? "tf_tok_s" : "\(name)_total_tok_s"] = tokens / elapsed
+        figures["\(name)_outside_decode"] = engine.timings.outsideDecode(since: before)
+        if let peak = PeakMemory.megabytes { figures["\(name)_peak_rss_mb"] = peak }
     }
 
-    private func locateLlamaBench() -> String? {
-        if let llamaBench { return llamaBench }
-        var candidates: [String] = []
-        if let prefix = ProcessInfo.processInfo.environment["LLAMA_PREFIX"] {
-            candidates.append(prefix + "/bin/llama-bench")
+    /// The ratios of one round, where both of their figures were measured.
+    static func addRatios(_ figures: inout [String: Double]) {
+        func ratio(_ key: String, _ a: String, _ b: String) {
+            if let x = figures[a], let y = figures[b], y > 0 { figures[key] = x / y }
         }
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            candidates.append(dir + "/llama-bench")
+        ratio("tf_vs_perplexity", "tf_tok_s", "perplexity_tok_s")
+        ratio("tf_vs_stock_pp512", "tf_tok_s", "stock_pp512_tok_s")
+        for key in figures.keys where key.hasPrefix("gen") && key.hasSuffix("_tok_s") && !key.contains("total") {
+            let count = key.dropFirst(3).dropLast(6)
+            ratio("gen\(count)_vs_batched_bench", key, "batched_bench\(count)_tg_tok_s")
+            ratio("gen\(count)_vs_stock_tg128", key, "stock_tg128_tok_s")
         }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs llama-bench once and returns (pp512, tg128) tokens/s.
-    private func runLlamaBench(_ path: String, threads: Int, flashAttention: Int) throws -> (Double, Double)? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = [
-            "-m", modelPath, "-t", String(threads), "-p", "512", "-n", "128", "-fa", String(flashAttention),
-            "-r", "3", "-o", "json",
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-            let rows = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
-        else { return nil }
-        var pp: Double?
-        var tg: Double?
-        for row in rows {
-            let ts = row["avg_ts"] as? Double
-            if (row["n_prompt"] as? Int ?? 0) > 0 { pp = ts } else { tg = ts }
-        }
-        guard let pp, let tg else { return nil }
-        return (pp, tg)
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
     static let question = "Summarise the main causes of the industrial revolution and its effects on daily life."
@@ -236,8 +169,53 @@ public struct EngineBenchmark: Sendable {
         + "factories set the rhythm of the day, and railways carried people and products further than ever before."
 }
 
+/// The requests of every round, made once.
+struct BenchInputs {
+    var scoring: [ScoreRequest] = []
+    var scoringTokens = 0
+    var generationContexts: [[TokenID]] = []
+    var judgeItems: [RubricItem] = []
+    var judgeTokens = 0
+    /// Tokens the longest judge item's sequence holds (its prompt, the answer and room for the greedy answer).
+    var judgeLongest = 0
+    /// Text for llama-perplexity: the scored sequences' text, enough for its chunks.
+    var perplexityText = ""
+
+    init(model: LlamaModel, benchmark: EngineBenchmark) throws {
+        let text = (0..<64).map { "Part \($0). " + EngineBenchmark.paragraph }.joined(separator: " ")
+        let tokens = try model.tokenize(response: text)
+        precondition(tokens.count >= 1_024, "the benchmark's text is shorter than two sequences")
+        for i in 0..<benchmark.scoreSequences {
+            // 512 tokens from a different place each time; the first half is context.
+            let start = (i * 37) % (tokens.count - 512)
+            let window = Array(tokens[start..<(start + 512)])
+            scoring.append(
+                ScoreRequest(
+                    context: Array(window.prefix(256)), response: Array(window.suffix(256)), appendEndOfTurn: false,
+                    temperatures: [1.0]))
+        }
+        scoringTokens = scoring.count * 512
+        for i in 0..<max(benchmark.sequences.max() ?? 1, 1) {
+            let start = (i * 53) % (tokens.count - benchmark.contextTokens)
+            generationContexts.append(Array(tokens[start..<(start + benchmark.contextTokens)]))
+        }
+        judgeItems = (0..<benchmark.judgeItems).map { i in
+            RubricItem(
+                prompt: "Question \(i): " + EngineBenchmark.question,
+                response: "Answer \(i). " + String(repeating: EngineBenchmark.paragraph + " ", count: 3))
+        }
+        let judgePrompts = try judgeItems.map {
+            try model.promptTokens(Rubric.judge.messages(prompt: $0.prompt, response: $0.response)).count
+        }
+        judgeTokens = judgePrompts.reduce(0, +)
+        judgeLongest = (judgePrompts.max() ?? 0) + 32
+        perplexityText = String(
+            repeating: text + "\n\n", count: max(1, benchmark.scoreSequences * 512 / tokens.count + 1))
+    }
+}
+
 /// The process's peak resident memory since the last reset (Linux: VmHWM, reset through
-/// /proc/self/clear_refs), so each setting of a sweep reports its own peak.
+/// /proc/self/clear_refs), so each phase reports its own peak.
 enum PeakMemory {
     static func reset() {
         try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
