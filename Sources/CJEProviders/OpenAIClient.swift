@@ -77,12 +77,20 @@ public final class OpenAIClient: ChatProvider, Sendable {
             await counter.update { $0.cacheHits += 1 }
             return cached
         }
-        try ledger?.check()
         let attempts = max(1, settings.maxAttempts)
         var lastFailure = "none"
         for attempt in 1...attempts {
             await limiter.admit(tokens: estimatedTokens)
             await semaphore.acquire()
+            // The budget is checked when the request may go, not when it was queued: every item
+            // of a batch is queued at once, and one waiting for a slot must see what the requests
+            // before it spent.
+            do {
+                try ledger?.check()
+            } catch {
+                await semaphore.release()
+                throw error
+            }
             let index = await pool.acquire()
             let base = await pool.url(index)
             await counter.update {
