@@ -101,6 +101,16 @@ struct PipelineRunTests {
             ResponsesRecord.self, from: RunDirectory(root: Self.reference.dir).responses)
         #expect(
             responses.allSatisfy { $0.responses.count == 3 && $0.responses.values.allSatisfy { $0.response != nil } })
+        // The manifest keeps how the engine spent the generation (what `estimate` projects
+        // from): every token drawn either with the engine full or at a call's end.
+        let manifest = try Manifest.read(from: run.manifest)
+        let engine = try #require(manifest.stages["generate"]?.workEngine)
+        let drawn = responses.flatMap { $0.responses.values }.reduce(0) {
+            $0 + ($1.nTokens ?? 0) + ($1.finishReason == .stop ? 1 : 0)
+        }
+        #expect(engine.generationCalls >= 1 && engine.fullTokens + engine.drainTokens == drawn)
+        #expect(engine.decode > 0 && engine.decode <= engine.work)
+        #expect(manifest.parts?["prompts"] != nil)
     }
 
     @Test("a larger N extends a run: the result equals a run made with that N from the start")
@@ -129,9 +139,9 @@ struct PipelineRunTests {
             return process
         }
         let runDir = RunDirectory(root: dir.appendingPathComponent("run"))
-        // Kill mid-generate (the prompts are written, generation is under way), then
-        // mid-logprobs (generation is done, scoring is under way).
-        for (marker, delay) in [(runDir.prompts, 1.5), (runDir.responses, 0.7)] {
+        // Kill mid-generate (its journal has begun), then mid-logprobs (generation is done, the
+        // scoring's journal has begun): markers rather than delays, which a faster engine outruns.
+        for (marker, delay) in [(runDir.journal("generate"), 0.3), (runDir.journal("logprobs"), 0.0)] {
             let process = try start()
             let deadline = Date().addingTimeInterval(300)
             while Date() < deadline, process.isRunning, !FileManager.default.fileExists(atPath: marker.path) {
