@@ -1,32 +1,72 @@
 import Dispatch
 
-/// Where an engine's time went: its calls' work, the part inside llama_decode, and the
-/// generation steps that fed no context (the shape `llama-batched-bench` times as S_TG).
-public struct EngineTimings: Sendable, Hashable {
-    /// Seconds from each call's start on the llama thread to its end.
+/// Where an engine's time went: its calls' work, the part inside the model's forward passes,
+/// and how generation calls spent it (what `cje-prep bench` and `estimate` read).
+public struct EngineTimings: Sendable, Hashable, Codable {
+    /// Seconds from each call's start on the engine's thread to its end.
     public var work = 0.0
-    /// Seconds of `work` inside llama_decode; the rest is this package's own work around the model
-    /// (building batches, sampling, log-softmax).
+    /// Seconds of `work` inside the forward passes (llama_decode); the rest is the engine's own
+    /// work around the model (building batches, sampling, log-softmax).
     public var decode = 0.0
-    /// Generation steps whose batch held no context token: seconds (decode and sampling) and
-    /// tokens drawn.
+    /// Generation steps in which every sequence of the engine drew a token and no context was
+    /// fed: seconds (decode and sampling) and tokens drawn (the steps `llama-batched-bench` times
+    /// as S_TG; the steps after some sequences ended, with fewer, are left out).
     public var stepSeconds = 0.0
     public var stepTokens = 0
+    /// Generation calls, and their steps while requests were still waiting for a sequence (the
+    /// engine full, new contexts fed as answers finish: what most of a long run is) and after
+    /// the last one got its sequence (the call's end, where its last answers finish a few
+    /// sequences at a time): seconds and tokens drawn in each.
+    public var generationCalls = 0
+    public var fullSeconds = 0.0
+    public var fullTokens = 0
+    public var drainSeconds = 0.0
+    public var drainTokens = 0
 
     public init() {}
 
-    /// The share of the work since `before` spent outside llama_decode (0 when there was none).
+    /// What was added since `before`.
+    public func since(_ before: EngineTimings) -> EngineTimings {
+        var delta = EngineTimings()
+        delta.work = work - before.work
+        delta.decode = decode - before.decode
+        delta.stepSeconds = stepSeconds - before.stepSeconds
+        delta.stepTokens = stepTokens - before.stepTokens
+        delta.generationCalls = generationCalls - before.generationCalls
+        delta.fullSeconds = fullSeconds - before.fullSeconds
+        delta.fullTokens = fullTokens - before.fullTokens
+        delta.drainSeconds = drainSeconds - before.drainSeconds
+        delta.drainTokens = drainTokens - before.drainTokens
+        return delta
+    }
+
+    /// The sum of two.
+    public static func + (a: EngineTimings, b: EngineTimings) -> EngineTimings {
+        var sum = a
+        sum.work += b.work
+        sum.decode += b.decode
+        sum.stepSeconds += b.stepSeconds
+        sum.stepTokens += b.stepTokens
+        sum.generationCalls += b.generationCalls
+        sum.fullSeconds += b.fullSeconds
+        sum.fullTokens += b.fullTokens
+        sum.drainSeconds += b.drainSeconds
+        sum.drainTokens += b.drainTokens
+        return sum
+    }
+
+    /// The share of the work since `before` spent outside the forward passes (0 when there was none).
     public func outsideDecode(since before: EngineTimings) -> Double {
-        let work = self.work - before.work
-        return work > 0 ? 1 - (decode - before.decode) / work : 0
+        let delta = since(before)
+        return delta.work > 0 ? 1 - delta.decode / delta.work : 0
     }
 
     /// Tokens per second of the generation steps since `before` (nil when there were none).
     public func stepRate(since before: EngineTimings) -> Double? {
-        let seconds = stepSeconds - before.stepSeconds
-        return seconds > 0 ? Double(stepTokens - before.stepTokens) / seconds : nil
+        let delta = since(before)
+        return delta.stepSeconds > 0 ? Double(delta.stepTokens) / delta.stepSeconds : nil
     }
 
     /// A monotonic clock in seconds.
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    public static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

@@ -20,9 +20,13 @@ public protocol TextEngine: Sendable {
     func scoreContinuationsBatch(
         _ requests: [ContinuationRequest], control: BatchControl<ContinuationResult>
     ) async -> [Result<ContinuationResult, any Error>]
+    /// Where the engine's time went so far (zeros where an engine does not keep it).
+    var timings: EngineTimings { get }
 }
 
 extension TextEngine {
+    public var timings: EngineTimings { EngineTimings() }
+
     /// Generates for every request, in request order.
     public func generateBatch(_ requests: [GenerationRequest]) async -> [Result<GenerationResult, any Error>] {
         await generateBatch(requests, control: .none)

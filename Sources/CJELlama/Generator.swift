@@ -46,6 +46,7 @@ struct Generator {
             control.tell(request, result)
         }
         control.tell(results)
+        if !pending.isEmpty { context.timings.generationCalls += 1 }
 
         while true {
             if control.stopRequested {
@@ -58,6 +59,8 @@ struct Generator {
                 slots[s] = Slot(request: r, fed: 0, rng: SplitMix64(seed: requests[r].seed))
             }
             if slots.allSatisfy({ $0 == nil }) { break }
+            // Every sequence busy (requests may still wait), or the call's end draining.
+            let full = !slots.contains { $0 == nil }
 
             let stepStarted = EngineTimings.now()
             context.clearBatch()
@@ -107,9 +110,18 @@ struct Generator {
                     finish(output.slot, .success(result(slot, .length)))
                 }
             }
-            if context.batchCount == steps {
-                context.timings.stepSeconds += EngineTimings.now() - stepStarted
+            let elapsed = EngineTimings.now() - stepStarted
+            // As llama-batched-bench times S_TG: every sequence drawing, no context fed.
+            if context.batchCount == steps && steps == slots.count {
+                context.timings.stepSeconds += elapsed
                 context.timings.stepTokens += steps
+            }
+            if full {
+                context.timings.fullSeconds += elapsed
+                context.timings.fullTokens += outputs.count
+            } else {
+                context.timings.drainSeconds += elapsed
+                context.timings.drainTokens += outputs.count
             }
         }
         return results.map { $0 ?? .failure(.stopped) }

@@ -27,6 +27,8 @@ public struct Pipeline: Sendable {
     public var modelSources: [String: ModelSource]?
     /// The day chat templates render, for the manifest (`Manifest.chatDate`).
     public var chatDate: ChatDate?
+    /// Seconds the local models took to load (kept in the manifest's `parts`).
+    public var modelLoadSeconds: Double?
     /// Set by SIGINT/SIGTERM (the process's flag unless a test gives its own).
     public var stop = StopFlag.process
     /// Makes the providers' clients (the real OpenAI-compatible client unless a test gives a fake).
@@ -149,6 +151,7 @@ public struct Pipeline: Sendable {
             $0.chatDate = chatDate ?? $0.chatDate
             // Until this invocation ends: a kill leaves no outcome, not the last one's.
             $0.outcome = nil
+            $0.parts = modelLoadSeconds.map { ["models": $0] }
         }
         try manifest.save()
 
@@ -159,7 +162,14 @@ public struct Pipeline: Sendable {
         var reports: [StageReport] = []
         do {
             for stage in stages {
-                reports += try await stage.init(context: context).run(&data)
+                let started = Date()
+                let made = try await stage.init(context: context).run(&data)
+                reports += made
+                // A stage without items has no report of its own: its seconds go to `parts`.
+                if made.isEmpty {
+                    let seconds = Date().timeIntervalSince(started)
+                    manifest.update { $0.parts = ($0.parts ?? [:]).merging([stage.id.rawValue: seconds]) { $1 } }
+                }
             }
         } catch {
             try? manifest.finish(

@@ -24,8 +24,11 @@ struct EstimateCommand: AsyncParsableCommand {
     @Option(help: "A YAML config for the pilot (the built-in default when absent).")
     var config: String?
 
-    @Option(help: "Prompts in the pilot run, when there is no measured run.")
-    var pilot: Int = 8
+    @Option(
+        help:
+            "Prompts in the pilot run, when there is no measured run (16: with three policies, more answers than the engine's 32 sequences, so that it measures the engine full)."
+    )
+    var pilot: Int = 16
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false

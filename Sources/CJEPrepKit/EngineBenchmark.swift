@@ -10,8 +10,9 @@ import Foundation
 /// - teacher forcing: 512-token sequences whose second half is scored, as `llama-perplexity
 ///   -c 512` of the same library does them (and beside a stock `llama-bench` pp512);
 /// - generation at 1, 8, 32 ... sequences: 128-token contexts and 128 new tokens each, the steps
-///   that feed no context timed as `llama-batched-bench` times S_TG (same library, flash attention
-///   off, KV stream per sequence), and beside a stock `llama-bench` tg128;
+///   in which every sequence draws and no context is fed timed as `llama-batched-bench` times S_TG
+///   (same library, flash attention off, KV stream per sequence), and beside a stock `llama-bench`
+///   tg128;
 /// - the judge: rubric prompts with the eleven answers and a greedy answer, prefix reuse on.
 ///
 /// Each measurement times only the work it names: engines are made, and their KV caches

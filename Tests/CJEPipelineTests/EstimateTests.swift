@@ -122,4 +122,49 @@ struct EstimateTests {
         #expect(starved.warnings.count == 1 && starved.warnings[0].contains("generate 0.83"))
         #expect(starved.stages.first { $0.stage == "generate" }?.cpusUsed == 30.0 / 36.0)
     }
+
+    @Test("local generation: tokens at the full engine's rate plus one call's end per 1,024 answers")
+    func generationFromTheEngine() async throws {
+        let run = try FakeRun("estimate-engine")
+        try await run.execute(through: .generate)
+        var manifest = try run.manifest()
+        // 6 prompts, 18 answers of 50 tokens: 10 s with the engine full (450 tokens: 45 tok/s),
+        // then the call's end, 20 s for 450 tokens.
+        var generate = Self.report("generate", total: 18, work: 18, seconds: 30)
+        generate.tokens = 900
+        var engine = EngineTimings()
+        engine.generationCalls = 1
+        engine.fullSeconds = 10
+        engine.fullTokens = 450
+        engine.drainSeconds = 20
+        engine.drainTokens = 450
+        generate.workEngine = engine
+        manifest.stages = ["generate": generate]
+        manifest.parts = ["models": 1.5, "prompts": 0.25, "export": 0.5, "validate": 12]
+        func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) < 1e-9 } ?? false }
+        // 1,000 prompts: 3,000 answers in 3 calls, 150,000 tokens, 1,350 of them in the 3 ends.
+        let e = RunEstimate(manifest: manifest, dir: "D", diskBytes: 0, n: 1000, machines: 2)
+        let stage = try #require(e.stages.first)
+        #expect(close(stage.fullTokensPerSecond, 45) && close(stage.drainSecondsPerCall, 20))
+        let seconds: Double = (150_000.0 - 3 * 450) / 45 + 3 * 20
+        #expect(close(stage.hours, seconds / 3600))
+        #expect(close(stage.secondsPerItem, seconds / 3000))
+        // The slowest of 2 shards: 500 prompts, 1,500 answers, 2 calls.
+        let shard: Double = (75_000.0 - 2 * 450) / 45 + 2 * 20
+        #expect(close(e.hoursOnMachines, shard / 3600))
+        #expect(!e.warnings.contains { $0.contains("never filled") })
+        #expect(
+            e.table.contains(
+                "loading models 1.5 s, sampling prompts 0.2 s, export 0.5 s, validate 12.0 s (models load on every machine"
+            ))
+
+        // A pilot whose engine was never full: per answer, and said to be an upper bound.
+        manifest.stages["generate"]?.workEngine?.fullSeconds = 0
+        manifest.stages["generate"]?.workEngine?.fullTokens = 0
+        let small = RunEstimate(manifest: manifest, dir: "D", diskBytes: 0, n: 1000, machines: 1)
+        let perAnswer: Double = 30.0 / 18
+        #expect(close(small.stages.first?.hours, 3000 * perAnswer / 3600))
+        #expect(
+            small.warnings.contains { $0.hasPrefix("generate: the measured run's generation never filled its engine") })
+    }
 }

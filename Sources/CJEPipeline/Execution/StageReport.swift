@@ -25,6 +25,11 @@ public struct StageReport: Sendable, Hashable, Codable {
     public var workCPUSeconds: Double?
     /// Provider calls, tokens and cost, by provider, over every invocation of the stage.
     public var usage: [String: ProviderUsage]?
+    /// Where the local engine's time went in this invocation, and over every invocation (a
+    /// generation stage: how long its engine was full and how long its calls drained, which
+    /// `estimate` projects from).
+    public var engine: EngineTimings?
+    public var workEngine: EngineTimings?
 
     public init(
         stage: String, total: Int, succeeded: Int, failed: Int, doneNow: Int, seconds: Double, tokens: Int? = nil,

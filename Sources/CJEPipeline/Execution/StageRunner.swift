@@ -84,6 +84,7 @@ public struct StageRunner: Sendable {
         progress(tally.succeeded, total, tally.failed)
 
         let shared = LockedValue(tally)
+        let engineTime = LockedValue<EngineTimings?>(nil)
         if !pending.isEmpty {
             let appender = try journal.appender()
             defer { appender.close() }
@@ -93,7 +94,8 @@ public struct StageRunner: Sendable {
                 for start in stride(from: 0, to: work.count, by: size) {
                     try context.stop.check()
                     let batch = Array(work[start..<min(start + size, work.count)])
-                    try await run(stage, batch, on: lane, into: appender, tally: shared) { succeeded, failed in
+                    try await run(stage, batch, on: lane, into: appender, tally: shared, engine: engineTime) {
+                        succeeded, failed in
                         progress(succeeded, total, failed)
                     }
                 }
@@ -107,6 +109,7 @@ public struct StageRunner: Sendable {
             failed: outcome.failed, doneNow: shared.access { $0.doneNow }, seconds: Date().timeIntervalSince(started),
             tokens: outcome.tokens, shared: outcome.shared)
         report.cpuSeconds = ProcessCPU.seconds - cpuStarted
+        report.engine = engineTime.current
         return (outcome.output, report)
     }
 
@@ -117,7 +120,7 @@ public struct StageRunner: Sendable {
     private func run<S: ItemStage>(
         _ stage: S, _ batch: [(item: StageItem<S.Payload>, attempt: Int)], on lane: Lane,
         into appender: Journal<JournalEntry<S.Value>>.Appender, tally: LockedValue<Tally<S.Value>>,
-        progress: @escaping @Sendable (Int, Int) -> Void
+        engine: LockedValue<EngineTimings?>, progress: @escaping @Sendable (Int, Int) -> Void
     ) async throws {
         let delivered = LockedValue<Set<Int>>([])
         let writeFailure = LockedValue<(any Error)?>(nil)
@@ -138,6 +141,7 @@ public struct StageRunner: Sendable {
         }
         let result = try await stage.process(batch.map { $0.item.payload }, on: lane, finished: record)
         precondition(result.values.count == batch.count, "\(stage.name) returned a value count unlike its batch")
+        if let time = result.engine { engine.update { $0 = $0.map { $0 + time } ?? time } }
         if !context.stop.isRequested {
             for (k, value) in result.values.enumerated() { if let value { record(k, value) } }
         }

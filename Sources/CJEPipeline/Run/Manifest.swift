@@ -30,6 +30,9 @@ public struct Manifest: Codable, Sendable {
     public var promptRows: String?
     /// The day date-reading chat templates render (`chat-date` in the run directory).
     public var chatDate: ChatDate?
+    /// Seconds of the last invocation's work outside the item stages: loading the local models
+    /// ("models"), and the stages without items ("prompts", "export", "validate").
+    public var parts: [String: Double]?
 
     /// Every provider's usage over the whole run: this directory's and its merged shards'.
     public var providersOverall: [String: ProviderUsage] {

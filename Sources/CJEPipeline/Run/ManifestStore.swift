@@ -62,6 +62,11 @@ public final class ManifestStore: @unchecked Sendable {
                 report.workCPUSeconds = (previous?.workCPUSeconds ?? 0) + (report.cpuSeconds ?? 0)
             }
             report.workSeconds = (previous?.workSeconds ?? 0) + report.seconds
+            if let engine = report.engine {
+                report.workEngine = previous?.workEngine.map { $0 + engine } ?? engine
+            } else {
+                report.workEngine = previous?.workEngine
+            }
             let usage = (previous?.usage ?? [:]).merging(report.usage ?? [:], uniquingKeysWith: +)
             report.usage = usage.isEmpty ? nil : usage
             manifest.stages[report.stage] = report

@@ -27,6 +27,14 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         /// CPUs the stage got in the measured run: its CPU time over its wall time (nil where not
         /// kept).
         public var cpusUsed: Double?
+        /// Generation on local engines, projected from how they spent the measured run rather
+        /// than per item: tokens per second while the engine was full (a long run's steady
+        /// state), and the seconds and tokens of a call's end, where its last answers finish a
+        /// few sequences at a time (once per `GenerateStage.localCallSize` answers). Nil where
+        /// the measured run never filled its engine, or generated on a provider.
+        public var fullTokensPerSecond: Double?
+        public var drainSecondsPerCall: Double?
+        public var drainTokensPerCall: Double?
         /// Projections for N prompts.
         public var items: Int
         public var hours: Double?
@@ -42,6 +50,22 @@ public struct RunEstimate: Codable, Sendable, Hashable {
             case providerTokensPerPrompt = "provider_tokens_per_prompt"
             case costPerPrompt = "cost_per_prompt"
             case cpusUsed = "cpus_used"
+            case fullTokensPerSecond = "full_tokens_per_second"
+            case drainSecondsPerCall = "drain_seconds_per_call"
+            case drainTokensPerCall = "drain_tokens_per_call"
+        }
+
+        /// Hours of the stage's work for `prompts` prompts: generated tokens at the full
+        /// engine's rate plus one call's end per `GenerateStage.localCallSize` answers where
+        /// that was measured, else computed items times seconds per item.
+        public func hours(prompts: Double) -> Double? {
+            if let rate = fullTokensPerSecond, let drain = drainSecondsPerCall, let drainTokens = drainTokensPerCall,
+                let tokens = tokensPerPrompt, rate > 0
+            {
+                let calls = (computedPerPrompt * prompts / Double(GenerateStage.localCallSize)).rounded(.up)
+                return (max(0, tokens * prompts - calls * drainTokens) / rate + calls * drain) / 3600
+            }
+            return secondsPerItem.map { computedPerPrompt * prompts * $0 / 3600 }
         }
     }
 
@@ -64,9 +88,13 @@ public struct RunEstimate: Codable, Sendable, Hashable {
     public var untimed: [String]
     /// What the figures cannot be trusted for, for a person (e.g. a source smaller than N).
     public var warnings: [String]
+    /// Seconds the measured run's last invocation spent outside the item stages (loading the
+    /// models, sampling prompts, export, validate), which the hours leave out.
+    public var leftOut: [String: Double]
 
     enum CodingKeys: String, CodingKey {
         case n, machines, stages, hours, cost, untimed, warnings
+        case leftOut = "left_out"
         case measuredDir = "measured_dir"
         case measuredN = "measured_n"
         case hoursOnMachines = "hours_on_machines"
@@ -165,7 +193,7 @@ public struct RunEstimate: Codable, Sendable, Hashable {
             let computed = labels ?? Double(report.total - (report.shared ?? 0)) / measured
             let perItem = work > 0 ? seconds / Double(work) : nil
             let costPerPrompt = usage.cost / measured
-            return Stage(
+            var stage = Stage(
                 stage: name, sharded: true, itemsPerPrompt: labels ?? Double(report.total) / measured,
                 computedPerPrompt: computed, secondsPerItem: perItem,
                 tokensPerPrompt: report.tokens.map { Double($0) / measured },
@@ -175,13 +203,28 @@ public struct RunEstimate: Codable, Sendable, Hashable {
                 cpusUsed: report.workCPUSeconds.flatMap { cpu in seconds > 0 ? cpu / seconds : nil },
                 items: Int(((labels ?? Double(report.total) / measured) * scale).rounded()),
                 hours: perItem.map { computed * scale * $0 / 3600 }, cost: costPerPrompt * scale)
+            // Generation on local engines: from the full engine's rate and the calls' ends.
+            if let engine = report.workEngine, engine.generationCalls > 0, usage.calls == 0 {
+                if engine.fullSeconds > 0, engine.fullTokens > 0 {
+                    stage.fullTokensPerSecond = Double(engine.fullTokens) / engine.fullSeconds
+                    stage.drainSecondsPerCall = engine.drainSeconds / Double(engine.generationCalls)
+                    stage.drainTokensPerCall = Double(engine.drainTokens) / Double(engine.generationCalls)
+                    stage.hours = stage.hours(prompts: scale)
+                    stage.secondsPerItem = stage.hours.map { $0 * 3600 / max(1, computed * scale) }
+                } else {
+                    warnings.append(
+                        "\(name): the measured run's generation never filled its engine (fewer answers than it decodes at once), so its seconds per answer are those of a call's end: the hours are an upper bound. A pilot with more prompts measures the full engine"
+                    )
+                }
+            }
+            return stage
         }
-        let shardHours = stages.filter(\.sharded).compactMap(\.hours).reduce(0, +)
         let mergeHours = stages.filter { !$0.sharded }.compactMap(\.hours).reduce(0, +)
-        hours = shardHours + mergeHours
+        hours = stages.filter(\.sharded).compactMap(\.hours).reduce(0, +) + mergeHours
         // Shards take every M-th prompt of the sample, so the slowest holds ceil(N / M) of them.
-        let perShard = (Double(n) / Double(machines)).rounded(.up) / Double(max(1, n))
-        hoursOnMachines = shardHours * perShard + mergeHours
+        let perShard = (Double(n) / Double(machines)).rounded(.up)
+        hoursOnMachines = stages.filter(\.sharded).compactMap { $0.hours(prompts: perShard) }.reduce(0, +) + mergeHours
+        leftOut = manifest.parts ?? [:]
         cost = stages.map(\.cost).reduce(0, +)
         let tokens = stages.compactMap(\.tokensPerPrompt)
         generatedTokens = tokens.isEmpty ? nil : tokens.reduce(0, +) * scale
@@ -231,12 +274,27 @@ extension RunEstimate {
             "provider spend: \(money(e.cost)) (\(Int(e.providerCalls.rounded())) calls, \(Int(e.providerTokens.rounded())) tokens)\n"
         if let tokens = e.generatedTokens { out += "generated tokens: \(Int(tokens.rounded()))\n" }
         out += String(format: "disk: %.1f MB\n", e.diskBytes / 1_000_000)
-        out += "not included: loading models, sampling prompts, export and validate (seconds to minutes)"
+        out += e.leftOutLine
         for warning in e.warnings { out += "\nwarning: \(warning)" }
         if !e.untimed.isEmpty {
             out += "\nnot timed in the measured run (missing from the totals): \(e.untimed.joined(separator: ", "))"
         }
         return out
+    }
+
+    /// What the hours leave out, with the measured run's seconds where it kept them.
+    var leftOutLine: String {
+        let names = [
+            "models": "loading models", "prompts": "sampling prompts", "export": "export", "validate": "validate",
+        ]
+        let measured = ["models", "prompts", "export", "validate"].compactMap { key in
+            leftOut[key].map { String(format: "%@ %.1f s", names[key] ?? key, $0) }
+        }
+        guard !measured.isEmpty else {
+            return "not included: loading models, sampling prompts, export and validate (not timed in the measured run)"
+        }
+        return "not included, as the measured run's last invocation took them: \(measured.joined(separator: ", "))"
+            + " (models load on every machine; export grows with N, validate's determinism audit does not)"
     }
 
     /// Bytes of every file under `url`.

@@ -49,7 +49,9 @@ public final class RunSession: @unchecked Sendable {
             guard let model = config.models[name] else { continue }
             files[name] = try hub[name]?.path ?? ModelFiles.path(of: name, model)
         }
+        let loading = Date()
         let models = try loader(config, files)
+        let loadSeconds = Date().timeIntervalSince(loading)
         let infos = models.infos
         let fingerprint = try RunFingerprint(
             config: config, models: infos.mapValues(\.sha256), engine: models.engineIdentity,
@@ -76,6 +78,7 @@ public final class RunSession: @unchecked Sendable {
             pipeline.node = node
             pipeline.modelSources = sources
             pipeline.chatDate = chatDate
+            pipeline.modelLoadSeconds = loadSeconds
             pipeline.layout = layout
             pipeline.providerFactory = providers
             let session = RunSession(

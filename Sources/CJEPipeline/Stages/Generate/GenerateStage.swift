@@ -11,7 +11,8 @@ public struct GenerateStage: ItemStage, PipelineStage {
     /// long answers decode a few sequences at a time. Measured here (SmolLM2, 32 sequences, 100
     /// Arena prompts, 300 answers): 460 s in calls of 64, 401 s in one call, the same file.
     /// Values are journaled as they finish, whatever the call's size.
-    public var batchSize = 1024
+    public var batchSize = Self.localCallSize
+    public static let localCallSize = 1024
     /// Items per batch on a provider, at least (the provider's own may be larger, to keep all its
     /// slots busy).
     public var providerBatchSize = 64
@@ -86,7 +87,9 @@ public struct GenerateStage: ItemStage, PipelineStage {
             }
         case .model(let model):
             let engine = try context.engine(model)
-            return BatchResult(values: await generate(batch, on: engine, finished: finished))
+            let before = engine.timings
+            let values = await generate(batch, on: engine, finished: finished)
+            return BatchResult(values: values, engine: engine.timings.since(before))
         }
     }
 
