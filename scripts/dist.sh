@@ -98,6 +98,7 @@ echo "$version" >"$root/VERSION"
     echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) with $(swift --version 2>&1 | grep -m1 -o 'Swift version [^ ]*'), $linked, on $(. /etc/os-release && echo "$PRETTY_NAME"), $(ldd --version | head -n1 | grep -o '[0-9.]*$' | sed 's/^/glibc /')"
     echo "llama.cpp $(cat "$LLAMA_PREFIX/COMMIT") (the llama-cpp-python 0.3.36 sdist), profile $(cat "$LLAMA_PREFIX/PROFILE")"
     echo "llama.cpp flags: $(tr '\n' ' ' <"$LLAMA_PREFIX/FLAGS" | sed 's/ $//')"
+    [ -f "$LLAMA_PREFIX/PATCHES" ] && echo "llama.cpp patches: $(tr '\n' ' ' <"$LLAMA_PREFIX/PATCHES" | sed 's/ $//')"
     echo "needs from the system: ${system[*]}"
 } >"$root/BUILD"
 
