@@ -66,7 +66,7 @@ public enum LlamaError: LocalizedError, ClassifiedError, Sendable, Hashable {
                 "\(path) cannot give batch-invariant log probs on this engine, so its data set would fail the determinism audit: \(reason)."
         case .notBatchInvariant(let detail):
             return
-                "this llama.cpp build cannot give batch-invariant log probs: \(detail). Use the build from scripts/bootstrap.sh (GGML_LLAMAFILE=OFF)."
+                "this llama.cpp build cannot give batch-invariant log probs: \(detail). Use the build from scripts/bootstrap.sh (llamafile off, or patched by scripts/llama-patches/sgemm-invariant.patch)."
         case .invalidOptions(let reason):
             return "invalid engine options: \(reason)"
         case .stopped:
