@@ -16,6 +16,12 @@ extension PipelineConfig {
           english_only: true
           # Drop Arena rows whose largest OpenAI moderation category score exceeds this.
           # max_moderation_score: 0.5
+          # For an "hf:<owner>/<dataset>" source (the Hub's datasets-server): the dataset's
+          # config and split, the server, and a cap on the rows read (default: all).
+          # hf_config: default
+          # hf_split: train
+          # hf_endpoint: https://datasets-server.huggingface.co
+          # max_rows: 100000
 
         # Local GGUF models by name. "default" without a path is the SmolLM2-135M-Instruct demo
         # model that `make demo` fetches.
@@ -51,6 +57,12 @@ extension PipelineConfig {
             system_prompt: "\(unhelpfulSystemPrompt)"
             temperature: 0.5
             max_tokens: 512
+          # A policy on a provider (below), with its own number of draws:
+          # - {name: pi_hosted, provider: fireworks, system_prompt: "...", temperature: 0.5, max_tokens: 512, draws: 2}
+
+        # Responses per prompt from every policy, each with its own seed; raising it later
+        # extends a run. Draw 0 of the logging policy is the response every policy teacher-forces.
+        draws: 1
 
         # OpenAI-compatible providers (hosted APIs, or vLLM / SGLang / llama-server fleets), for
         # policies (`provider:` instead of `model:`), the judge and the oracle. Only the *name* of
@@ -81,13 +93,19 @@ extension PipelineConfig {
         # (with `samples: 5`). A failure is null plus an error, never another method's number.
         judge:
           model: default
+          # provider: fireworks       # instead of model:
           # deterministic: argmax
+          # uncertainty: top_logprobs # a provider's: top_logprobs, confidence_interval or samples
+          # samples: 5                # answers drawn under `uncertainty: samples`
           # Greedy answer length (decoded and kept for audits under either rule).
           max_tokens: 8
 
         oracle:
           model: default
+          # provider: openai          # instead of model:
           # deterministic: argmax
+          # uncertainty: top_logprobs # as for the judge
+          # samples: 5
           # Greedy answer length, as for the judge.
           max_tokens: 8
           # How labelled rows are drawn, each a probability sample whose inclusion probability
