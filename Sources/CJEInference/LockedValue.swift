@@ -29,3 +29,11 @@ public final class LockedValue<T>: @unchecked Sendable {
     /// The value now.
     public var current: T { access { $0 } }
 }
+
+extension LockedValue where T == Void {
+    /// A lock and nothing else, for C state that one thread at a time may touch.
+    public convenience init() { self.init(()) }
+
+    /// Runs `body` under the lock.
+    public func withLock<R>(_ body: () throws -> R) rethrows -> R { try access { _ in try body() } }
+}

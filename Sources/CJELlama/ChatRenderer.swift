@@ -10,7 +10,7 @@ import Foundation
 final class ChatRenderer: @unchecked Sendable {
     let info: ChatTemplateInfo
     private let template: Template
-    private let lock = NSLock()
+    private let lock = LockedValue()
 
     private enum Template {
         case jinja(OpaquePointer)
@@ -69,13 +69,13 @@ final class ChatRenderer: @unchecked Sendable {
                 messages[0] = ChatMessage(role: messages[0].role, content: system.content + "\n" + messages[0].content)
             }
         }
-        lock.lock()
-        defer { lock.unlock() }
-        switch template {
-        case .builtin(let name):
-            return try Self.renderBuiltin(name, messages, addAssistantHeader: addAssistantHeader)
-        case .jinja(let parsed):
-            return try Self.renderJinja(parsed, messages, addAssistantHeader: addAssistantHeader, date: date)
+        return try lock.withLock {
+            switch template {
+            case .builtin(let name):
+                return try Self.renderBuiltin(name, messages, addAssistantHeader: addAssistantHeader)
+            case .jinja(let parsed):
+                return try Self.renderJinja(parsed, messages, addAssistantHeader: addAssistantHeader, date: date)
+            }
         }
     }
 

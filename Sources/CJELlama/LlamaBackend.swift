@@ -1,3 +1,4 @@
+import CJEInference
 import CLlama
 import Foundation
 
@@ -72,55 +73,50 @@ extension LlamaBackend {
     fileprivate static func setSink(_ sink: (@Sendable (String) -> Void)?) { state.sink = sink }
 }
 
-private final class LogState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    private var _sink: (@Sendable (String) -> Void)?
-    private var partial = ""
+/// llama.cpp's log as it comes: the last lines (for an error's detail) and the sink whole lines
+/// go to.
+private final class LogState: Sendable {
+    private struct State {
+        var lines: [String] = []
+        var sink: (@Sendable (String) -> Void)?
+        var partial = ""
+    }
+    private let state = LockedValue(State())
 
     /// llama.cpp writes lines in pieces; whole lines go to the sink.
     func emit(_ text: String) {
-        lock.lock()
-        guard let sink = _sink else {
-            lock.unlock()
-            return
+        let (sink, complete): ((@Sendable (String) -> Void)?, [Substring]) = state.access { state in
+            guard let sink = state.sink else { return (nil, []) }
+            state.partial += text
+            var complete: [Substring] = []
+            if let end = state.partial.lastIndex(of: "\n") {
+                complete = state.partial[..<end].split(separator: "\n")
+                state.partial = String(state.partial[state.partial.index(after: end)...])
+            }
+            return (sink, complete)
         }
-        partial += text
-        var complete: [Substring] = []
-        if let end = partial.lastIndex(of: "\n") {
-            complete = partial[..<end].split(separator: "\n")
-            partial = String(partial[partial.index(after: end)...])
-        }
-        lock.unlock()
+        guard let sink else { return }
         for line in complete where !line.trimmingCharacters(in: .whitespaces).isEmpty { sink(String(line)) }
     }
 
     var sink: (@Sendable (String) -> Void)? {
-        get {
-            lock.lock()
-            defer { lock.unlock() }
-            return _sink
-        }
-        set {
-            lock.lock()
-            defer { lock.unlock() }
-            _sink = newValue
-        }
+        get { state.access { $0.sink } }
+        set { state.update { $0.sink = newValue } }
     }
 
     func append(_ line: String) {
         guard !line.isEmpty else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        lines.append(line)
-        if lines.count > 8 { lines.removeFirst(lines.count - 8) }
+        state.update {
+            $0.lines.append(line)
+            if $0.lines.count > 8 { $0.lines.removeFirst($0.lines.count - 8) }
+        }
     }
 
     func take() -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        let joined = lines.joined(separator: "; ")
-        lines.removeAll()
-        return joined
+        state.access { state in
+            let joined = state.lines.joined(separator: "; ")
+            state.lines.removeAll()
+            return joined
+        }
     }
 }

@@ -85,7 +85,8 @@ public final class LlamaEngine: @unchecked Sendable {
     /// Where the time went, kept across the contexts this engine makes.
     private var timingsSoFar = EngineTimings()
     private let prefixes: PrefixCache?
-    private let lock = NSLock()
+    /// Held while the C state (the context, its sequences, the prefix cache) is used.
+    private let lock = LockedValue()
 
     /// An engine for `model`; a model this engine cannot compute batch-invariantly is refused
     /// (`LlamaModel.checkBatchInvariant`). `chatDate` is the day its prompts are rendered for.
@@ -232,9 +233,7 @@ public final class LlamaEngine: @unchecked Sendable {
     /// Prefix tokens decoded to fill the prefix cache, and prefix tokens reused from it instead
     /// of decoded (both 0 when reuse is off).
     public var prefixTokens: (computed: Int, reused: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (prefixes?.computedTokens ?? 0, prefixes?.reusedTokens ?? 0)
+        lock.withLock { (prefixes?.computedTokens ?? 0, prefixes?.reusedTokens ?? 0) }
     }
 
     /// Runs `body` on the llama thread, with this engine's C state to itself, on a context that
@@ -245,17 +244,19 @@ public final class LlamaEngine: @unchecked Sendable {
         _ body: (LlamaContext) -> [Result<Value, LlamaError>]
     ) -> [Result<Value, LlamaError>] {
         LlamaThread.shared.run {
-            lock.lock()
-            defer { lock.unlock() }
-            let started = EngineTimings.now()
-            switch sizedContext(requests: count, longest: lengths.filter { $0 <= options.sequenceContext }.max() ?? 0) {
-            case .success(let context):
-                defer { context.timings.work += EngineTimings.now() - started }
-                return body(context)
-            case .failure(let error):
-                let results = [Result<Value, LlamaError>](repeating: .failure(error), count: count)
-                control.tell(results.map { Optional($0) })
-                return results
+            lock.withLock {
+                let started = EngineTimings.now()
+                switch sizedContext(
+                    requests: count, longest: lengths.filter { $0 <= options.sequenceContext }.max() ?? 0)
+                {
+                case .success(let context):
+                    defer { context.timings.work += EngineTimings.now() - started }
+                    return body(context)
+                case .failure(let error):
+                    let results = [Result<Value, LlamaError>](repeating: .failure(error), count: count)
+                    control.tell(results.map { Optional($0) })
+                    return results
+                }
             }
         }
     }
@@ -265,32 +266,26 @@ public final class LlamaEngine: @unchecked Sendable {
     /// call does not include making it.
     public func reserve(sequences: Int, tokens: Int) throws {
         _ = try LlamaThread.shared.run {
-            lock.lock()
-            defer { lock.unlock() }
-            return sizedContext(requests: sequences, longest: tokens)
+            lock.withLock { sizedContext(requests: sequences, longest: tokens) }
         }.get()
     }
 
     /// The sequences and tokens per sequence the engine's KV cache holds now (it grows with the
     /// calls, see `reserve`; (0, 0) after a context could not be made).
     public var capacity: (sequences: Int, tokens: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (context?.sequences ?? 0, context?.sequenceContext ?? 0)
+        lock.withLock { (context?.sequences ?? 0, context?.sequenceContext ?? 0) }
     }
 
     /// Where this engine's time went so far (`cje-prep bench` reads it around what it measures).
     public var timings: EngineTimings {
-        lock.lock()
-        defer { lock.unlock() }
-        return context?.timings ?? timingsSoFar
+        lock.withLock { context?.timings ?? timingsSoFar }
     }
 
     /// Changes the thread count for later calls (results do not change).
     public func setThreads(_ n: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        threads = max(1, n)
-        context?.setThreads(threads)
+        lock.withLock {
+            threads = max(1, n)
+            context?.setThreads(threads)
+        }
     }
 }

@@ -3,17 +3,15 @@ import Foundation
 
 /// This invocation's copy of the run manifest: opened once (refusing another fingerprint), then
 /// changed as stages report and providers are used, and written whole after each change.
-///
-/// Invariant for `@unchecked Sendable`: `manifest` is read and written under `lock` only.
-public final class ManifestStore: @unchecked Sendable {
+public final class ManifestStore: Sendable {
     private let url: URL
-    private var manifest: Manifest
-    private let lock = NSLock()
+    private let state: LockedValue<Manifest>
 
     /// Reads the run's manifest, or starts one (nothing is written until `save`). A run made
     /// under another fingerprint is refused, naming what changed.
     public init(run: RunDirectory, fingerprint: RunFingerprint, n: Int) throws {
         url = run.manifest
+        var manifest: Manifest
         if FileManager.default.fileExists(atPath: url.path) {
             manifest = try Manifest.read(from: url)
             if manifest.fingerprint != fingerprint {
@@ -26,34 +24,35 @@ public final class ManifestStore: @unchecked Sendable {
             manifest = Manifest(
                 tool: "cje-prep", fingerprint: fingerprint, n: n, stages: [:], created: now, updated: now)
         }
+        state = LockedValue(manifest)
     }
 
     /// What every provider has cost the run, over every invocation (and every merged shard).
-    public var spent: Double { lock.withLock { manifest.providersOverall.values.reduce(0) { $0 + $1.cost } } }
+    public var spent: Double { state.access { $0.providersOverall.values.reduce(0) { $0 + $1.cost } } }
 
     /// The manifest as it stands.
-    public var current: Manifest { lock.withLock { manifest } }
+    public var current: Manifest { state.current }
 
     /// Changes the manifest (written on the next save).
-    public func update(_ body: (inout Manifest) -> Void) { lock.withLock { body(&manifest) } }
+    public func update(_ body: (inout Manifest) -> Void) { state.update(body) }
 
     /// Keeps how this invocation ended.
     public func finish(_ outcome: RunOutcome) throws {
-        try lock.withLock {
+        try state.access { manifest in
             manifest.outcome = outcome
             try manifest.write(to: url)
         }
     }
 
     public func save() throws {
-        try lock.withLock { try manifest.write(to: url) }
+        try state.access { try $0.write(to: url) }
     }
 
     /// Keeps a stage's report, adding its work and provider usage to the earlier invocations'
     /// (an invocation with nothing to do keeps what they used); returns it as kept.
     @discardableResult
     public func record(_ report: StageReport) throws -> StageReport {
-        try lock.withLock {
+        try state.access { manifest in
             var report = report
             let previous = manifest.stages[report.stage]
             report.workItems = (previous?.workItems ?? 0) + report.doneNow
@@ -77,12 +76,12 @@ public final class ManifestStore: @unchecked Sendable {
 
     /// Adds provider usage to the run's totals.
     public func add(usage delta: [String: ProviderUsage]) throws {
-        try lock.withLock {
+        try state.access { manifest in
             manifest.providers = (manifest.providers ?? [:]).merging(delta, uniquingKeysWith: +)
             try manifest.write(to: url)
         }
     }
 
     /// The run's totals by provider, merged shards included.
-    public var providers: [String: ProviderUsage] { lock.withLock { manifest.providersOverall } }
+    public var providers: [String: ProviderUsage] { state.access { $0.providersOverall } }
 }

@@ -16,10 +16,7 @@ public import Foundation
 /// `shards/K-of-M/.cje-prep.lock` exclusively and the directory's shared, so shards run side by
 /// side while a merge (which needs the directory alone) waits for none of them to be running,
 /// and no shard starts while a merge is.
-///
-/// Invariant for `@unchecked Sendable`: `locks` is changed by `acquire` (before the lock is
-/// handed out) and `release`, which its owner calls once.
-public final class RunLock: @unchecked Sendable {
+public final class RunLock: Sendable {
     /// Who holds a lock, as its file says.
     public struct Holder: Codable, Sendable, Hashable, CustomStringConvertible {
         public var pid: Int32
@@ -45,7 +42,7 @@ public final class RunLock: @unchecked Sendable {
     }
 
     public static let fileName = ".cje-prep.lock"
-    private var locks: [FileLock] = []
+    private let locks = LockedValue<[FileLock]>([])
 
     private init() {}
 
@@ -77,8 +74,11 @@ public final class RunLock: @unchecked Sendable {
 
     /// Unlocks (also done by the kernel at exit).
     public func release() {
-        for lock in locks.reversed() { lock.release() }
-        locks = []
+        let held = locks.access { held in
+            defer { held = [] }
+            return held
+        }
+        for lock in held.reversed() { lock.release() }
     }
 
     private func take(_ directory: URL, exclusive: Bool, holder: Holder?, what: String) throws {
@@ -99,7 +99,7 @@ public final class RunLock: @unchecked Sendable {
         guard let taken else {
             throw PipelineError.locked(path: directory.path, what: what, holders: Self.holders(directory))
         }
-        locks.append(taken)
+        locks.update { $0.append(taken) }
         let fd = taken.descriptor
         guard let holder else { return }
         let data = Array((try JSONEncoder().encode(holder)) + Data("\n".utf8))

@@ -13,10 +13,7 @@ public import Foundation
 /// defer { session.close() }
 /// let reports = try await session.run()
 /// ```
-///
-/// Invariant for `@unchecked Sendable`: every stored property is a `let` of a Sendable type
-/// except `signals` and `lock`, which only `close()` touches, once.
-public final class RunSession: @unchecked Sendable {
+public final class RunSession: Sendable {
     public let request: RunRequest
     public let run: RunDirectory
     public let fingerprint: RunFingerprint

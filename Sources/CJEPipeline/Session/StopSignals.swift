@@ -1,13 +1,12 @@
+import CJEInference
 import Dispatch
 import Foundation
 
 /// SIGINT and SIGTERM during a pipeline command: the first asks the run to stop (no new work;
 /// what finished is journaled; the command exits 130 or 143 with the log's last line saying how
 /// to resume); a second exits at once.
-/// Invariant for `@unchecked Sendable`: `sources` is set in `init` and emptied by `cancel()`,
-/// which its owner calls once, on the thread that made it.
-public final class StopSignals: @unchecked Sendable {
-    private var sources: [any DispatchSourceSignal] = []
+public final class StopSignals: Sendable {
+    private let sources = LockedValue<[any DispatchSourceSignal]>([])
 
     init(log: RunLog, flag: StopFlag = .process) {
         for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
@@ -23,14 +22,17 @@ public final class StopSignals: @unchecked Sendable {
                     "\(name): stopping - no new work is taken, what finished is saved (send it again to exit at once)")
             }
             source.resume()
-            sources.append(source)
+            sources.update { $0.append(source) }
         }
     }
 
     /// Back to the default actions.
     func cancel() {
-        for source in sources { source.cancel() }
-        sources = []
+        let made = sources.access { made in
+            defer { made = [] }
+            return made
+        }
+        for source in made { source.cancel() }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
     }

@@ -27,16 +27,24 @@ public struct Journal<Entry: Codable>: Sendable {
     /// Appends entries as they come: each is written (to the kernel) at once, so it survives
     /// the process being killed; a sync follows when `syncInterval` has passed since the last
     /// one, and on `sync()`. Safe to call from any thread.
-    ///
-    /// Invariant for `@unchecked Sendable`: `handle`, `lastSync` and `unsynced` are used under
-    /// `lock` only.
-    public final class Appender: @unchecked Sendable {
+    public final class Appender: Sendable {
         public let url: URL
         private let syncInterval: TimeInterval
-        private var handle: FileHandle?
-        private var lastSync = Date()
-        private var unsynced = false
-        private let lock = NSLock()
+        private let state: LockedValue<State>
+
+        /// The open file (nil once closed or after a failed write) and what is not yet synced.
+        private struct State {
+            var handle: FileHandle?
+            var lastSync = Date()
+            var unsynced = false
+
+            mutating func sync() throws {
+                guard unsynced, let handle else { return }
+                try handle.synchronize()
+                unsynced = false
+                lastSync = Date()
+            }
+        }
 
         init(url: URL, syncInterval: TimeInterval) throws {
             self.url = url
@@ -51,7 +59,7 @@ public struct Journal<Entry: Codable>: Sendable {
                 }
                 let handle = try FileHandle(forWritingTo: url)
                 try handle.seekToEnd()
-                self.handle = handle
+                state = LockedValue(State(handle: handle))
             } catch {
                 throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
             }
@@ -62,22 +70,22 @@ public struct Journal<Entry: Codable>: Sendable {
         public func append(_ entries: [Entry]) throws {
             guard !entries.isEmpty else { return }
             let data = try JSONLines.encode(entries)
-            try lock.withLock {
-                guard let handle else {
+            try state.access { state in
+                guard let handle = state.handle else {
                     throw PipelineError.unwritable(path: url.path, detail: "the journal is closed")
                 }
                 let end = try? handle.offset()
                 do {
                     try FileFaults.check(url, bytes: data.count)
                     try handle.write(contentsOf: data)
-                    unsynced = true
-                    if Date().timeIntervalSince(lastSync) >= syncInterval { try syncLocked() }
+                    state.unsynced = true
+                    if Date().timeIntervalSince(state.lastSync) >= syncInterval { try state.sync() }
                 } catch {
                     // A part of a line may have been written (a disk that filled mid-line): cut
                     // it, so that the journal stays whole lines, and take no more.
                     if let end { try? handle.truncate(atOffset: end) }
                     try? handle.close()
-                    self.handle = nil
+                    state.handle = nil
                     throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
                 }
             }
@@ -85,25 +93,18 @@ public struct Journal<Entry: Codable>: Sendable {
 
         /// Syncs what was written to disk.
         public func sync() throws {
-            try lock.withLock {
-                do { try syncLocked() } catch {
+            try state.access { state in
+                do { try state.sync() } catch {
                     throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
                 }
             }
         }
 
-        private func syncLocked() throws {
-            guard unsynced, let handle else { return }
-            try handle.synchronize()
-            unsynced = false
-            lastSync = Date()
-        }
-
         public func close() {
-            lock.withLock {
-                try? syncLocked()
-                try? handle?.close()
-                handle = nil
+            state.update { state in
+                try? state.sync()
+                try? state.handle?.close()
+                state.handle = nil
             }
         }
     }

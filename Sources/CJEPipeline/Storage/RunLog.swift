@@ -4,24 +4,25 @@ public import Foundation
 /// One log file per invocation, in `<run>/logs/`: every line the console showed plus debug
 /// detail, each stamped with the UTC time and a level. Lines reach the file as they are
 /// written, so a killed run leaves its log complete up to the kill.
-///
-/// Invariant for `@unchecked Sendable`: `firstFailure` and writes to `handle` happen under
-/// `lock` only; the rest is immutable.
-public final class RunLog: @unchecked Sendable {
+public final class RunLog: Sendable {
     public let url: URL
-    private let handle: FileHandle
-    private let lock = NSLock()
-    private let stamper: ISO8601DateFormatter = {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter
-    }()
     private let console: @Sendable (String) -> Void
-    private var firstFailure: PipelineError?
+    private let state: LockedValue<State>
+
+    /// The file, its time stamps, and the first write that failed.
+    private struct State {
+        let handle: FileHandle
+        let stamper: ISO8601DateFormatter = {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter
+        }()
+        var firstFailure: PipelineError?
+    }
 
     /// The first write to the log that failed (a full disk, an I/O error): the invocation ends
     /// with it as an error once its work is saved, instead of running on with a log that stops.
-    public var failure: PipelineError? { lock.withLock { firstFailure } }
+    public var failure: PipelineError? { state.access { $0.firstFailure } }
 
     /// Creates `<directory>/<command>-<yyyyMMdd-HHmmss>Z-<pid>.log`.
     public init(
@@ -39,14 +40,14 @@ public final class RunLog: @unchecked Sendable {
             guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
                 throw CocoaError(.fileWriteNoPermission)
             }
-            handle = try FileHandle(forWritingTo: url)
+            state = LockedValue(State(handle: try FileHandle(forWritingTo: url)))
         } catch {
             throw PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
         }
         self.console = console
     }
 
-    deinit { try? handle.close() }
+    deinit { state.access { try? $0.handle.close() } }
 
     /// Shown on the console and logged.
     public func info(_ text: String) {
@@ -61,22 +62,22 @@ public final class RunLog: @unchecked Sendable {
     public func error(_ text: String) { write("ERROR", text) }
 
     private func write(_ level: String, _ text: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        let stamp = stamper.string(from: Date())
-        var lines = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lines += "\(stamp) \(level) \(line)\n"
-        }
-        let data = Data(lines.utf8)
-        do {
-            try FileFaults.check(url, bytes: data.count)
-            try handle.write(contentsOf: data)
-        } catch {
-            guard firstFailure == nil else { return }
-            let failure = PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
-            firstFailure = failure
-            FileHandle.standardError.write(Data("warning: \(failure.localizedDescription)\n".utf8))
+        state.access { state in
+            let stamp = state.stamper.string(from: Date())
+            var lines = ""
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                lines += "\(stamp) \(level) \(line)\n"
+            }
+            let data = Data(lines.utf8)
+            do {
+                try FileFaults.check(url, bytes: data.count)
+                try state.handle.write(contentsOf: data)
+            } catch {
+                guard state.firstFailure == nil else { return }
+                let failure = PipelineError.unwritable(path: url.path, detail: FileFailure.describe(error))
+                state.firstFailure = failure
+                FileHandle.standardError.write(Data("warning: \(failure.localizedDescription)\n".utf8))
+            }
         }
     }
 }
