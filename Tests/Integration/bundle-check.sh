@@ -8,14 +8,9 @@
 #      data files (data/, phase2/, cje/) are byte-identical to the same run of the host's build
 # Usage: Tests/Integration/bundle-check.sh BUNDLE.tar.gz [path/to/cje-prep]    (CJE_MODEL set)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 bundle=$(cd "$(dirname "${1:?usage: bundle-check.sh BUNDLE.tar.gz [cje-prep]}")" && pwd)/$(basename "$1")
-tool=$(cd "$(dirname "${2:-$repo/.build/release/cje-prep}")" && pwd)/$(basename "${2:-cje-prep}")
-CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
-say() { echo "bundle-check: $*" >&2; }
-fail() { say "FAILED: $*"; exit 1; }
-: "${CJE_MODEL:?CJE_MODEL must name the demo model (run through scripts/with-env.sh)}"
+check_begin bundle-check "${2:-}"
 [ -f "$bundle" ] || fail "no bundle at $bundle (make dist makes it)"
 [ "$(id -u)" = 0 ] || { say "SKIPPED: chroot needs root"; exit 0; }
 
@@ -24,13 +19,9 @@ fail() { say "FAILED: $*"; exit 1; }
 rootfs=$(debian_rootfs) || fail "no Debian root file system (above)"
 suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cje-bundle-check.XXXXXX")
+check_workdir
 mounted=""
-cleanup() {
-    [ -n "$mounted" ] && umount "$work/root/proc" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+on_exit '[ -n "$mounted" ] && umount "$work/root/proc" 2>/dev/null'
 root=$work/root
 mkdir -p "$root"
 tar -xf "$rootfs" -C "$root"
@@ -54,14 +45,10 @@ echo "$version" | sed 's/^/  /' >&2
 echo "$version" | grep -q "^commit " || fail "--version names no commit: $version"
 
 # 3. The same run on the host and in the chroot.
-cat >"$work/config.yaml" <<'YAML'
-n: 3
-seed: 11
-policies:
-  - {name: p0, system_prompt: "You are a helpful assistant.", max_tokens: 24}
-  - {name: pi_clone, system_prompt: "You are a helpful assistant.", max_tokens: 24}
-  - {name: pi_bad, system_prompt: "You are an unhelpful assistant.", max_tokens: 24}
-YAML
+{
+    printf 'n: 3\nseed: 11\n'
+    three_policies 24
+} >"$work/config.yaml"
 cp "$work/config.yaml" "$root/runs/config.yaml"
 say "cje-prep run 3 on the host"
 CJE_MODEL="$CJE_MODEL" "$tool" run --dir "$work/host" --config "$work/config.yaml" >"$work/host.log" 2>&1 ||

@@ -13,16 +13,13 @@
 # augmented route and grades every probe (cje_direct_check.py), with 1 and then 2 draws per
 # prompt. Exits non-zero on any failure.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-tool=${1:-"$here/../../.build/release/cje-prep"}
-CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
-say() { echo "cje-eval-check: $*" >&2; }
+. "$(dirname "$0")/lib.sh"
+check_begin cje-eval-check "${1:-}" --no-model
 
 # One virtual environment per library version and Python, made once and reused.
 . "$here/venv.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cje-eval-check.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+check_workdir
 cat > "$work/config.yaml" <<'YAML'
 n: 12
 policies:

@@ -1,4 +1,4 @@
-# Sourced by bundle-check.sh and image-check.sh. `debian_rootfs` prints the path of a minimal
+# Sourced by bundle-check.sh and image-check.sh (after lib.sh). `debian_rootfs` prints the path of a minimal
 # Debian root file system as a tarball (mmdebstrap --variant=minbase, the host's release and apt
 # sources, plus ca-certificates for HTTPS), made once and kept in $CACHE/rootfs. No Swift, no
 # compiler, no libgomp. mmdebstrap is installed with apt-get when missing.
@@ -8,11 +8,7 @@ debian_rootfs() {
     [ -n "$suite" ] || { echo "the host names no Debian release in /etc/os-release" >&2; return 1; }
     rootfs="$CACHE/rootfs/debian-$suite-minbase-$(uname -m).tar"
     if [ ! -f "$rootfs" ]; then
-        if ! command -v mmdebstrap >/dev/null; then
-            echo "installing mmdebstrap with apt-get" >&2
-            (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap) >/dev/null 2>&1 ||
-                { echo "could not install mmdebstrap (apt-get install mmdebstrap)" >&2; return 1; }
-        fi
+        need_packages mmdebstrap:mmdebstrap
         mkdir -p "$CACHE/rootfs"
         echo "making a minimal Debian $suite root file system (mmdebstrap --variant=minbase; once, kept in $CACHE/rootfs)" >&2
         # The name ends in .tar: mmdebstrap writes the format its output's name says.

@@ -13,17 +13,13 @@
 #   - a cache on a disk too small for the model is refused before the download (root: a tmpfs).
 # Usage: Tests/Integration/hub-check.sh [path/to/cje-prep]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-tool=${1:-"$here/../../.build/release/cje-prep"}
-CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
+. "$(dirname "$0")/lib.sh"
+check_begin hub-check "${1:-}" --no-model
 model=${CJE_MODEL:-"$CACHE/models/SmolLM2-135M-Instruct.Q8_0.gguf"}
-say() { echo "hub-check: $*" >&2; }
-fail() { say "FAILED: $*"; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cje-hub-check.XXXXXX")
+check_workdir
 server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+on_exit '[ -n "$server" ] && kill "$server" 2>/dev/null'
 commit=0123456789abcdef0123456789abcdef01234567
 repo=test/SmolLM2-135M-Instruct-GGUF
 file=SmolLM2-135M-Instruct.Q8_0.gguf

@@ -9,31 +9,18 @@
 #      mounted: `cje-prep --version`, then `cje-prep run 2`, compared with the host's run
 # Usage: Tests/Integration/image-check.sh BUNDLE.tar.gz [path/to/cje-prep]   (CJE_MODEL set)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 bundle=$(cd "$(dirname "${1:?usage: image-check.sh BUNDLE.tar.gz [cje-prep]}")" && pwd)/$(basename "$1")
-tool=$(cd "$(dirname "${2:-$repo/.build/release/cje-prep}")" && pwd)/$(basename "${2:-cje-prep}")
-CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
-say() { echo "image-check: $*" >&2; }
-fail() { say "FAILED: $*"; exit 1; }
-: "${CJE_MODEL:?CJE_MODEL must name the demo model (run through scripts/with-env.sh)}"
-if ! command -v buildah >/dev/null; then
-    say "installing buildah with apt-get"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah) >/dev/null 2>&1 ||
-        fail "could not install buildah (apt-get install buildah)"
-fi
+check_begin image-check "${2:-}"
+need_packages buildah:buildah
 . "$here/debian-rootfs.sh"
 rootfs=$(debian_rootfs) || fail "no Debian root file system (above)"
 export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
 bh() { buildah --storage-driver vfs "$@"; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cje-image-check.XXXXXX")
+check_workdir
 containers=()
-cleanup() {
-    for c in "${containers[@]}"; do bh rm "$c" >/dev/null 2>&1 || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+on_exit 'for c in "${containers[@]}"; do bh rm "$c" >/dev/null 2>&1 || true; done'
 
 # 1. The base image from the root file system.
 base=localhost/cje-debian-minbase
@@ -55,14 +42,10 @@ image=$(CJE_CONTAINER_TOOL=buildah CJE_IMAGE_OPTIONS="--storage-driver vfs --iso
 # 3. The image's cje-prep, as its own user, on the demo model.
 mkdir -p "$work/models" "$work/runs"
 cp "$CJE_MODEL" "$work/models/model.gguf"
-cat >"$work/runs/config.yaml" <<'YAML'
-n: 2
-seed: 13
-policies:
-  - {name: p0, system_prompt: "You are a helpful assistant.", max_tokens: 24}
-  - {name: pi_clone, system_prompt: "You are a helpful assistant.", max_tokens: 24}
-  - {name: pi_bad, system_prompt: "You are an unhelpful assistant.", max_tokens: 24}
-YAML
+{
+    printf 'n: 2\nseed: 13\n'
+    three_policies 24
+} >"$work/runs/config.yaml"
 chmod 0777 "$work/runs"
 c=$(bh from "$image")
 containers+=("$c")

@@ -13,15 +13,12 @@
 # A type whose kernels are not verified (TQ1_0) is refused at load, naming it, creating nothing.
 # Usage: Tests/Integration/model-matrix.sh [path/to/cje-prep]   (CJE_MATRIX_TYPES to choose types)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-tool=${1:-"$here/../../.build/release/cje-prep"}
-CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
-say() { echo "model-matrix: $*" >&2; }
-: "${CJE_MODEL:?CJE_MODEL must name the demo model}" "${LLAMA_PREFIX:?LLAMA_PREFIX must name the llama.cpp install}"
+. "$(dirname "$0")/lib.sh"
+check_begin model-matrix "${1:-}"
+: "${LLAMA_PREFIX:?LLAMA_PREFIX must name the llama.cpp install}"
 . "$here/matrix-models.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/model-matrix.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+check_workdir
 failures=0
 table="$work/table"
 printf '%-8s %-36s %-9s %-8s %s\n' model "tensor types" check run seconds >"$table"

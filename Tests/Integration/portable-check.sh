@@ -5,10 +5,8 @@
 # qemu-user emulating a Haswell (AVX2, FMA, F16C; no AVX-512), and the two outputs must be equal.
 # Usage: Tests/Integration/portable-check.sh [path/to/cje-prep]    (CJE_MODEL, LLAMA_PREFIX set)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-tool=${1:-"$here/../../.build/release/cje-prep"}
-say() { echo "portable-check: $*" >&2; }
-: "${CJE_MODEL:?CJE_MODEL must name the demo model (run through scripts/with-env.sh)}"
+. "$(dirname "$0")/lib.sh"
+check_begin portable-check "${1:-}"
 : "${LLAMA_PREFIX:?LLAMA_PREFIX must name the llama.cpp install (run through scripts/with-env.sh)}"
 
 profile=$(cat "$LLAMA_PREFIX/PROFILE" 2>/dev/null || echo native)
@@ -20,10 +18,7 @@ case "$(uname -m)" in
 x86_64) ;;
 *) say "SKIPPED: the emulated CPU here is an x86-64 Haswell; this machine is $(uname -m)"; exit 0 ;;
 esac
-if ! command -v qemu-x86_64 >/dev/null; then
-    say "installing qemu-user with apt-get"
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >&2
-fi
+need_packages qemu-x86_64:qemu-user
 native_start=$(date +%s.%N)
 native=$("$tool" probe --model "$CJE_MODEL" --threads 1)
 native_seconds=$(awk -v a="$native_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')

@@ -12,24 +12,14 @@
 # Each script still fetches what it misses when run alone.
 # Usage (through scripts/with-env.sh, CJE_LLAMA_TOOLS=1): Tests/Integration/prepare.sh start|wait
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
+. "$(dirname "$0")/lib.sh"
+CHECK_NAME=prepare
 state="$repo/.build/test-prepare"
-say() { echo "prepare: $*" >&2; }
 
 prepare() {
-    local started=$SECONDS missing=() command package
-    for pair in slurmctld:slurm-wlm slurmd:slurm-wlm munged:munge qemu-x86_64:qemu-user chromium:chromium \
-        mmdebstrap:mmdebstrap buildah:buildah; do
-        command=${pair%%:*}
-        package=${pair#*:}
-        command -v "$command" >/dev/null || [[ " ${missing[*]} " == *" $package "* ]] || missing+=("$package")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        say "installing ${missing[*]} with apt-get"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
+    local started=$SECONDS
+    need_packages slurmctld:slurm-wlm slurmd:slurm-wlm munged:munge qemu-x86_64:qemu-user chromium:chromium \
+        mmdebstrap:mmdebstrap buildah:buildah
     . "$here/venv.sh"
     for version in $CJE_EVAL_VERSIONS; do venv_for cje-eval "$version" >/dev/null; done
     venv_for huggingface_hub "$HUB_VERSION" >/dev/null

@@ -11,33 +11,21 @@
 #      freed the resume is the reference; a read-only remount is an error naming EROFS
 # Usage: Tests/Integration/reliability-check.sh [path/to/cje-prep]    (CJE_MODEL must be set)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-tool=$(cd "$(dirname "${1:-$repo/.build/release/cje-prep}")" && pwd)/$(basename "${1:-cje-prep}")
-say() { echo "reliability-check: $*" >&2; }
-fail() { say "FAILED: $*"; exit 1; }
-: "${CJE_MODEL:?CJE_MODEL must name the demo model (run through scripts/with-env.sh)}"
+. "$(dirname "$0")/lib.sh"
+check_begin reliability-check "${1:-}"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cje-reliability-check.XXXXXX")
+check_workdir
 disk="$work/disk"
-cleanup() {
-    jobs -p | xargs -r kill -9 2>/dev/null || true
-    mountpoint -q "$disk" 2>/dev/null && umount "$disk" || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+on_exit 'jobs -p | xargs -r kill -9 2>/dev/null'
+on_exit 'mountpoint -q "$disk" 2>/dev/null && umount "$disk"'
 
 # Two sequences at a time, so that items finish one after another and a signal lands mid-stage
 # (the engine's shape changes no number).
-cat >"$work/config.yaml" <<'YAML'
-n: 6
-seed: 11
-policies:
-  - {name: p0, system_prompt: "You are a helpful assistant.", max_tokens: 32}
-  - {name: pi_clone, system_prompt: "You are a helpful assistant.", max_tokens: 32}
-  - {name: pi_bad, system_prompt: "You are an unhelpful assistant.", max_tokens: 32}
-engine: {threads: 2, max_sequences: 2}
-YAML
+{
+    printf 'n: 6\nseed: 11\n'
+    three_policies 32
+    echo "engine: {threads: 2, max_sequences: 2}"
+} >"$work/config.yaml"
 run() { "$tool" run --dir "$1" --config "$work/config.yaml"; }
 start_run() { # dir out: a run in the background, stdout to a file (not a terminal); $! is its pid
     "$tool" run --dir "$1" --config "$work/config.yaml" >"$2" 2>&1 &

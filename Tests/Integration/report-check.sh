@@ -9,32 +9,21 @@
 #   - a screenshot PNG is taken (kept at $CJE_REPORT_SCREENSHOT when set).
 # Usage: Tests/Integration/report-check.sh [path/to/cje-prep]    (CJE_MODEL must be set)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-tool=$(cd "$(dirname "${1:-$repo/.build/release/cje-prep}")" && pwd)/$(basename "${1:-cje-prep}")
-say() { echo "report-check: $*" >&2; }
-fail() { say "FAILED: $*"; exit 1; }
-: "${CJE_MODEL:?CJE_MODEL must name the demo model (run through scripts/with-env.sh)}"
+. "$(dirname "$0")/lib.sh"
+check_begin report-check "${1:-}"
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
-    say "installing chromium with apt-get"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 ||
-        fail "could not install chromium (apt-get install chromium)"
+    need_packages chromium:chromium
     browser=$(command -v chromium)
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cje-report-check.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cat >"$work/config.yaml" <<'YAML'
-n: 8
-seed: 21
-policies:
-  - {name: p0, system_prompt: "You are a helpful assistant.", max_tokens: 48}
-  - {name: pi_clone, system_prompt: "You are a helpful assistant.", max_tokens: 48}
-  - {name: pi_bad, system_prompt: "You are an unhelpful assistant.", max_tokens: 48}
-oracle: {fraction: 0.5}
-YAML
+check_workdir
+{
+    printf 'n: 8\nseed: 21\n'
+    three_policies 48
+    echo "oracle: {fraction: 0.5}"
+} >"$work/config.yaml"
 say "a run of 8 prompts"
 "$tool" run --dir "$work/run" --config "$work/config.yaml" >"$work/run.out" 2>&1 ||
     { cat "$work/run.out" >&2; fail "the run failed"; }

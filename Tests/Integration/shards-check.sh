@@ -11,31 +11,19 @@
 #      deploy/slurm/submit.sh runs the shards as a 3-task array and the merge after them
 # Usage: Tests/Integration/shards-check.sh [path/to/cje-prep]    (CJE_MODEL must be set)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-tool=$(cd "$(dirname "${1:-$repo/.build/release/cje-prep}")" && pwd)/$(basename "${1:-cje-prep}")
-say() { echo "shards-check: $*" >&2; }
-fail() { say "FAILED: $*"; exit 1; }
-: "${CJE_MODEL:?CJE_MODEL must name the demo model (run through scripts/with-env.sh)}"
+. "$(dirname "$0")/lib.sh"
+check_begin shards-check "${1:-}"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cje-shards-check.XXXXXX")
+check_workdir
 cluster_started=""
-cleanup() {
-    [ -n "$cluster_started" ] && "$here/slurm-cluster.sh" stop "$work/slurm" || true
-    jobs -p | xargs -r kill -9 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+on_exit '[ -n "$cluster_started" ] && "$here/slurm-cluster.sh" stop "$work/slurm"'
+on_exit 'jobs -p | xargs -r kill -9 2>/dev/null'
 
-cat >"$work/config.yaml" <<'YAML'
-n: 12
-seed: 5
-policies:
-  - {name: p0, system_prompt: "You are a helpful assistant.", max_tokens: 12}
-  - {name: pi_clone, system_prompt: "You are a helpful assistant.", max_tokens: 12}
-  - {name: pi_bad, system_prompt: "You are an unhelpful assistant.", max_tokens: 12}
-engine: {threads: 1}
-YAML
+{
+    printf 'n: 12\nseed: 5\n'
+    three_policies 12
+    echo "engine: {threads: 1}"
+} >"$work/config.yaml"
 # The engine's shape changes no number (nor the fingerprint): the unsplit run uses both cores.
 sed 's/threads: 1/threads: 2/' "$work/config.yaml" >"$work/config-2-threads.yaml"
 run() { "$tool" "$@" --config "$work/config.yaml"; }

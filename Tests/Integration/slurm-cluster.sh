@@ -7,7 +7,8 @@
 #   slurm-cluster.sh stop DIR    stops the daemons it started
 # A daemon that cannot start fails this script with the daemon's own log, never silently.
 set -euo pipefail
-say() { echo "slurm-cluster: $*" >&2; }
+. "$(dirname "$0")/lib.sh"
+CHECK_NAME=slurm-cluster
 action=${1:?usage: slurm-cluster.sh start|stop DIR}
 dir=${2:?usage: slurm-cluster.sh start|stop DIR}
 
@@ -24,11 +25,7 @@ if [ "$action" = stop ]; then
 fi
 [ "$action" = start ] || { say "usage: slurm-cluster.sh start|stop DIR"; exit 2; }
 
-if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
-    say "installing slurm-wlm and munge with apt-get"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >&2
-fi
+need_packages slurmctld:slurm-wlm slurmd:slurm-wlm munged:munge
 mkdir -p "$dir/state" "$dir/spool" "$dir/munge"
 host=$(hostname -s)
 cpus=$(nproc)

@@ -6,16 +6,13 @@
 # model's own (SmolLM2). Templates that read the date render the fixed day given.
 # Usage: Tests/Integration/template-check.sh [path/to/cje-prep]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-tool=${1:-"$here/../../.build/release/cje-prep"}
-CACHE="${CJE_CACHE:-$HOME/.cache/cje-prep}"
-say() { echo "template-check: $*" >&2; }
+. "$(dirname "$0")/lib.sh"
+check_begin template-check "${1:-}" --no-model
 
 . "$here/venv.sh"
 venv=$(venv_for Jinja2 "$JINJA2_VERSION")
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/template-check.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+check_workdir
 sdist=$(ls "$CACHE"/downloads/llama_cpp_python-*.tar.gz | head -n1)
 tar -xzf "$sdist" -C "$work" --wildcards '*/vendor/llama.cpp/models/templates/*'
 templates=$(ls -d "$work"/*/vendor/llama.cpp/models/templates)
