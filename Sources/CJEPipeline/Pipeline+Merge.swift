@@ -9,7 +9,7 @@ extension Pipeline {
     /// here: the export and validation. The shards labelled their own rows (the oracle's
     /// journals are taken too); only a label no shard's slice drew (the `original` slice moves
     /// when responses failed in other shards) is worked here. Merging again rebuilds the same files.
-    public func merge() async throws -> [StageReport] {
+    package func merge() async throws -> [StageReport] {
         let shards = run.shards
         guard let count = shards.first?.count else {
             throw PipelineError.shardsNotMergeable(
@@ -105,9 +105,11 @@ extension Pipeline {
         try manifest.save()
         say("merge: \(count) shards of n = \(n) (\(frozen.sorted().joined(separator: ", ")) taken from their journals)")
 
-        var merging = self
-        merging.config = merged
-        merging.layout = .merge(frozen: frozen)
+        var settings = settings
+        settings.layout = .merge(frozen: frozen)
+        let merging = Pipeline(
+            config: merged, run: run, fingerprint: fingerprint, engine: engine, say: say, debug: debug,
+            settings: settings)
         return try await merging.execute(through: .validate)
     }
 }

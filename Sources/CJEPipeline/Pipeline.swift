@@ -5,34 +5,47 @@ public import Foundation
 /// Runs the plan, stage after stage, into one run directory, resuming whatever is already there.
 /// It knows the stages only by what their types declare (which stage, which providers, why one
 /// cannot run); they hand their results to each other in `RunData`.
+///
+/// A library's way in is `RunSession`, which checks what the plan refuses and the directory's
+/// layout once, before any model is loaded or file written, and then makes and runs a pipeline;
+/// only the package itself (and its tests) makes one directly.
 public struct Pipeline: Sendable {
-    public var config: PipelineConfig
-    public let run: RunDirectory
-    public let fingerprint: RunFingerprint
-    public let engine: @Sendable (String) throws -> any TextEngine
+    package let config: PipelineConfig
+    package let run: RunDirectory
+    package let fingerprint: RunFingerprint
+    package let engine: @Sendable (String) throws -> any TextEngine
     /// For the console (and the log).
-    public let say: @Sendable (String) -> Void
+    package let say: @Sendable (String) -> Void
     /// For the log only.
-    public let debug: @Sendable (String) -> Void
-    /// Console progress lines come at most this often; the log gets every one.
-    public var progressInterval: TimeInterval = 5
-    /// Shared caches (Hugging Face pages): `$CJE_CACHE` or ~/.cache/cje-prep.
-    public var cacheRoot = URL(
-        fileURLWithPath: ProcessInfo.processInfo.environment["CJE_CACHE"] ?? (NSHomeDirectory() + "/.cache/cje-prep"))
-    /// The kind of run this invocation makes in `run`.
-    public var layout = Layout.plain
-    /// The machine this runs on, for the manifest.
-    public var node: NodeInfo?
-    /// Where each model was loaded from, for the manifest (`Manifest.models`).
-    public var modelSources: [String: ModelSource]?
-    /// The day chat templates render, for the manifest (`Manifest.chatDate`).
-    public var chatDate: ChatDate?
-    /// Seconds the local models took to load (kept in the manifest's `parts`).
-    public var modelLoadSeconds: Double?
-    /// Set by SIGINT/SIGTERM (the process's flag unless a test gives its own).
-    public var stop = StopFlag.process
-    /// Makes the providers' clients (the real OpenAI-compatible client unless a test gives a fake).
-    public var providerFactory: ProviderHub.Factory = ProviderHub.openAI()
+    package let debug: @Sendable (String) -> Void
+    package let settings: Settings
+
+    /// How an invocation runs, beside what it runs: each has the value a plain run from the
+    /// command line takes unless given.
+    package struct Settings: Sendable {
+        /// Console progress lines come at most this often; the log gets every one.
+        package var progressInterval: TimeInterval = 5
+        /// Shared caches (Hugging Face pages): `$CJE_CACHE` or ~/.cache/cje-prep.
+        package var cacheRoot = URL(
+            fileURLWithPath: ProcessInfo.processInfo.environment["CJE_CACHE"]
+                ?? (NSHomeDirectory() + "/.cache/cje-prep"))
+        /// The kind of run this invocation makes in `run`.
+        package var layout = Layout.plain
+        /// The machine this runs on, for the manifest.
+        package var node: NodeInfo?
+        /// Where each model was loaded from, for the manifest (`Manifest.models`).
+        package var modelSources: [String: ModelSource]?
+        /// The day chat templates render, for the manifest (`Manifest.chatDate`).
+        package var chatDate: ChatDate?
+        /// Seconds the local models took to load (kept in the manifest's `parts`).
+        package var modelLoadSeconds: Double?
+        /// Set by SIGINT/SIGTERM (the process's flag unless a test gives its own).
+        package var stop = StopFlag.process
+        /// Makes the providers' clients (the real OpenAI-compatible client unless a test gives a fake).
+        package var providerFactory: ProviderHub.Factory = ProviderHub.openAI()
+
+        package init() {}
+    }
 
     /// How a run directory is used.
     public enum Layout: Sendable, Hashable {
@@ -51,10 +64,10 @@ public struct Pipeline: Sendable {
     /// validation, which read every row, run at the merge.
     public static let lastShardStage = Stage.oracle
 
-    public init(
+    package init(
         config: PipelineConfig, run: RunDirectory, fingerprint: RunFingerprint,
         engine: @escaping @Sendable (String) throws -> any TextEngine, say: @escaping @Sendable (String) -> Void,
-        debug: @escaping @Sendable (String) -> Void = { _ in }
+        debug: @escaping @Sendable (String) -> Void = { _ in }, settings: Settings = Settings()
     ) {
         self.config = config
         self.run = run
@@ -62,6 +75,7 @@ public struct Pipeline: Sendable {
         self.engine = engine
         self.say = say
         self.debug = debug
+        self.settings = settings
     }
 
     /// The stages, in order.
@@ -75,12 +89,12 @@ public struct Pipeline: Sendable {
 
     /// The names stage reports are kept under in the manifest, in pipeline order (the oracle keeps
     /// one per task).
-    public static let reportOrder = [
+    package static let reportOrder = [
         "generate", "logprobs", "judge", "oracle_calibration", "oracle_validation", "oracle_probes",
     ]
 
     /// Reports sorted in pipeline order (names not in `reportOrder` last, by name).
-    public static func inPipelineOrder<T>(_ reports: [String: T]) -> [(name: String, report: T)] {
+    package static func inPipelineOrder<T>(_ reports: [String: T]) -> [(name: String, report: T)] {
         reports.sorted {
             (reportOrder.firstIndex(of: $0.key) ?? 99, $0.key) < (reportOrder.firstIndex(of: $1.key) ?? 99, $1.key)
         }
@@ -88,33 +102,33 @@ public struct Pipeline: Sendable {
     }
 
     /// The plan: one stage type per `Stage`, in order.
-    public static let plan: [any PipelineStage.Type] = [
+    package static let plan: [any PipelineStage.Type] = [
         PromptsStage.self, GenerateStage.self, LogprobsStage.self, JudgeStage.self, OracleStage.self,
         ExportStage.self, ValidateStage.self,
     ]
 
     /// The local models the whole plan runs under `config` (a policy, judge or oracle on a
     /// provider needs none): a run loads and fingerprints these, whatever stage it stops at.
-    public static func localModels(_ config: PipelineConfig) -> Set<String> {
+    package static func localModels(_ config: PipelineConfig) -> Set<String> {
         Set(plan.flatMap { $0.models(config) })
     }
 
     /// Why the stages up to `last` cannot run under `config`, or nil.
-    public static func refusal(_ config: PipelineConfig, through last: Stage) -> String? {
+    package static func refusal(_ config: PipelineConfig, through last: Stage) -> String? {
         plan.filter { $0.id <= last }.lazy.compactMap { $0.refusal(config) }.first
     }
 
     /// Runs the stages in order up to and including `last`; returns the reports of their
     /// journaled parts. A stage whose failure rate passes `max_failure_rate` throws after writing
     /// its outputs (failures stay null). Nothing is written before every check has passed: the
-    /// fingerprint, what the stages refuse, every provider's key, the budget.
-    public func execute(through requested: Stage = .validate) async throws -> [StageReport] {
+    /// fingerprint, every provider's key, the budget (what the stages refuse and the directory's
+    /// layout `RunSession.open` checked, before loading a model).
+    package func execute(through requested: Stage = .validate) async throws -> [StageReport] {
         var last = requested
         var target = run
         var shard: Shard?
         var frozen: Set<String> = []
-        try Self.checkLayout(layout, of: run)
-        switch layout {
+        switch settings.layout {
         case .plain:
             break
         case .shard(let one):
@@ -125,14 +139,13 @@ public struct Pipeline: Sendable {
             frozen = journals
         }
         let stages = Self.plan.filter { $0.id <= last }
-        if let reason = Self.refusal(config, through: last) { throw PipelineError.impossible(reason) }
         let manifest = try ManifestStore(run: target, fingerprint: fingerprint, n: config.n)
         let spent = manifest.spent
         // Shards run at once and cannot see each other's spending: each gets its share.
         let budget = config.budget.map { $0 / Double(shard?.count ?? 1) }
         let hub = ProviderHub(
             configs: config.providers, cache: target.providerCache, ledger: SpendLedger(budget: budget, spent: spent),
-            factory: providerFactory)
+            factory: settings.providerFactory)
         // A missing key fails now, not hours into the run (a merge calls only the stages after
         // the shards', unless a label no shard drew is left to fill).
         let calling = frozen.isEmpty ? stages : stages.filter { $0.id > Self.lastShardStage }
@@ -146,18 +159,19 @@ public struct Pipeline: Sendable {
         try FileManager.default.createDirectory(at: target.root, withIntermediateDirectories: true)
         manifest.update {
             $0.shard = shard
-            $0.node = node ?? $0.node
-            $0.models = modelSources ?? $0.models
-            $0.chatDate = chatDate ?? $0.chatDate
+            $0.node = settings.node ?? $0.node
+            $0.models = settings.modelSources ?? $0.models
+            $0.chatDate = settings.chatDate ?? $0.chatDate
             // Until this invocation ends: a kill leaves no outcome, not the last one's.
             $0.outcome = nil
-            $0.parts = modelLoadSeconds.map { ["models": $0] }
+            $0.parts = settings.modelLoadSeconds.map { ["models": $0] }
         }
         try manifest.save()
 
         let context = StageContext(
-            config: config, run: target, manifest: manifest, providers: hub, engine: engine, cacheRoot: cacheRoot,
-            progressInterval: progressInterval, shard: shard, frozen: frozen, stop: stop, say: say, debug: debug)
+            config: config, run: target, manifest: manifest, providers: hub, engine: engine,
+            cacheRoot: settings.cacheRoot, progressInterval: settings.progressInterval, shard: shard, frozen: frozen,
+            stop: settings.stop, say: say, debug: debug)
         var data = RunData()
         var reports: [StageReport] = []
         do {
@@ -182,7 +196,7 @@ public struct Pipeline: Sendable {
 
     /// Refuses a layout the run directory does not have: a plain run in a split run's directory,
     /// a shard in a plain run's, or a shard count other than the directory's. Nothing is written.
-    public static func checkLayout(_ layout: Layout, of run: RunDirectory) throws {
+    package static func checkLayout(_ layout: Layout, of run: RunDirectory) throws {
         switch layout {
         case .plain: try checkUnsharded(run)
         case .shard(let shard): try checkShardable(shard, run)

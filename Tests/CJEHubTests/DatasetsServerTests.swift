@@ -52,12 +52,12 @@ struct DatasetsServerTests {
 
     /// The prompts stage only tokenizes (to leave out prompts that cannot fit): a fake engine.
     static func pipeline(_ config: PipelineConfig, dir: URL, cache: URL, lines: Lines? = nil) -> Pipeline {
-        var pipeline = Pipeline(
+        var settings = Pipeline.Settings()
+        settings.cacheRoot = cache
+        return Pipeline(
             config: config, run: RunDirectory(root: dir),
             fingerprint: try! RunFingerprint(config: config, models: [:], engine: "none"),
-            engine: { _ in FakeEngine() }, say: { lines?.add($0) })
-        pipeline.cacheRoot = cache
-        return pipeline
+            engine: { _ in FakeEngine() }, say: { lines?.add($0) }, settings: settings)
     }
 
     @Test("rows are read page by page through a 500 and a 429, with the token; a second run reads the cache")

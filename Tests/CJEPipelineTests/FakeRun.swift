@@ -36,15 +36,19 @@ struct FakeRun {
     }
 
     var pipeline: Pipeline {
-        get throws {
-            let engine = self.engine
-            var pipeline = Pipeline(
-                config: config, run: run, fingerprint: try fingerprint, engine: { _ in engine },
-                say: { [lines] in lines.add($0) })
-            pipeline.cacheRoot = dir.appendingPathComponent("cache-root")
-            pipeline.stop = stop
-            return pipeline
-        }
+        get throws { try pipeline { _ in } }
+    }
+
+    /// The pipeline with `adjust` applied to its settings (a shard's layout, a fake provider).
+    func pipeline(_ adjust: (inout Pipeline.Settings) -> Void) throws -> Pipeline {
+        let engine = self.engine
+        var settings = Pipeline.Settings()
+        settings.cacheRoot = dir.appendingPathComponent("cache-root")
+        settings.stop = stop
+        adjust(&settings)
+        return Pipeline(
+            config: config, run: run, fingerprint: try fingerprint, engine: { _ in engine },
+            say: { [lines] in lines.add($0) }, settings: settings)
     }
 
     @discardableResult

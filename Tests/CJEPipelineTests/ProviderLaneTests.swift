@@ -38,8 +38,7 @@ struct ProviderLaneTests {
     /// A run on the fake engine whose provider "srv" is `provider`.
     static func run(_ name: String, _ provider: FakeProvider, yaml: String = yaml()) throws -> (FakeRun, Pipeline) {
         let run = try FakeRun(name, yaml: yaml)
-        var pipeline = try run.pipeline
-        pipeline.providerFactory = { _, _, _, ledger in provider.charging(ledger) }
+        let pipeline = try run.pipeline { $0.providerFactory = { _, _, _, ledger in provider.charging(ledger) } }
         return (run, pipeline)
     }
 
@@ -61,8 +60,7 @@ struct ProviderLaneTests {
         #expect(provider.calls.filter { $0.temperature == 1 }.allSatisfy { $0.seed != nil })
 
         let again = FakeProvider(respond: Self.grader)
-        var second = try run.pipeline
-        second.providerFactory = { _, _, _, ledger in again.charging(ledger) }
+        let second = try run.pipeline { $0.providerFactory = { _, _, _, ledger in again.charging(ledger) } }
         let before = try run.outputs()
         try await second.execute()
         #expect(again.calls.isEmpty, "everything was journaled")
@@ -97,8 +95,7 @@ struct ProviderLaneTests {
         #expect(run.journalLines("judge").count >= 2)
 
         let again = FakeProvider(costPerCall: 0.01, respond: Self.grader)
-        var second = try run.pipeline
-        second.providerFactory = { _, _, _, ledger in again.charging(ledger) }
+        let second = try run.pipeline { $0.providerFactory = { _, _, _, ledger in again.charging(ledger) } }
         await #expect {
             try await second.execute()
         } throws: { error in

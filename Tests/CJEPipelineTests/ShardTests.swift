@@ -12,9 +12,8 @@ struct ShardTests {
     /// Runs shards `indices` of `count` into `run`'s directory, one after another.
     static func runShards(_ run: FakeRun, count: Int, _ indices: [Int]? = nil) async throws {
         for index in indices ?? Array(0..<count) {
-            var pipeline = try run.pipeline
-            pipeline.layout = .shard(try Shard(index: index, count: count))
-            _ = try await pipeline.execute()
+            let shard = try Shard(index: index, count: count)
+            _ = try await run.pipeline { $0.layout = .shard(shard) }.execute()
         }
     }
 
@@ -145,22 +144,30 @@ struct ShardTests {
     func layouts() async throws {
         let run = try FakeRun("split-layout")
         try await Self.runShards(run, count: 3, [0])
-        await #expect {
-            try await Self.runShards(run, count: 2, [0])
+        #expect {
+            try Pipeline.checkLayout(.shard(try Shard(index: 0, count: 2)), of: run.run)
         } throws: { error in
             error.localizedDescription.contains("its run is split into 3 shards, not 2")
         }
-        await #expect {
-            try await run.execute()
-        } throws: { error in
-            error.localizedDescription.contains("it holds a run split into 3 shards")
+        // Through the front door, which checks the layout before anything is written.
+        for shard in [nil, try Shard(index: 0, count: 2)] {
+            await #expect {
+                _ = try await RunSession.open(
+                    RunRequest(directory: run.run.root, config: run.config, shard: shard), models: FakeModels.loader(),
+                    signals: false, say: { _ in })
+            } throws: { error in
+                error.localizedDescription.contains(
+                    shard == nil ? "it holds a run split into 3 shards" : "its run is split into 3 shards, not 2")
+            }
         }
         #expect(!FileManager.default.fileExists(atPath: run.run.shard(try Shard(index: 0, count: 2)).root.path))
 
         let plain = try FakeRun("plain-layout")
         try await plain.execute(through: .prompts)
         await #expect {
-            try await Self.runShards(plain, count: 3, [1])
+            _ = try await RunSession.open(
+                RunRequest(directory: plain.run.root, config: plain.config, shard: try Shard(index: 1, count: 3)),
+                models: FakeModels.loader(), signals: false, say: { _ in })
         } throws: { error in
             error.localizedDescription.contains("it holds an unsharded run")
         }

@@ -22,7 +22,7 @@ public final class RunSession: Sendable {
     /// This invocation's log (`logs/` of the run, or of the shard).
     public let log: RunLog
     /// The pipeline as this invocation runs it.
-    public let pipeline: Pipeline
+    package let pipeline: Pipeline
     private let lock: RunLock
     private let signals: StopSignals?
     private let models: any LocalModels
@@ -68,16 +68,17 @@ public final class RunSession: Sendable {
             var sources: [String: ModelSource] = [:]
             for (name, info) in infos { sources[name] = hub[name] ?? ModelSource(path: info.path) }
             let engines = models
-            var pipeline = Pipeline(
+            var settings = Pipeline.Settings()
+            settings.node = node
+            settings.modelSources = sources
+            settings.chatDate = chatDate
+            settings.modelLoadSeconds = loadSeconds
+            settings.layout = layout
+            settings.providerFactory = providers
+            let pipeline = Pipeline(
                 config: config, run: run, fingerprint: fingerprint,
                 engine: { try engines.engine(for: $0, chatDate: chatDate) }, say: { log.info($0) },
-                debug: { log.debug($0) })
-            pipeline.node = node
-            pipeline.modelSources = sources
-            pipeline.chatDate = chatDate
-            pipeline.modelLoadSeconds = loadSeconds
-            pipeline.layout = layout
-            pipeline.providerFactory = providers
+                debug: { log.debug($0) }, settings: settings)
             let session = RunSession(
                 request: request, run: run, fingerprint: fingerprint, chatDate: chatDate, log: log, pipeline: pipeline,
                 lock: lock, signals: handleSignals ? StopSignals(log: log) : nil, models: models)
