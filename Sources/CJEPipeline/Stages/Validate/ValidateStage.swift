@@ -36,67 +36,55 @@ public struct ValidateStage: PipelineStage {
     }
 
     /// Checks the data set, audits determinism on the real engine, computes the diagnostics and
-    /// writes them to `data/dataset_info.json`.
+    /// writes them to `data/dataset_info.json`. The checks are the named ones of
+    /// `ValidationChecks`, in this order; their failures and warnings are listed in it.
     public func validate(
         responses: [ResponsesRecord], logprobs: [LogprobsRecord], judged: JudgedRecords, oracle: OracleLabels,
         labels: LabelSummary? = nil
     ) async throws -> ValidationReport {
         let config = context.config
-        let p0Scores = judged.p0Deterministic
-        let targetScores = judged.targetsDeterministic
-        let validation = oracle.validation
-        let calibration = oracle.calibration
-        var failures: [String] = []
-        var warnings: [String] = []
-        let logging = config.logging
+        var found = ValidationChecks.Findings()
+        found += ValidationChecks.joins(responses: responses, logprobs: logprobs)
+        found += ValidationChecks.logProbs(logprobs, policies: config.policies)
+        found += ValidationChecks.cloneWeights(logprobs, config: config)
+        found += ValidationChecks.judgeScores(judged)
+        let rescored = try await rescoreAudit(responses: responses, logprobs: logprobs)
+        found += rescored.findings
+        let regenerated = try await regenerateAudit(responses: responses)
+        found += regenerated.findings
+        let certificate = DeterminismCertificate(
+            rescored: rescored.checked, rescoreMismatches: rescored.mismatches, regenerated: regenerated.checked,
+            regenerateMismatches: regenerated.mismatches, engine: context.manifest.current.fingerprint.engine)
+        let diagnostics = ValidationChecks.diagnostics(
+            logprobs: logprobs, judged: judged, validation: oracle.validation, config: config)
+        found += ValidationChecks.calibrationLabels(oracle.calibration)
+        // The default design's file stays the original experiment's; another design says how its
+        // labels were drawn and where CJE's floors are not met.
+        let declared = labels.flatMap { $0.design != .original || $0.probes > 0 ? $0.compact : nil }
+        found.warnings += declared?.warnings ?? []
+        var report = ValidationReport(
+            prompts: responses.count, failures: found.failures, warnings: found.warnings,
+            nullRates: ValidationChecks.nullRates(logprobs: logprobs, judged: judged, policies: config.policies),
+            auditPairs: rescored.checked, auditMismatches: rescored.mismatches, policies: diagnostics)
+        report.labelDesign = declared
+        report.determinism = certificate
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(report), to: context.run.datasetInfo)
+        return report
+    }
 
-        // Joins.
-        let ids = responses.map(\.promptId)
-        if logprobs.map(\.promptId) != ids {
-            failures.append("logprobs.jsonl does not list the prompts of all_responses.jsonl in order")
-        }
+    /// What an audit on the engine checked: how many, how many differed, and each difference.
+    struct Audit {
+        var checked = 0
+        var mismatches = 0
+        var findings = ValidationChecks.Findings()
+    }
 
-        // Log probs: finite, <= 0, no exact zeros, no near-zero per-token values on long responses.
-        var nulls: [String: Int] = [:]
-        for record in logprobs {
-            for policy in config.policies {
-                guard let value = record.logprobs[policy.name] ?? nil else {
-                    nulls[policy.name, default: 0] += 1
-                    continue
-                }
-                if !value.isFinite || value > 0 {
-                    failures.append("\(record.promptId)/\(policy.name): log prob \(value) is not finite and <= 0")
-                }
-                if value == 0 {
-                    failures.append("\(record.promptId)/\(policy.name): log prob is exactly 0 for a non-empty response")
-                }
-                if let n = record.nResponseTokens, n >= 50, value / Double(n) > -1e-4 {
-                    warnings.append("\(record.promptId)/\(policy.name): \(n) tokens with a per-token log prob near 0")
-                }
-            }
-        }
-        // Clones of the logging policy (same model, prompt, temperature, limit) must weigh exactly 1.
-        let clones = config.policies.filter { $0.isClone(of: logging) }
-        for clone in clones {
-            for record in logprobs {
-                let a = record.logprobs[logging.name] ?? nil
-                let b = record.logprobs[clone.name] ?? nil
-                if let a, let b, exp(b - a) != 1.0 {
-                    failures.append("\(record.promptId): \(clone.name) weight is \(exp(b - a)), not exactly 1")
-                }
-            }
-        }
-        // Judge scores and variances.
-        for record in p0Scores + targetScores + judged.drawsDeterministic + judged.everyDrawUncertainty {
-            if let s = record.judgeScore, !(s >= 0 && s <= 1) {
-                failures.append("\(record.promptId)/\(record.policy): judge score \(s) outside [0, 1]")
-            }
-            if let v = record.judgeScoreVariance, !(v >= 0) {
-                failures.append("\(record.promptId)/\(record.policy): judge variance \(v) < 0")
-            }
-        }
-
-        // Determinism audit: re-score a seeded sample one by one, in a fresh context each.
+    /// Determinism audit: re-scores a seeded sample of (response, policy) pairs one by one, in a
+    /// fresh context each; every value must be the one the run wrote, bit for bit.
+    func rescoreAudit(responses: [ResponsesRecord], logprobs: [LogprobsRecord]) async throws -> Audit {
+        let config = context.config
         var pairs: [(record: ResponsesRecord, policy: PolicyConfig, expected: Double)] = []
         let byId = Dictionary(uniqueKeysWithValues: responses.map { ($0.promptId, $0) })
         for record in logprobs {
@@ -107,23 +95,27 @@ public struct ValidateStage: PipelineStage {
             }
         }
         pairs = ItemSeed.ranked(pairs, runSeed: config.seed) { ("audit/" + $0.policy.name, $0.record.promptId) }
-        let audit = Array(pairs.prefix(auditSize))
-        var mismatches = 0
-        for pair in audit {
+        var audit = Audit()
+        for pair in pairs.prefix(auditSize) {
+            audit.checked += 1
             let engine = try context.engine(pair.policy.model)
             let request = try LogprobsStage.request(
-                record: pair.record, policy: pair.policy, logging: logging, engine: engine)
+                record: pair.record, policy: pair.policy, logging: config.logging, engine: engine)
             let value = try? await engine.scoreBatch([request])[0].get().scored[0].total
             if value != pair.expected {
-                mismatches += 1
-                failures.append(
+                audit.mismatches += 1
+                audit.findings.failures.append(
                     "determinism audit: \(pair.record.promptId)/\(pair.policy.name) re-scored \(value.map { "\($0)" } ?? "failed") vs \(pair.expected)"
                 )
             }
         }
+        return audit
+    }
 
-        // Determinism audit, part two: regenerate a seeded sample of local draws one at a time,
-        // each with its own seed in a fresh batch of one: the same token ids and sampled log prob.
+    /// Determinism audit, part two: regenerates a seeded sample of local draws one at a time, each
+    /// with its own seed in a fresh batch of one: the same token ids and sampled log prob.
+    func regenerateAudit(responses: [ResponsesRecord]) async throws -> Audit {
+        let config = context.config
         var draws: [(record: ResponsesRecord, policy: PolicyConfig, response: ResponseRecord)] = []
         for record in responses {
             for policy in config.policies where policy.provider == nil {
@@ -135,85 +127,20 @@ public struct ValidateStage: PipelineStage {
         draws = ItemSeed.ranked(draws, runSeed: config.seed) {
             ("regenerate/" + $0.policy.name, $0.record.promptId + "#\($0.response.drawIdx ?? 0)")
         }
-        let regenerated = Array(draws.prefix(regenerateSize))
-        var regenerateMismatches = 0
-        for draw in regenerated {
+        var audit = Audit()
+        for draw in draws.prefix(regenerateSize) {
+            audit.checked += 1
             let engine = try context.engine(draw.policy.model)
             let request = try GenerateStage.request(
                 prompt: draw.record.prompt, policy: draw.policy, seed: draw.response.seed, engine: engine)
             let again = try? await engine.generateBatch([request])[0].get()
             if again?.tokens != draw.response.tokenIds || again?.sampledLogProb != draw.response.sampledLogprob {
-                regenerateMismatches += 1
-                failures.append(
+                audit.mismatches += 1
+                audit.findings.failures.append(
                     "determinism audit: \(draw.record.promptId)/\(draw.policy.name) regenerated alone gave \(again.map { "\($0.tokens.count) tokens, sampled log prob \($0.sampledLogProb.map { "\($0)" } ?? "none")" } ?? "a failure") vs \(draw.response.tokenIds?.count ?? 0) tokens, \(draw.response.sampledLogprob.map { "\($0)" } ?? "none")"
                 )
             }
         }
-        let certificate = DeterminismCertificate(
-            rescored: audit.count, rescoreMismatches: mismatches, regenerated: regenerated.count,
-            regenerateMismatches: regenerateMismatches, engine: context.manifest.current.fingerprint.engine)
-
-        // Weight diagnostics, self-normalised estimates and oracle means.
-        let p0Judge = Dictionary(uniqueKeysWithValues: p0Scores.map { ($0.promptId, $0.judgeScore) })
-        var diagnostics: [String: ValidationReport.PolicyDiagnostics] = [:]
-        for policy in config.policies where policy.name != logging.name {
-            var pairs: [(logWeight: Double, score: Double?)] = []
-            for record in logprobs {
-                guard let a = record.logprobs[logging.name] ?? nil, let b = record.logprobs[policy.name] ?? nil else {
-                    continue
-                }
-                pairs.append((b - a, p0Judge[record.promptId] ?? nil))
-            }
-            let importance = ImportanceWeights(logWeights: pairs.map(\.logWeight))
-            let (weights, total) = (importance.weights, importance.total)
-            let mean = weights.isEmpty ? 1 : total / Double(weights.count)
-            let normalised = weights.map { $0 / mean }.sorted()
-            let quantiles =
-                normalised.isEmpty
-                ? []
-                : [0.05, 0.25, 0.5, 0.75, 0.95].map {
-                    normalised[min(normalised.count - 1, Int((Double(normalised.count - 1) * $0).rounded()))]
-                }
-            let scored: [(weight: Double, score: Double)] = zip(weights, pairs).compactMap { w, p in
-                p.score.map { (w, $0) }
-            }
-            let own: [Double] = targetScores.filter { $0.policy == policy.name }.compactMap(\.judgeScore)
-            let labels: [Double] = validation.filter { $0.policy == policy.name }.compactMap(\.yTrue)
-            let ess = importance.effectiveSampleSize
-            let share = importance.largestShare
-            let snips = ImportanceWeights.selfNormalised(scored)
-            let ownMean = own.mean
-            let oracleMean = labels.mean
-            diagnostics[policy.name] = ValidationReport.PolicyDiagnostics(
-                samples: pairs.count, effectiveSampleSize: ess, largestWeightShare: share, weightQuantiles: quantiles,
-                snipsJudgeMean: snips, ownJudgeMean: ownMean, oracleMean: oracleMean, oracleLabels: labels.count)
-        }
-        let labelled = calibration.filter(\.selected)
-        if labelled.isEmpty { warnings.append("no calibration oracle labels") }
-        let missing = labelled.filter { $0.yTrue == nil }.count
-        if missing > 0 { warnings.append("\(missing) of \(labelled.count) calibration labels failed") }
-
-        var nullRates: [String: Double] = [:]
-        for policy in config.policies {
-            nullRates["logprobs/" + policy.name] =
-                logprobs.isEmpty ? 0 : Double(nulls[policy.name] ?? 0) / Double(logprobs.count)
-        }
-        let deterministic = judged.deterministic
-        nullRates["judge_deterministic"] =
-            deterministic.isEmpty
-            ? 0 : Double(deterministic.filter { $0.judgeScore == nil }.count) / Double(deterministic.count)
-        // The default design's file stays the original experiment's; another design says how its
-        // labels were drawn and where CJE's floors are not met.
-        let declared = labels.flatMap { $0.design != .original || $0.probes > 0 ? $0.compact : nil }
-        warnings += declared?.warnings ?? []
-        var report = ValidationReport(
-            prompts: responses.count, failures: failures, warnings: warnings, nullRates: nullRates,
-            auditPairs: audit.count, auditMismatches: mismatches, policies: diagnostics)
-        report.labelDesign = declared
-        report.determinism = certificate
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(report), to: context.run.datasetInfo)
-        return report
+        return audit
     }
 }
