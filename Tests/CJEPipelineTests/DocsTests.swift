@@ -134,4 +134,56 @@ struct DocsTests {
         }
         #expect(missing.isEmpty, "keys init does not write: \(missing.sorted().joined(separator: ", "))")
     }
+
+    /// The field names docs/outputs.md gives a file: the top-level names, and those inside
+    /// `metadata{...}`.
+    static func documentedFields(of file: String) throws -> (top: Set<String>, metadata: Set<String>) {
+        let text = try Self.text("docs/outputs.md")
+        let row = try #require(text.split(separator: "\n").first { $0.hasPrefix("| `\(file)` |") })
+        let fields = try #require(row.split(separator: "|").dropFirst(2).first)
+        var top: Set<String> = []
+        var metadata: Set<String> = []
+        for code in fields.matches(of: /`([^`]+)`/).map({ String($0.output.1) }) {
+            var depth = 0
+            var name = ""
+            var inMetadata = false
+            for character in code + "," {
+                switch character {
+                case "{":
+                    if depth == 0 { inMetadata = name == "metadata" }
+                    if depth == 0, !name.isEmpty { top.insert(name) }
+                    depth += 1
+                    name = depth == 1 ? "" : name
+                case "}":
+                    if depth == 1, inMetadata, !name.isEmpty { metadata.insert(name) }
+                    depth -= 1
+                    name = ""
+                case ",":
+                    if depth == 0, !name.isEmpty { top.insert(name) }
+                    if depth == 1, inMetadata, !name.isEmpty { metadata.insert(name) }
+                    name = ""
+                case " ":
+                    break
+                default:
+                    if character.isLetter || character == "_" || character.isNumber {
+                        name.append(character)
+                    } else {
+                        name = "\u{0}"  // a value such as `policy/prompt_id/draw`, not a name
+                    }
+                }
+            }
+        }
+        let isName = { (name: String) in name.allSatisfy { $0.isLowercase || $0 == "_" || $0.isNumber } }
+        return (top.filter(isName), metadata.filter(isName))
+    }
+
+    @Test("docs/outputs.md names exactly the fields the export's row types write")
+    func exportFormats() throws {
+        let logged = try Self.documentedFields(of: "cje/cje_dataset.jsonl")
+        #expect(logged.top == Set(LoggedRow.CodingKeys.allCases.map(\.rawValue)))
+        #expect(logged.metadata == Set(LoggedRow.Metadata.CodingKeys.allCases.map(\.rawValue)))
+        let fresh = try Self.documentedFields(of: "cje/responses/{policy}_responses.jsonl")
+        #expect(fresh.top == Set(FreshDrawRow.CodingKeys.allCases.map(\.rawValue)))
+        #expect(fresh.metadata == Set(FreshDrawRow.Covariates.CodingKeys.allCases.map(\.rawValue)))
+    }
 }

@@ -69,9 +69,9 @@ public struct ExportStage: PipelineStage {
             }
         }
         var counts = Counts(written: 0, leftOut: 0)
-        var logged: [[String: Any]] = []
-        var fresh: [String: [[String: Any]]] = [:]
-        var probes: [String: [[String: Any]]] = [:]
+        var logged: [LoggedRow] = []
+        var fresh: [String: [FreshDrawRow]] = [:]
+        var probes: [String: [FreshDrawRow]] = [:]
         var propensities: [String: [Double]] = [:]
         var labelledPrompts: [String: Set<String>] = [:]
         var scores: [String: [Double]] = [:]
@@ -84,27 +84,19 @@ public struct ExportStage: PipelineStage {
                 continue
             }
             let key = ItemKey(promptId: record.promptId, policy: record.policy, draw: draw)
-            var metadata: [String: Any] = ["judge_score": score, "judge_method": record.judgeMethod]
-            if let variance = record.judgeScoreVariance { metadata["judge_score_variance"] = variance }
             let label = labels[key]
-            if let label { metadata["oracle_label"] = label }
             let propensity = design.propensity(
                 record.policy, score: score, populationCount: existing[record.policy] ?? 0,
                 probeRows: onProbes[record.policy] ?? 0)
             let rowId = "\(record.policy)/\(record.promptId)/\(draw)"
-            let observationId = rowId + "/" + Checksum.sha256(Data(response.utf8)).prefix(12)
-            var covariates: [String: Any] = provenance
-            covariates["label_propensity"] = propensity
-            if let variance = record.judgeScoreVariance { covariates["judge_score_variance"] = variance }
-            if let n = tokens[key] { covariates["response_tokens"] = n }
-            var row: [String: Any] = [
-                "prompt_id": record.promptId, "target_policy": record.policy, "prompt": record.prompt,
-                "response": response, "judge_score": score, "draw_idx": draw, "row_id": rowId,
-                "observation_id": observationId, "metadata": covariates,
-            ]
-            if let variance = record.judgeScoreVariance { row["judge_score_variance"] = variance }
-            if let label {
-                row["oracle_label"] = label
+            let row = FreshDrawRow(
+                promptId: record.promptId, targetPolicy: record.policy, prompt: record.prompt, response: response,
+                judgeScore: score, judgeScoreVariance: record.judgeScoreVariance, oracleLabel: label, drawIdx: draw,
+                rowId: rowId, observationId: rowId + "/" + Checksum.sha256(Data(response.utf8)).prefix(12),
+                metadata: FreshDrawRow.Covariates(
+                    provenance: provenance, labelPropensity: propensity,
+                    judgeScoreVariance: record.judgeScoreVariance, responseTokens: tokens[key]))
+            if label != nil {
                 labelledPrompts[record.policy, default: []].insert(record.promptId)
                 labelledScores.append(score)
             }
@@ -113,8 +105,8 @@ public struct ExportStage: PipelineStage {
             scores[record.policy, default: []].append(score)
             if let probe = probeLabels[key] {
                 var probeRow = row
-                probeRow["oracle_label"] = probe
-                probeRow["row_id"] = rowId + "/probe"
+                probeRow.oracleLabel = probe
+                probeRow.rowId = rowId + "/probe"
                 probes[record.policy, default: []].append(probeRow)
             }
             counts.written += 1
@@ -123,14 +115,17 @@ public struct ExportStage: PipelineStage {
                     counts.leftOut += 1
                     continue
                 }
-                var targets: [String: Any] = [:]
+                var targets: [String: Double?] = [:]
                 for policy in config.policies where policy.name != logging {
-                    targets[policy.name] = (lp.logprobs[policy.name] ?? nil) ?? NSNull()
+                    targets[policy.name] = .some(lp.logprobs[policy.name] ?? nil)
                 }
-                logged.append([
-                    "prompt_id": record.promptId, "prompt": record.prompt, "response": response,
-                    "base_policy_logprob": base, "target_policy_logprobs": targets, "metadata": metadata,
-                ])
+                logged.append(
+                    LoggedRow(
+                        promptId: record.promptId, prompt: record.prompt, response: response, basePolicyLogprob: base,
+                        targetPolicyLogprobs: targets,
+                        metadata: LoggedRow.Metadata(
+                            judgeScore: score, judgeMethod: record.judgeMethod,
+                            judgeScoreVariance: record.judgeScoreVariance, oracleLabel: label)))
                 counts.written += 1
             }
         }
@@ -152,7 +147,7 @@ public struct ExportStage: PipelineStage {
                 own.isEmpty ? nil : Double(own.filter { $0 < lo || $0 > hi }.count) / Double(own.count)
             }
             policies[policy] = LabelSummary.Policy(
-                rows: own.count, labelledRows: (fresh[policy] ?? []).filter { $0["oracle_label"] != nil }.count,
+                rows: own.count, labelledRows: (fresh[policy] ?? []).filter { $0.oracleLabel != nil }.count,
                 labelledPrompts: labelledPrompts[policy]?.count ?? 0, probeRows: probes[policy]?.count ?? 0,
                 outsideLabelledRange: outside, propensities: propensities[policy] ?? [])
         }
@@ -173,7 +168,7 @@ public struct ExportStage: PipelineStage {
 
     /// Who scored every row: the judge's and the oracle's model (a local file's sha256, or the
     /// provider and its model) and their rubrics' versions.
-    private func provenance() throws -> [String: Any] {
+    private func provenance() throws -> FreshDrawRow.Provenance {
         let config = context.config
         let models = context.manifest.current.fingerprint.models
         func identity(_ scorer: any RubricScorerConfig) -> String {
@@ -182,20 +177,8 @@ public struct ExportStage: PipelineStage {
             }
             return "\(scorer.model) sha256:\(models[scorer.model] ?? "?")"
         }
-        return [
-            "judge": identity(config.judge), "judge_rubric": Rubric.judge.version, "oracle": identity(config.oracle),
-            "oracle_rubric": Rubric.oracle.version,
-        ]
-    }
-
-    /// Untyped rows as JSONL with sorted keys (the rows mix types CJE reads as they are).
-    private static func jsonl(_ rows: [[String: Any]]) throws -> Data {
-        var data = Data()
-        for row in rows {
-            data.append(
-                try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]))
-            data.append(UInt8(ascii: "\n"))
-        }
-        return data
+        return FreshDrawRow.Provenance(
+            judge: identity(config.judge), judgeRubric: Rubric.judge.version, oracle: identity(config.oracle),
+            oracleRubric: Rubric.oracle.version)
     }
 }
