@@ -26,33 +26,27 @@ public struct EngineTimings: Sendable, Hashable, Codable {
     public init() {}
 
     /// What was added since `before`.
-    public func since(_ before: EngineTimings) -> EngineTimings {
-        var delta = EngineTimings()
-        delta.work = work - before.work
-        delta.decode = decode - before.decode
-        delta.stepSeconds = stepSeconds - before.stepSeconds
-        delta.stepTokens = stepTokens - before.stepTokens
-        delta.generationCalls = generationCalls - before.generationCalls
-        delta.fullSeconds = fullSeconds - before.fullSeconds
-        delta.fullTokens = fullTokens - before.fullTokens
-        delta.drainSeconds = drainSeconds - before.drainSeconds
-        delta.drainTokens = drainTokens - before.drainTokens
-        return delta
-    }
+    public func since(_ before: EngineTimings) -> EngineTimings { combined(with: before, -, -) }
 
     /// The sum of two.
-    public static func + (a: EngineTimings, b: EngineTimings) -> EngineTimings {
-        var sum = a
-        sum.work += b.work
-        sum.decode += b.decode
-        sum.stepSeconds += b.stepSeconds
-        sum.stepTokens += b.stepTokens
-        sum.generationCalls += b.generationCalls
-        sum.fullSeconds += b.fullSeconds
-        sum.fullTokens += b.fullTokens
-        sum.drainSeconds += b.drainSeconds
-        sum.drainTokens += b.drainTokens
-        return sum
+    public static func + (a: EngineTimings, b: EngineTimings) -> EngineTimings { a.combined(with: b, +, +) }
+
+    /// Every field of this and `other` combined, seconds by `seconds` and counts by `counts`: the
+    /// one list of the fields.
+    private func combined(
+        with other: EngineTimings, _ seconds: (Double, Double) -> Double, _ counts: (Int, Int) -> Int
+    ) -> EngineTimings {
+        var result = EngineTimings()
+        result.work = seconds(work, other.work)
+        result.decode = seconds(decode, other.decode)
+        result.stepSeconds = seconds(stepSeconds, other.stepSeconds)
+        result.stepTokens = counts(stepTokens, other.stepTokens)
+        result.generationCalls = counts(generationCalls, other.generationCalls)
+        result.fullSeconds = seconds(fullSeconds, other.fullSeconds)
+        result.fullTokens = counts(fullTokens, other.fullTokens)
+        result.drainSeconds = seconds(drainSeconds, other.drainSeconds)
+        result.drainTokens = counts(drainTokens, other.drainTokens)
+        return result
     }
 
     /// The share of the work since `before` spent outside the forward passes (0 when there was none).

@@ -19,10 +19,7 @@ struct ContinuationScorer {
         var results = [Result<ContinuationResult, LlamaError>?](repeating: nil, count: requests.count)
         var valid: [Int] = []
         for (index, request) in requests.enumerated() {
-            let longest = request.continuations.map(\.count).max() ?? 0
-            let length =
-                request.context.count
-                + max(longest + (request.appendEndOfTurn ? 1 : 0), request.greedyMaxTokens)
+            let length = request.tokensNeeded
             if request.context.isEmpty || request.continuations.isEmpty
                 || request.continuations.contains(where: \.isEmpty)
             {

@@ -172,7 +172,7 @@ struct Generator {
         if let bad = request.context.first(where: { $0 < 0 || $0 >= vocabulary }) {
             return .invalidRequest(index: index, reason: "token \(bad) is outside the vocabulary")
         }
-        let length = request.context.count + request.maxNewTokens
+        let length = request.tokensNeeded
         if length > limit {
             return .tooLong(index: index, tokens: length, limit: limit)
         }

@@ -186,8 +186,7 @@ public final class LlamaEngine: @unchecked Sendable {
     public func scoreNow(_ requests: [ScoreRequest], control: BatchControl<ScoreResult> = .none) -> [Result<
         ScoreResult, LlamaError
     >] {
-        let lengths = requests.map { $0.context.count + $0.response.count + ($0.appendEndOfTurn ? 1 : 0) }
-        return run(requests.count, lengths, control) { context in
+        run(requests.count, requests.map(\.tokensNeeded), control) { context in
             Scorer(context: context, model: model, limit: options.sequenceContext).run(requests, control: control)
         }
     }
@@ -196,8 +195,7 @@ public final class LlamaEngine: @unchecked Sendable {
     public func generateNow(_ requests: [GenerationRequest], control: BatchControl<GenerationResult> = .none)
         -> [Result<GenerationResult, LlamaError>]
     {
-        let lengths = requests.map { $0.context.count + $0.maxNewTokens }
-        return run(requests.count, lengths, control) { context in
+        run(requests.count, requests.map(\.tokensNeeded), control) { context in
             Generator(context: context, model: model, limit: options.sequenceContext).run(requests, control: control)
         }
     }
@@ -209,11 +207,7 @@ public final class LlamaEngine: @unchecked Sendable {
     public func scoreContinuationsNow(
         _ requests: [ContinuationRequest], control: BatchControl<ContinuationResult> = .none
     ) -> [Result<ContinuationResult, LlamaError>] {
-        let lengths = requests.map {
-            $0.context.count
-                + max(($0.continuations.map(\.count).max() ?? 0) + ($0.appendEndOfTurn ? 1 : 0), $0.greedyMaxTokens)
-        }
-        return run(requests.count, lengths, control) { context in
+        run(requests.count, requests.map(\.tokensNeeded), control) { context in
             ContinuationScorer(context: context, model: model, limit: options.sequenceContext, prefixes: prefixes)
                 .run(requests, control: control)
         }

@@ -113,7 +113,7 @@ struct Scorer {
         if let bad = (request.context + request.response).first(where: { $0 < 0 || $0 >= vocabulary }) {
             return .invalidRequest(index: index, reason: "token \(bad) is outside the vocabulary")
         }
-        let length = request.context.count + request.response.count + (request.appendEndOfTurn ? 1 : 0)
+        let length = request.tokensNeeded
         if length > limit {
             return .tooLong(index: index, tokens: length, limit: limit)
         }

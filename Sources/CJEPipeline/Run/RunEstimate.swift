@@ -284,12 +284,11 @@ extension RunEstimate {
 
     /// What the hours leave out, with the measured run's seconds where it kept them.
     var leftOutLine: String {
-        let names = [
-            "models": "loading models", "prompts": "sampling prompts", "export": "export", "validate": "validate",
+        let parts = [
+            ("models", "loading models"), ("prompts", "sampling prompts"), ("export", "export"),
+            ("validate", "validate"),
         ]
-        let measured = ["models", "prompts", "export", "validate"].compactMap { key in
-            leftOut[key].map { String(format: "%@ %.1f s", names[key] ?? key, $0) }
-        }
+        let measured = parts.compactMap { key, name in leftOut[key].map { String(format: "%@ %.1f s", name, $0) } }
         guard !measured.isEmpty else {
             return "not included: loading models, sampling prompts, export and validate (not timed in the measured run)"
         }

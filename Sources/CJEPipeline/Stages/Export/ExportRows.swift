@@ -123,18 +123,3 @@ package struct FreshDrawRow: Encodable, Sendable {
         try c.encode(metadata, forKey: .metadata)
     }
 }
-
-extension ExportStage {
-    /// Rows as JSONL with sorted keys and unescaped slashes, as the export has always written
-    /// them.
-    static func jsonl<Row: Encodable>(_ rows: [Row]) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = Data()
-        for row in rows {
-            data.append(try encoder.encode(row))
-            data.append(UInt8(ascii: "\n"))
-        }
-        return data
-    }
-}

@@ -129,13 +129,14 @@ public struct ExportStage: PipelineStage {
                 counts.written += 1
             }
         }
-        try AtomicFile.write(try Self.jsonl(logged), to: context.run.cjeDataset)
+        try AtomicFile.write(try JSONLines.encode(logged), to: context.run.cjeDataset)
         for policy in config.policies {
-            try AtomicFile.write(try Self.jsonl(fresh[policy.name] ?? []), to: context.run.freshDraws(policy.name))
+            try AtomicFile.write(
+                try JSONLines.encode(fresh[policy.name] ?? []), to: context.run.freshDraws(policy.name))
         }
         let probed = config.oracle.probes > 0 ? config.policies.map(\.name).filter { $0 != logging } : []
         for policy in probed {
-            try AtomicFile.write(try Self.jsonl(probes[policy] ?? []), to: context.run.probes(policy))
+            try AtomicFile.write(try JSONLines.encode(probes[policy] ?? []), to: context.run.probes(policy))
         }
         let range = labelledScores.min().map {
             ($0 - LabelSummary.rangeTolerance, (labelledScores.max() ?? $0) + LabelSummary.rangeTolerance)
