@@ -18,10 +18,8 @@ public struct DatasetsServer: Sendable {
     public var maxRows: Int?
     public var cacheDirectory: URL
     public var tokenVariable = "HF_TOKEN"
-    public var timeoutSeconds = 60.0
-    public var maxAttempts = 6
-    public var initialBackoffSeconds = 0.5
-    public var maxBackoffSeconds = 30.0
+    /// Six attempts a page, a minute each.
+    public var retry = RetryPolicy(attempts: 6, timeoutSeconds: 60)
     public var environment = ProcessInfo.processInfo.environment
 
     public init(dataset: String, cacheDirectory: URL) {
@@ -81,13 +79,12 @@ public struct DatasetsServer: Sendable {
             return parsed
         }
         let token = environment[tokenVariable].flatMap { $0.isEmpty ? nil : $0 }
-        let retrying = Retrying(
-            attempts: maxAttempts, backoff: Backoff(initial: initialBackoffSeconds, cap: maxBackoffSeconds))
-        return try await retrying.run(
+        return try await retry.run(
             ending: DatasetsServerError.self, tries: &report.requests, retries: &report.retries,
-            exhausted: { .exhausted(url: url, attempts: maxAttempts, last: $0) }
+            exhausted: { .exhausted(url: url, attempts: retry.attempts, last: $0) }
         ) { () -> Retrying.Try<(rows: [Data], total: Int)> in
-            let (status, headers, body) = try await HTTPFetch.get(url, bearer: token, timeoutSeconds: timeoutSeconds)
+            let (status, headers, body) = try await HTTPFetch.get(
+                url, bearer: token, timeoutSeconds: retry.timeoutSeconds)
             switch status {
             case 200..<300:
                 guard let parsed = try? Self.parse(body, url: url) else {

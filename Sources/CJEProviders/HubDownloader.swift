@@ -20,11 +20,9 @@ public struct HubDownloader: Sendable {
     public var token: String?
     /// `HF_HUB_OFFLINE`: only the cache, never a request.
     public var offline: Bool
-    public var maxAttempts = 8
-    public var initialBackoffSeconds = 0.5
-    public var maxBackoffSeconds = 30.0
-    /// Connect timeout, and the longest wait for the next bytes of a response.
-    public var timeoutSeconds = 30.0
+    /// Eight attempts without progress a file; the timeout is the connect timeout and the
+    /// longest wait for the next bytes of a response.
+    public var retry = RetryPolicy(attempts: 8, timeoutSeconds: 30)
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let endpoint = environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
@@ -180,13 +178,11 @@ public struct HubDownloader: Sendable {
     private func attempt(
         _ file: HubFile, report: inout Fetched, _ make: () -> HTTPClientRequest
     ) async throws -> (Int, HTTPHeaders) {
-        let retrying = Retrying(
-            attempts: maxAttempts, backoff: Backoff(initial: initialBackoffSeconds, cap: maxBackoffSeconds))
-        return try await retrying.run(
+        return try await retry.run(
             ending: HubError.self, tries: &report.requests, retries: &report.retries,
-            exhausted: { .exhausted(file: file, attempts: maxAttempts, last: $0) }
+            exhausted: { .exhausted(file: file, attempts: retry.attempts, last: $0) }
         ) { () -> Retrying.Try<(Int, HTTPHeaders)> in
-            let response = try await Self.client.execute(make(), timeout: .seconds(Int64(timeoutSeconds)))
+            let response = try await Self.client.execute(make(), timeout: .seconds(Int64(retry.timeoutSeconds)))
             _ = try? await response.body.collect(upTo: 1 << 20)
             let status = Int(response.status.code)
             if Retrying.isTransient(status) {
@@ -306,10 +302,11 @@ public struct HubDownloader: Sendable {
             // A try that brought bytes starts the count again: only tries without progress use
             // up the budget.
             failures = sink.received > before ? 1 : failures + 1
-            if failures >= maxAttempts { throw HubError.exhausted(file: file, attempts: maxAttempts, last: last) }
+            if failures >= retry.attempts {
+                throw HubError.exhausted(file: file, attempts: retry.attempts, last: last)
+            }
             report.retries += 1
-            try await Backoff(initial: initialBackoffSeconds, cap: maxBackoffSeconds)
-                .wait(afterAttempt: failures, retryAfter: retryAfter)
+            try await retry.wait(afterAttempt: failures, retryAfter: retryAfter)
         }
         report.bytesReceived = sink.received
         report.bytesResent = sink.resent
@@ -335,7 +332,8 @@ public struct HubDownloader: Sendable {
     // MARK: - Helpers
 
     /// A client that does not follow redirects itself (the token must not follow them) and gives
-    /// up on a connection that sends nothing for `timeoutSeconds`.
+    /// up on a connection that sends nothing for 30 seconds; each HEAD is bounded by the retry
+    /// policy's own timeout.
     static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow

@@ -77,7 +77,7 @@ public final class OpenAIClient: ChatProvider, Sendable {
             await counter.update { $0.cacheHits += 1 }
             return cached
         }
-        let attempts = max(1, settings.maxAttempts)
+        let attempts = max(1, settings.retry.attempts)
         var lastFailure = "none"
         for attempt in 1...attempts {
             await limiter.admit(tokens: estimatedTokens)
@@ -119,8 +119,7 @@ public final class OpenAIClient: ChatProvider, Sendable {
                 lastFailure = failure
                 await counter.update { $0.retriedBy[cause, default: 0] += 1 }
                 if attempt < attempts {
-                    try await Backoff(initial: settings.initialBackoffSeconds, cap: settings.maxBackoffSeconds)
-                        .wait(afterAttempt: attempt, retryAfter: retryAfter)
+                    try await settings.retry.wait(afterAttempt: attempt, retryAfter: retryAfter)
                 }
             }
         }
@@ -165,7 +164,7 @@ public final class OpenAIClient: ChatProvider, Sendable {
             return .cancelled
         } catch let error where Self.isTimeout(error) {
             return .retry(
-                cause: "timeout", failure: "no answer from \(base) within \(settings.timeoutSeconds) s",
+                cause: "timeout", failure: "no answer from \(base) within \(settings.retry.timeoutSeconds) s",
                 retryAfter: nil)
         } catch {
             return .retry(cause: "connection", failure: "\(base): \(scrub(describe(error)))", retryAfter: nil)
@@ -189,7 +188,7 @@ public final class OpenAIClient: ChatProvider, Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         request.body = .bytes(ByteBuffer(bytes: body))
-        return try await HTTPFetch.send(request, timeoutSeconds: settings.timeoutSeconds)
+        return try await HTTPFetch.send(request, timeoutSeconds: settings.retry.timeoutSeconds)
     }
 
     private func account(_ data: Data) async throws {
@@ -236,19 +235,6 @@ public final class OpenAIClient: ChatProvider, Sendable {
     private func scrub(_ text: String) -> String {
         guard let key, !key.isEmpty else { return text }
         return text.replacingOccurrences(of: key, with: "[key]")
-    }
-}
-
-/// Full-jitter exponential backoff: after attempt k, a uniform wait in [0, min(cap, initial *
-/// 2^(k-1))], or the server's Retry-After when that is longer.
-struct Backoff {
-    var initial: Double
-    var cap: Double
-
-    func wait(afterAttempt attempt: Int, retryAfter: Double?) async throws {
-        let bound = min(cap, initial * pow(2, Double(attempt - 1)))
-        let delay = max(retryAfter ?? 0, Double.random(in: 0...bound))
-        try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
     }
 }
 

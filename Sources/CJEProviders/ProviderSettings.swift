@@ -2,25 +2,21 @@ import Foundation
 
 /// One OpenAI-compatible provider: where it is, how to authenticate, how hard to push it and
 /// what it costs. The key itself is never stored: only the name of the variable holding it.
-public struct ProviderSettings: Sendable, Hashable, Codable {
+public struct ProviderSettings: Sendable, Hashable {
     /// Base URLs such as "https://api.openai.com/v1" or "http://127.0.0.1:8080/v1"; requests
     /// are spread over them.
     public var baseURLs: [String]
     public var model: String
     /// Name of the environment variable that holds the API key; nil for a keyless server.
     public var apiKeyEnv: String?
-    public var timeoutSeconds: Double = 120
     public var maxConcurrent: Int = 4
     public var requestsPerMinute: Int?
     public var tokensPerMinute: Int?
     /// Prices in currency units per million tokens.
     public var inputPricePerMillion: Double = 0
     public var outputPricePerMillion: Double = 0
-    /// Attempts per request on retryable failures (429, 5xx, timeouts, connection errors).
-    public var maxAttempts: Int = 6
-    /// First backoff delay; each retry doubles it (with full jitter), up to `maxBackoffSeconds`.
-    public var initialBackoffSeconds: Double = 0.5
-    public var maxBackoffSeconds: Double = 30
+    /// Attempts per request, the backoff between them, and two minutes an attempt.
+    public var retry = RetryPolicy(attempts: 6, timeoutSeconds: 120)
     /// An endpoint with this many consecutive failures rests for `restSeconds`.
     public var failuresBeforeRest: Int = 3
     public var restSeconds: Double = 30

@@ -50,7 +50,7 @@ struct HubDownloadTests {
         var environment = ["HF_HUB_CACHE": cache.path, "HF_ENDPOINT": server?.baseURL ?? "http://127.0.0.1:9"]
         environment.merge(extra) { $1 }
         var downloader = HubDownloader(environment: environment)
-        downloader.initialBackoffSeconds = 0.05
+        downloader.retry.initialBackoffSeconds = 0.05
         return downloader
     }
 

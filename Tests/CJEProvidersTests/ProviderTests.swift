@@ -23,10 +23,8 @@ struct ProviderTests {
 
     static func settings(_ urls: [String]) -> ProviderSettings {
         var settings = ProviderSettings(baseURLs: urls.map { $0 + "/v1" }, model: "smollm2", apiKeyEnv: nil)
-        settings.timeoutSeconds = 3
-        settings.maxAttempts = 8
-        settings.initialBackoffSeconds = 0.05
-        settings.maxBackoffSeconds = 0.2
+        settings.retry = RetryPolicy(
+            attempts: 8, timeoutSeconds: 3, initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.2)
         settings.maxConcurrent = 2
         return settings
     }

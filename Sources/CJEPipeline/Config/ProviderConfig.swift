@@ -57,13 +57,13 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         func read<T: Decodable>(_ key: CodingKeys, into value: inout T) throws {
             if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
         }
-        try read(.timeoutSeconds, into: &settings.timeoutSeconds)
+        try read(.timeoutSeconds, into: &settings.retry.timeoutSeconds)
         try read(.maxConcurrent, into: &settings.maxConcurrent)
         settings.requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute)
         settings.tokensPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokensPerMinute)
         try read(.inputPricePerMillion, into: &settings.inputPricePerMillion)
         try read(.outputPricePerMillion, into: &settings.outputPricePerMillion)
-        try read(.maxAttempts, into: &settings.maxAttempts)
+        try read(.maxAttempts, into: &settings.retry.attempts)
         try read(.topLogprobs, into: &topLogprobs)
         try read(.prefill, into: &prefill)
     }
@@ -73,13 +73,13 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         try c.encode(settings.baseURLs, forKey: .baseURLs)
         try c.encode(settings.model, forKey: .model)
         try c.encode(settings.apiKeyEnv ?? "none", forKey: .apiKeyEnv)
-        try c.encode(settings.timeoutSeconds, forKey: .timeoutSeconds)
+        try c.encode(settings.retry.timeoutSeconds, forKey: .timeoutSeconds)
         try c.encode(settings.maxConcurrent, forKey: .maxConcurrent)
         try c.encodeIfPresent(settings.requestsPerMinute, forKey: .requestsPerMinute)
         try c.encodeIfPresent(settings.tokensPerMinute, forKey: .tokensPerMinute)
         try c.encode(settings.inputPricePerMillion, forKey: .inputPricePerMillion)
         try c.encode(settings.outputPricePerMillion, forKey: .outputPricePerMillion)
-        try c.encode(settings.maxAttempts, forKey: .maxAttempts)
+        try c.encode(settings.retry.attempts, forKey: .maxAttempts)
         try c.encode(topLogprobs, forKey: .topLogprobs)
         try c.encode(prefill, forKey: .prefill)
     }
@@ -101,7 +101,7 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
             }
         }
         if model.isEmpty { throw fail(key + ".model", "must not be empty") }
-        if !(settings.timeoutSeconds > 0) { throw fail(key + ".timeout", "must be > 0 seconds") }
+        if !(settings.retry.timeoutSeconds > 0) { throw fail(key + ".timeout", "must be > 0 seconds") }
         if settings.maxConcurrent < 1 { throw fail(key + ".max_concurrent", "must be at least 1") }
         if settings.requestsPerMinute.map({ $0 < 1 }) ?? false {
             throw fail(key + ".requests_per_minute", "must be >= 1")
@@ -110,7 +110,7 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         if settings.inputPricePerMillion < 0 || settings.outputPricePerMillion < 0 {
             throw fail(key + ".input/output_price_per_million", "must be >= 0")
         }
-        if settings.maxAttempts < 1 { throw fail(key + ".max_attempts", "must be at least 1") }
+        if settings.retry.attempts < 1 { throw fail(key + ".max_attempts", "must be at least 1") }
         if !(1...20).contains(topLogprobs) { throw fail(key + ".top_logprobs", "must be between 1 and 20") }
     }
 }
