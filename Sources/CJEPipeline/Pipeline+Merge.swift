@@ -54,7 +54,7 @@ extension Pipeline {
                 problems.append("shard \(shard) failed: \(outcome.error ?? "unknown error"); run it again to resume")
                 continue
             }
-            guard (Stage(rawValue: outcome.through) ?? .prompts) >= Self.lastShardStage else {
+            guard (RunStage(rawValue: outcome.through) ?? .prompts) >= RunStage.lastInShard else {
                 problems.append(
                     "shard \(shard) ran only through \(outcome.through); run it again without --through to finish it")
                 continue

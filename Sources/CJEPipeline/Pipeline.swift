@@ -1,6 +1,6 @@
-public import CJEInference
+package import CJEInference
 import CJEProviders
-public import Foundation
+package import Foundation
 
 /// Runs the plan, stage after stage, into one run directory, resuming whatever is already there.
 /// It knows the stages only by what their types declare (which stage, which providers, why one
@@ -9,7 +9,7 @@ public import Foundation
 /// A library's way in is `RunSession`, which checks what the plan refuses and the directory's
 /// layout once, before any model is loaded or file written, and then makes and runs a pipeline;
 /// only the package itself (and its tests) makes one directly.
-public struct Pipeline: Sendable {
+package struct Pipeline: Sendable {
     package let config: PipelineConfig
     package let run: RunDirectory
     package let fingerprint: RunFingerprint
@@ -30,7 +30,7 @@ public struct Pipeline: Sendable {
             fileURLWithPath: ProcessInfo.processInfo.environment["CJE_CACHE"]
                 ?? (NSHomeDirectory() + "/.cache/cje-prep"))
         /// The kind of run this invocation makes in `run`.
-        package var layout = Layout.plain
+        package var layout = RunLayout.plain
         /// The machine this runs on, for the manifest.
         package var node: NodeInfo?
         /// Where each model was loaded from, for the manifest (`Manifest.models`).
@@ -47,23 +47,6 @@ public struct Pipeline: Sendable {
         package init() {}
     }
 
-    /// How a run directory is used.
-    public enum Layout: Sendable, Hashable {
-        /// A whole run in the directory itself.
-        case plain
-        /// One shard of a split run, in `shards/K-of-M` under the directory: the stages up to
-        /// the judge on the shard's slice of the sample.
-        case shard(Shard)
-        /// The merge of a split run in the directory itself: the shards' journals of these
-        /// stages are taken as they are (never worked again); the rest runs on the whole sample.
-        case merge(frozen: Set<String>)
-    }
-
-    /// The last stage a shard runs: the oracle labels the shard's own rows of the design's
-    /// sample (decided from the whole sample's ids and each row's own judge score); the export and
-    /// validation, which read every row, run at the merge.
-    public static let lastShardStage = Stage.oracle
-
     package init(
         config: PipelineConfig, run: RunDirectory, fingerprint: RunFingerprint,
         engine: @escaping @Sendable (String) throws -> any TextEngine, say: @escaping @Sendable (String) -> Void,
@@ -76,15 +59,6 @@ public struct Pipeline: Sendable {
         self.say = say
         self.debug = debug
         self.settings = settings
-    }
-
-    /// The stages, in order.
-    public enum Stage: String, CaseIterable, Sendable, Comparable {
-        case prompts, generate, logprobs, judge, oracle, export, validate
-
-        public static func < (a: Stage, b: Stage) -> Bool {
-            (allCases.firstIndex(of: a) ?? 0) < (allCases.firstIndex(of: b) ?? 0)
-        }
     }
 
     /// The names stage reports are kept under in the manifest, in pipeline order (the oracle keeps
@@ -101,7 +75,7 @@ public struct Pipeline: Sendable {
         .map { ($0.key, $0.value) }
     }
 
-    /// The plan: one stage type per `Stage`, in order.
+    /// The plan: one stage type per `RunStage`, in order.
     package static let plan: [any PipelineStage.Type] = [
         PromptsStage.self, GenerateStage.self, LogprobsStage.self, JudgeStage.self, OracleStage.self,
         ExportStage.self, ValidateStage.self,
@@ -114,7 +88,7 @@ public struct Pipeline: Sendable {
     }
 
     /// Why the stages up to `last` cannot run under `config`, or nil.
-    package static func refusal(_ config: PipelineConfig, through last: Stage) -> String? {
+    package static func refusal(_ config: PipelineConfig, through last: RunStage) -> String? {
         plan.filter { $0.id <= last }.lazy.compactMap { $0.refusal(config) }.first
     }
 
@@ -123,7 +97,8 @@ public struct Pipeline: Sendable {
     /// its outputs (failures stay null). Nothing is written before every check has passed: the
     /// fingerprint, every provider's key, the budget (what the stages refuse and the directory's
     /// layout `RunSession.open` checked, before loading a model).
-    package func execute(through requested: Stage = .validate) async throws -> [StageReport] {
+    @discardableResult
+    package func execute(through requested: RunStage = .validate) async throws -> [StageReport] {
         var last = requested
         var target = run
         var shard: Shard?
@@ -132,7 +107,7 @@ public struct Pipeline: Sendable {
         case .plain:
             break
         case .shard(let one):
-            last = min(last, Self.lastShardStage)
+            last = min(last, RunStage.lastInShard)
             target = run.shard(one)
             shard = one
         case .merge(let journals):
@@ -148,7 +123,7 @@ public struct Pipeline: Sendable {
             factory: settings.providerFactory)
         // A missing key fails now, not hours into the run (a merge calls only the stages after
         // the shards', unless a label no shard drew is left to fill).
-        let calling = frozen.isEmpty ? stages : stages.filter { $0.id > Self.lastShardStage }
+        let calling = frozen.isEmpty ? stages : stages.filter { $0.id > RunStage.lastInShard }
         for name in Set(calling.flatMap { $0.providers(config) }).sorted() { _ = try hub.client(name) }
         if let budget, spent >= budget {
             throw PipelineError.impossible(
@@ -196,7 +171,7 @@ public struct Pipeline: Sendable {
 
     /// Refuses a layout the run directory does not have: a plain run in a split run's directory,
     /// a shard in a plain run's, or a shard count other than the directory's. Nothing is written.
-    package static func checkLayout(_ layout: Layout, of run: RunDirectory) throws {
+    package static func checkLayout(_ layout: RunLayout, of run: RunDirectory) throws {
         switch layout {
         case .plain: try checkUnsharded(run)
         case .shard(let shard): try checkShardable(shard, run)

@@ -1,7 +1,7 @@
 public import ArgumentParser
 import CJEPipeline
 
-extension Pipeline.Stage: ExpressibleByArgument {}
+extension RunStage: ExpressibleByArgument {}
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +14,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: RunOptions
 
     @Option(help: "Stop after this stage.")
-    var through: Pipeline.Stage = .validate
+    var through: RunStage = .validate
 
     func validate() throws {
         if let n, n < 1 { throw ValidationError("N must be at least 1") }

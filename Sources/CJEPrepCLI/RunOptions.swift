@@ -26,7 +26,7 @@ struct RunOptions: ParsableArguments {
     var shards: Int?
 
     /// The request for the stages through `stage` (the shard from --shard or the scheduler).
-    func request(n: Int?, through stage: Pipeline.Stage) throws -> RunRequest {
+    func request(n: Int?, through stage: RunStage) throws -> RunRequest {
         let shard: (shard: Shard, source: String)?
         if let text = self.shard {
             shard = (try Shard.parse(text), "--shard \(text)")

@@ -22,11 +22,11 @@ struct StageCommand<S: StageName>: AsyncParsableCommand {
     }
 }
 
-protocol StageName { static var stage: Pipeline.Stage { get } }
-enum PromptsStageName: StageName { static let stage = Pipeline.Stage.prompts }
-enum GenerateStageName: StageName { static let stage = Pipeline.Stage.generate }
-enum LogprobsStageName: StageName { static let stage = Pipeline.Stage.logprobs }
-enum JudgeStageName: StageName { static let stage = Pipeline.Stage.judge }
-enum OracleStageName: StageName { static let stage = Pipeline.Stage.oracle }
-enum ExportStageName: StageName { static let stage = Pipeline.Stage.export }
-enum ValidateStageName: StageName { static let stage = Pipeline.Stage.validate }
+protocol StageName { static var stage: RunStage { get } }
+enum PromptsStageName: StageName { static let stage = RunStage.prompts }
+enum GenerateStageName: StageName { static let stage = RunStage.generate }
+enum LogprobsStageName: StageName { static let stage = RunStage.logprobs }
+enum JudgeStageName: StageName { static let stage = RunStage.judge }
+enum OracleStageName: StageName { static let stage = RunStage.oracle }
+enum ExportStageName: StageName { static let stage = RunStage.export }
+enum ValidateStageName: StageName { static let stage = RunStage.validate }

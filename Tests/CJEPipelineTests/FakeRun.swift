@@ -52,7 +52,7 @@ struct FakeRun {
     }
 
     @discardableResult
-    func execute(through last: Pipeline.Stage = .validate) async throws -> [StageReport] {
+    func execute(through last: RunStage = .validate) async throws -> [StageReport] {
         try await pipeline.execute(through: last)
     }
 

@@ -24,7 +24,7 @@ struct PipelineTests {
 
     @Test("the plan is the stages in order")
     func plan() {
-        #expect(Pipeline.plan.map { $0.id } == Pipeline.Stage.allCases)
+        #expect(Pipeline.plan.map { $0.id } == RunStage.allCases)
     }
 
     @Test("a run writes every output; clone weights are exactly 1 and sampled equals scored")
@@ -279,7 +279,7 @@ struct PipelineTests {
         let deterministic = try run.decode(ScoredRecord.self, run.run.scored(.targets, .deterministic))
         let uncertainty = try run.decode(ScoredRecord.self, run.run.scored(.targets, .uncertainty))
         for (d, u) in zip(deterministic, uncertainty) {
-            #expect(d.judgeMethod == "greedy" && u.judgeMethod == "exact_distribution")
+            #expect(d.judgeMethod.rawValue == "greedy" && u.judgeMethod.rawValue == "exact_distribution")
             #expect(u.judgeScore != nil && u.judgeScoreVariance != nil)
             if d.prompt.contains("UNPARSEABLE") {
                 #expect(d.judgeScore == nil && d.error == "unparseable judge answer: \" 3.5 out\"")

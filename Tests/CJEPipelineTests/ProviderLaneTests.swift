@@ -163,7 +163,7 @@ struct ProviderLaneTests {
             yaml: Self.yaml(judge: "{provider: srv, uncertainty: \(method), samples: 3}"))
         try await pipeline.execute(through: .judge)
         let records = try run.decode(ScoredRecord.self, run.run.scored(.p0, .uncertainty))
-        #expect(records.count == 3 && records.allSatisfy { $0.judgeMethod == method })
+        #expect(records.count == 3 && records.allSatisfy { $0.judgeMethod.rawValue == method })
         for record in records {
             let score = try #require(record.judgeScore, "\(method): \(record.error ?? "")")
             #expect((0...1).contains(score) && (record.judgeScoreVariance ?? -1) >= 0)

@@ -134,7 +134,7 @@ struct ProviderPipelineTests {
         #expect(uncertainty.count == 9)
         var distributions = 0
         for record in uncertainty {
-            #expect(record.judgeMethod == "top_logprobs" && record.judgeModel == "smollm2")
+            #expect(record.judgeMethod.rawValue == "top_logprobs" && record.judgeModel == "smollm2")
             if let score = record.judgeScore, let variance = record.judgeScoreVariance {
                 #expect((0...1).contains(score) && variance >= 0)
                 distributions += 1
@@ -144,7 +144,10 @@ struct ProviderPipelineTests {
         }
         #expect(distributions >= 5, "most answers give a distribution (\(distributions) of 9)")
         let deterministic = try JSONLines.decode(ScoredRecord.self, from: run.scored(.targets, .deterministic))
-        #expect(deterministic.allSatisfy { $0.judgeMethod == "greedy" && ($0.judgeScore != nil || $0.error != nil) })
+        #expect(
+            deterministic.allSatisfy {
+                $0.judgeMethod.rawValue == "greedy" && ($0.judgeScore != nil || $0.error != nil)
+            })
         #expect(Self.lines(run.journal("judge")) == 9)
 
         // Everything is journaled: a second invocation sends no request. An item that failed (an
@@ -275,7 +278,7 @@ struct ProviderPipelineTests {
         let records =
             try JSONLines.decode(ScoredRecord.self, from: run.scored(.p0, .uncertainty))
             + JSONLines.decode(ScoredRecord.self, from: run.scored(.targets, .uncertainty))
-        #expect(records.count == 9 && records.allSatisfy { $0.judgeMethod == method })
+        #expect(records.count == 9 && records.allSatisfy { $0.judgeMethod.rawValue == method })
         for record in records {
             if let score = record.judgeScore {
                 #expect((0...1).contains(score) && (record.judgeScoreVariance ?? -1) >= 0)

@@ -185,13 +185,13 @@ struct PipelineRunTests {
         let targets = try JSONLines.decode(ScoredRecord.self, from: run.scored(.targets, .uncertainty))
         #expect(p0.count == 2 && targets.count == 4)
         for record in p0 {
-            #expect(record.judgeMethod == "argmax")
+            #expect(record.judgeMethod.rawValue == "argmax")
             let score = try #require(record.judgeScore)
             #expect(score >= 0 && score <= 1 && record.error == nil)
             #expect(record.totalLogprob != nil && record.targetLogps?["pi_clone"] == record.totalLogprob)
         }
         for record in targets {
-            #expect(record.judgeMethod == "exact_distribution")
+            #expect(record.judgeMethod.rawValue == "exact_distribution")
             let mean = try #require(record.judgeScore)
             let variance = try #require(record.judgeScoreVariance)
             #expect(mean >= 0 && mean <= 1 && variance >= 0 && variance <= 0.25)

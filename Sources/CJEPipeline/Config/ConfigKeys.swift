@@ -8,7 +8,7 @@ extension PipelineConfig {
         "models": ModelConfig.CodingKeys.allCases.map(\.rawValue),
         "policies": PolicyConfig.CodingKeys.allCases.map(\.rawValue),
         "providers": ProviderConfig.CodingKeys.allCases.map(\.rawValue),
-        "judge": JudgeConfig.CodingKeys.allCases.map(\.rawValue),
+        "judge": LabellerConfig.CodingKeys.allCases.map(\.rawValue),
         "oracle": OracleConfig.CodingKeys.allCases.map(\.rawValue),
         "engine": EngineConfig.CodingKeys.allCases.map(\.rawValue),
     ]

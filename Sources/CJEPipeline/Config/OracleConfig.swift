@@ -1,7 +1,9 @@
 /// The oracle: a stronger judge labelling a seeded, declared probability sample of the responses.
-public struct OracleConfig: Codable, Sendable, Hashable, RubricScorerConfig {
-    public var model: String = "default"
-    public var provider: String?
+/// Who it is and how it answers are a labeller's settings, as for the judge (read through, as
+/// `oracle.model`); the rest is its label design.
+@dynamicMemberLookup
+public struct OracleConfig: Codable, Sendable, Hashable {
+    public var labeller = LabellerConfig()
     /// How the labelled rows are chosen (`LabelDesign`): `original` (the default) labels a seeded
     /// `fraction` of P0's responses (calibration) and of each target's (validation); `paired` a
     /// seeded simple random sample of `fraction` of the prompts, every policy's response on each;
@@ -19,13 +21,17 @@ public struct OracleConfig: Codable, Sendable, Hashable, RubricScorerConfig {
     public var probeMargin: Double = 0.05
     /// Seed of the slice, separate from the run seed so the slice can be redrawn alone.
     public var seed: UInt64 = 7
-    public var deterministicSetting: DeterministicRule?
-    public var uncertaintySetting: UncertaintyMethod?
-    public var samples: Int = 5
-    /// Longest greedy answer, the oracle's own (before it had one it used the judge's).
-    public var maxTokens: Int = 8
 
     public init() {}
+
+    public subscript<Value>(dynamicMember setting: WritableKeyPath<LabellerConfig, Value>) -> Value {
+        get { labeller[keyPath: setting] }
+        set { labeller[keyPath: setting] = newValue }
+    }
+
+    public subscript<Value>(dynamicMember setting: KeyPath<LabellerConfig, Value>) -> Value {
+        labeller[keyPath: setting]
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, provider, design, fraction, strata, probes, seed, samples
@@ -37,19 +43,14 @@ public struct OracleConfig: Codable, Sendable, Hashable, RubricScorerConfig {
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
+        labeller = try LabellerConfig(reading: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        provider = try c.decodeExclusiveProvider(model: .model, provider: .provider)
-        model = try c.decodeIfPresent(String.self, forKey: .model) ?? model
         design = try c.decodeChoice(LabelDesign.Kind.self, forKey: .design) ?? design
         fraction = try c.decodeIfPresent(Double.self, forKey: .fraction) ?? fraction
         strata = try c.decodeIfPresent([LabelDesign.Stratum].self, forKey: .strata)
         probes = try c.decodeIfPresent(Double.self, forKey: .probes) ?? probes
         probeMargin = try c.decodeIfPresent(Double.self, forKey: .probeMargin) ?? probeMargin
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
-        deterministicSetting = try c.decodeChoice(DeterministicRule.self, forKey: .deterministicSetting)
-        uncertaintySetting = try c.decodeChoice(UncertaintyMethod.self, forKey: .uncertaintySetting)
-        samples = try c.decodeIfPresent(Int.self, forKey: .samples) ?? samples
-        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxTokens
     }
 
     public func encode(to encoder: any Encoder) throws { try encode(to: encoder, judgeMaxTokens: nil) }
@@ -60,7 +61,7 @@ public struct OracleConfig: Codable, Sendable, Hashable, RubricScorerConfig {
     func encode(to encoder: any Encoder, judgeMaxTokens: Int?) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeScorer(
-            self, model: .model, provider: .provider, deterministic: .deterministicSetting,
+            labeller, model: .model, provider: .provider, deterministic: .deterministicSetting,
             uncertainty: .uncertaintySetting, samples: .samples)
         if design != .original { try c.encode(design.rawValue, forKey: .design) }
         if design != .stratified { try c.encode(fraction, forKey: .fraction) }
@@ -70,7 +71,7 @@ public struct OracleConfig: Codable, Sendable, Hashable, RubricScorerConfig {
             try c.encode(probeMargin, forKey: .probeMargin)
         }
         try c.encode(seed, forKey: .seed)
-        if maxTokens != judgeMaxTokens { try c.encode(maxTokens, forKey: .maxTokens) }
+        if labeller.maxTokens != judgeMaxTokens { try c.encode(labeller.maxTokens, forKey: .maxTokens) }
     }
 
     /// Refuses settings that make no probability sample, naming the key.

@@ -22,7 +22,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
     /// Responses per prompt from every policy (a policy's own `draws` overrides it): draw 0 is
     /// the logged response; each draw has its own seed, and every draw is judged.
     public var draws = 1
-    public var judge: JudgeConfig
+    public var judge: LabellerConfig
     public var oracle: OracleConfig
     public var engine: EngineConfig
     /// A stage with a larger share of failed items exits non-zero (failures are kept as nulls).
@@ -51,7 +51,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
             PolicyConfig(name: "pi_clone", systemPrompt: helpfulSystemPrompt),
             PolicyConfig(name: "pi_bad", systemPrompt: unhelpfulSystemPrompt),
         ],
-        judge: JudgeConfig(), oracle: OracleConfig(), engine: EngineConfig(), maxFailureRate: 0.05, maxAttempts: 3)
+        judge: LabellerConfig(), oracle: OracleConfig(), engine: EngineConfig(), maxFailureRate: 0.05, maxAttempts: 3)
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case seed, n, prompts, models, providers, budget, policies, draws, judge, oracle, engine
@@ -62,7 +62,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
 
     public init(
         seed: UInt64, n: Int, prompts: PromptsConfig, models: [String: ModelConfig], loggingPolicy: String,
-        policies: [PolicyConfig], judge: JudgeConfig, oracle: OracleConfig, engine: EngineConfig,
+        policies: [PolicyConfig], judge: LabellerConfig, oracle: OracleConfig, engine: EngineConfig,
         maxFailureRate: Double, maxAttempts: Int
     ) {
         self.seed = seed
@@ -92,7 +92,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         loggingPolicy = try c.decodeIfPresent(String.self, forKey: .loggingPolicy) ?? d.loggingPolicy
         policies = try c.decodeIfPresent([PolicyConfig].self, forKey: .policies) ?? d.policies
         draws = try c.decodeIfPresent(Int.self, forKey: .draws) ?? d.draws
-        judge = try c.decodeIfPresent(JudgeConfig.self, forKey: .judge) ?? d.judge
+        judge = try c.decodeIfPresent(LabellerConfig.self, forKey: .judge) ?? d.judge
         oracle = try c.decodeIfPresent(OracleConfig.self, forKey: .oracle) ?? d.oracle
         engine = try c.decodeIfPresent(EngineConfig.self, forKey: .engine) ?? d.engine
         maxFailureRate = try c.decodeIfPresent(Double.self, forKey: .maxFailureRate) ?? d.maxFailureRate
@@ -278,8 +278,8 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         if let budget, !(budget > 0 && budget.isFinite) {
             throw fail("budget", "must be a number > 0 (leave it out for no limit)")
         }
-        try judge.validateScorer("judge", config: self, fail: fail)
-        try oracle.validateScorer("oracle", config: self, fail: fail)
+        try judge.validate("judge", config: self, fail: fail)
+        try oracle.labeller.validate("oracle", config: self, fail: fail)
         try oracle.validateDesign(fail: fail)
         if !(1...Self.maximumDraws).contains(draws) {
             throw fail("draws", "must be between 1 and \(Self.maximumDraws) (responses per prompt; got \(draws))")

@@ -5,7 +5,7 @@
 /// before any stage is made or anything written.
 public protocol PipelineStage: Sendable {
     /// Which stage this is, for `--through` and the order of the plan.
-    static var id: Pipeline.Stage { get }
+    static var id: RunStage { get }
 
     /// The providers the stage calls under `config`; their keys are checked before anything runs.
     static func providers(_ config: PipelineConfig) -> [String]

@@ -13,7 +13,7 @@ public struct RunData: Sendable {
     }
 
     /// The output of type `T`, which `stage` produces; an error when the plan did not run it first.
-    public func require<T: Sendable>(_ type: T.Type, from stage: Pipeline.Stage) throws -> T {
+    public func require<T: Sendable>(_ type: T.Type, from stage: RunStage) throws -> T {
         guard let value = self[type] else { throw PipelineError.missingInput(type: "\(T.self)", stage: stage.rawValue) }
         return value
     }

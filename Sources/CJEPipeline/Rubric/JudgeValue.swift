@@ -14,14 +14,14 @@ public struct JudgeValue: Codable, Sendable, Hashable {
     /// Probability mass the eleven answers cover before normalising.
     public var mass: Double?
     public var distributionError: String?
-    /// Where the distribution came from: nil or "exact_distribution" for a local model,
-    /// "top_logprobs", "confidence_interval" or "samples" for a provider.
-    public var method: String?
+    /// Where the distribution came from: nil (or `exactDistribution`) for a local model, the
+    /// configured `UncertaintyMethod` for a provider.
+    public var method: JudgeMethod?
     /// `.permanent` when a failure would come again the same way (never retried).
     public var errorKind: FailureKind?
 
     /// The uncertainty files' `judge_method`.
-    public var uncertaintyMethod: String { method ?? "exact_distribution" }
+    public var uncertaintyMethod: JudgeMethod { method ?? .exactDistribution }
 
     /// The deterministic score read from a greedy `answer` (kept as `rawAnswer`) by `parse`: a
     /// whole number 0-10, or null and an error quoting the answer.

@@ -28,7 +28,7 @@ struct ProviderRubricScorer: RubricBackend {
 
     func judgeOne(_ item: RubricItem) async throws -> JudgeValue {
         var value = JudgeValue(rule: .greedy)
-        value.method = method.rawValue
+        value.method = JudgeMethod(method)
         let messages = rubric.messages(prompt: item.prompt, response: item.response)
         let wantsTop = method == .topLogprobs
         do {

@@ -16,7 +16,7 @@ protocol RubricBackend: Sendable {
 extension StageContext {
     /// The rubric scorer a judge or oracle config asks for: a provider, or a local model.
     /// `seed` seeds a provider's sampled answers (`uncertainty: samples`).
-    func rubricBackend(_ scorer: some RubricScorerConfig, rubric: Rubric, seed: UInt64) throws -> any RubricBackend {
+    func rubricBackend(_ scorer: LabellerConfig, rubric: Rubric, seed: UInt64) throws -> any RubricBackend {
         guard let name = scorer.provider else {
             return LocalRubricScorer(
                 rubric: rubric, engine: try engine(scorer.model), maxTokens: scorer.maxTokens,

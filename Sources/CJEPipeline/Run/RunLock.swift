@@ -50,7 +50,7 @@ public final class RunLock: Sendable {
 
     /// Takes the locks an invocation of `layout` needs in `run`, or throws naming the holder.
     /// Creates the directories it locks (nothing else).
-    public static func acquire(_ run: RunDirectory, layout: Pipeline.Layout, command: String) throws -> RunLock {
+    public static func acquire(_ run: RunDirectory, layout: RunLayout, command: String) throws -> RunLock {
         let lock = RunLock()
         let holder = Holder.current(command: command)
         switch layout {

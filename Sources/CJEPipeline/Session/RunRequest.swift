@@ -11,14 +11,14 @@ public struct RunRequest: Sendable {
     public var shard: Shard?
     /// Where the shard came from, for the log: "--shard 1/3", "SLURM_ARRAY_TASK_ID=1", ...
     public var shardSource: String?
-    /// The last stage to run (a shard stops at `Pipeline.lastShardStage`).
-    public var through: Pipeline.Stage
+    /// The last stage to run (a shard stops at `RunStage.lastInShard`).
+    public var through: RunStage
     /// Merge the shards under the directory instead of running stages.
     public var isMerge: Bool
 
     public init(
         directory: URL, config: PipelineConfig, configName: String = "(built-in default)",
-        through: Pipeline.Stage = .validate, shard: Shard? = nil, shardSource: String? = nil, merge: Bool = false
+        through: RunStage = .validate, shard: Shard? = nil, shardSource: String? = nil, merge: Bool = false
     ) {
         self.directory = directory
         self.config = config
@@ -32,7 +32,7 @@ public struct RunRequest: Sendable {
     /// The name the lock and the log give this invocation: "run", "merge" or the last stage's.
     public var commandName: String {
         if isMerge { return "merge" }
-        return through == Pipeline.Stage.allCases.last ? "run" : through.rawValue
+        return through == RunStage.allCases.last ? "run" : through.rawValue
     }
 
     /// The config at `path` (the built-in default when nil), with `n` and `seed` overriding
@@ -69,7 +69,7 @@ public struct RunRequest: Sendable {
                 detail: "its fingerprint's config cannot be read (\(error.localizedDescription)); merge with --config")
         }
         config.n = manifest.outcome?.n ?? manifest.n
-        let remote = Set(Pipeline.plan.filter { $0.id > Pipeline.lastShardStage }.flatMap { $0.providers(config) })
+        let remote = Set(Pipeline.plan.filter { $0.id > RunStage.lastInShard }.flatMap { $0.providers(config) })
         if let name = remote.sorted().first {
             throw PipelineError.impossible(
                 "the merge calls provider '\(name)', whose endpoint and key variable the shards' manifests do not keep: merge with --config (the config the shards ran with)"

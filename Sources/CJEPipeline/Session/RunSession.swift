@@ -36,7 +36,7 @@ public final class RunSession: Sendable {
         say: @escaping @Sendable (String) -> Void = { print($0) }
     ) async throws -> RunSession {
         let config = request.config
-        let through = request.shard == nil ? request.through : min(request.through, Pipeline.lastShardStage)
+        let through = request.shard == nil ? request.through : min(request.through, RunStage.lastInShard)
         if let reason = Pipeline.refusal(config, through: through) { throw RunRefusal(reason: reason) }
         try PromptSource.check(config.prompts)
         // Models on the Hugging Face Hub: from the hub cache, downloaded there on first use.
@@ -54,7 +54,7 @@ public final class RunSession: Sendable {
             config: config, models: infos.mapValues(\.sha256), engine: models.engineIdentity,
             templates: infos.compactMapValues(\.chatTemplate?.sha256))
         let run = RunDirectory(root: request.directory)
-        let layout = request.shard.map(Pipeline.Layout.shard) ?? .plain
+        let layout = request.shard.map(RunLayout.shard) ?? .plain
         if !request.isMerge { try Pipeline.checkLayout(layout, of: run) }  // before the log makes a folder
         // One writer per run directory (per shard; a merge takes the whole directory).
         let lock = try RunLock.acquire(
@@ -120,7 +120,7 @@ public final class RunSession: Sendable {
     @discardableResult
     public func run() async throws -> [StageReport] {
         if let shard = request.shard {
-            let last = min(request.through, Pipeline.lastShardStage)
+            let last = min(request.through, RunStage.lastInShard)
             log.info(
                 "shard \(shard) (from \(request.shardSource ?? "--shard")): the prompts at ranks \(shard.index), \(shard.index) + \(shard.count), ... of the sample, through \(last.rawValue)"
             )

@@ -51,7 +51,7 @@ public enum RunStatus {
         var out: [String] = []
         var rows: [[String]] = []
         var stale: [String] = []
-        let journaled = Pipeline.Stage.allCases.filter { $0 > .prompts && $0 <= Pipeline.lastShardStage }.map(
+        let journaled = RunStage.allCases.filter { $0 > .prompts && $0 <= RunStage.lastInShard }.map(
             \.rawValue)
         for index in 0..<count {
             let shard = try Shard(index: index, count: count)

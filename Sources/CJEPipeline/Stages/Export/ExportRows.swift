@@ -13,7 +13,7 @@ package struct LoggedRow: Encodable, Sendable {
     /// The judge's score of the response (the exact-distribution mean) and its oracle label.
     package struct Metadata: Encodable, Sendable {
         package var judgeScore: Double
-        package var judgeMethod: String
+        package var judgeMethod: JudgeMethod
         package var judgeScoreVariance: Double?
         package var oracleLabel: Double?
 

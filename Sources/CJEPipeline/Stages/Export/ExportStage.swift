@@ -16,7 +16,7 @@ public struct ExportStage: PipelineStage {
         self.context = context
     }
 
-    public static let id = Pipeline.Stage.export
+    public static let id = RunStage.export
 
     /// Rows written and rows left out, over the logged data set and the fresh draws (a P0
     /// response counts once in each).
@@ -70,12 +70,7 @@ public struct ExportStage: PipelineStage {
         }
         var counts = Counts(written: 0, leftOut: 0)
         var logged: [LoggedRow] = []
-        var fresh: [String: [FreshDrawRow]] = [:]
-        var probes: [String: [FreshDrawRow]] = [:]
-        var propensities: [String: [Double]] = [:]
-        var labelledPrompts: [String: Set<String>] = [:]
-        var scores: [String: [Double]] = [:]
-        var labelledScores: [Double] = []
+        var rows = FreshRows()
         for record in judged.everyDrawUncertainty {
             let draw = record.drawIdx ?? 0
             let logs = record.policy == logging && draw == 0
@@ -96,19 +91,7 @@ public struct ExportStage: PipelineStage {
                 metadata: FreshDrawRow.Covariates(
                     provenance: provenance, labelPropensity: propensity,
                     judgeScoreVariance: record.judgeScoreVariance, responseTokens: tokens[key]))
-            if label != nil {
-                labelledPrompts[record.policy, default: []].insert(record.promptId)
-                labelledScores.append(score)
-            }
-            fresh[record.policy, default: []].append(row)
-            propensities[record.policy, default: []].append(propensity)
-            scores[record.policy, default: []].append(score)
-            if let probe = probeLabels[key] {
-                var probeRow = row
-                probeRow.oracleLabel = probe
-                probeRow.rowId = rowId + "/probe"
-                probes[record.policy, default: []].append(probeRow)
-            }
+            rows.add(row, probe: probeLabels[key])
             counts.written += 1
             if logs {
                 guard let lp = logprobs[record.promptId], let base = lp.logprobs[logging] ?? nil else {
@@ -132,33 +115,13 @@ public struct ExportStage: PipelineStage {
         try AtomicFile.write(try JSONLines.encode(logged), to: context.run.cjeDataset)
         for policy in config.policies {
             try AtomicFile.write(
-                try JSONLines.encode(fresh[policy.name] ?? []), to: context.run.freshDraws(policy.name))
+                try JSONLines.encode(rows.fresh[policy.name] ?? []), to: context.run.freshDraws(policy.name))
         }
         let probed = config.oracle.probes > 0 ? config.policies.map(\.name).filter { $0 != logging } : []
         for policy in probed {
-            try AtomicFile.write(try JSONLines.encode(probes[policy] ?? []), to: context.run.probes(policy))
+            try AtomicFile.write(try JSONLines.encode(rows.probes[policy] ?? []), to: context.run.probes(policy))
         }
-        let range = labelledScores.min().map {
-            ($0 - LabelSummary.rangeTolerance, (labelledScores.max() ?? $0) + LabelSummary.rangeTolerance)
-        }
-        var policies: [String: LabelSummary.Policy] = [:]
-        for policy in config.policies.map(\.name) {
-            let own = scores[policy] ?? []
-            let outside = range.flatMap { lo, hi in
-                own.isEmpty ? nil : Double(own.filter { $0 < lo || $0 > hi }.count) / Double(own.count)
-            }
-            policies[policy] = LabelSummary.Policy(
-                rows: own.count, labelledRows: (fresh[policy] ?? []).filter { $0.oracleLabel != nil }.count,
-                labelledPrompts: labelledPrompts[policy]?.count ?? 0, probeRows: probes[policy]?.count ?? 0,
-                outsideLabelledRange: outside, propensities: propensities[policy] ?? [])
-        }
-        let oracleConfig = config.oracle
-        let summary = LabelSummary(
-            design: oracleConfig.design, cjeLabelDesign: design.cjeLabelDesign,
-            fraction: oracleConfig.design == .stratified ? nil : oracleConfig.fraction, strata: oracleConfig.strata,
-            probes: oracleConfig.probes, probeMargin: probed.isEmpty ? nil : oracleConfig.probeMargin,
-            seed: oracleConfig.seed, samplePrompts: design.sample.count, policies: policies,
-            warnings: LabelSummary.floorWarnings(policies))
+        let summary = rows.summary(config: config, design: design, probed: !probed.isEmpty)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try AtomicFile.write(try encoder.encode(summary), to: context.run.labelDesign)
@@ -172,14 +135,60 @@ public struct ExportStage: PipelineStage {
     private func provenance() throws -> FreshDrawRow.Provenance {
         let config = context.config
         let models = context.manifest.current.fingerprint.models
-        func identity(_ scorer: any RubricScorerConfig) -> String {
-            if let provider = scorer.provider {
-                return "provider \(provider): \(config.providers[provider]?.model ?? "?")"
-            }
-            return "\(scorer.model) sha256:\(models[scorer.model] ?? "?")"
-        }
         return FreshDrawRow.Provenance(
-            judge: identity(config.judge), judgeRubric: Rubric.judge.version, oracle: identity(config.oracle),
+            judge: config.judge.identity(providers: config.providers, models: models),
+            judgeRubric: Rubric.judge.version,
+            oracle: config.oracle.labeller.identity(providers: config.providers, models: models),
             oracleRubric: Rubric.oracle.version)
+    }
+}
+
+/// The fresh-draw rows of every policy as the export makes them, with what the label summary
+/// counts of them.
+struct FreshRows {
+    var fresh: [String: [FreshDrawRow]] = [:]
+    var probes: [String: [FreshDrawRow]] = [:]
+    var labelledPrompts: [String: Set<String>] = [:]
+    var labelledScores: [Double] = []
+
+    /// `row`, and its probe row when the row's response has a probe label.
+    mutating func add(_ row: FreshDrawRow, probe: Double?) {
+        if row.oracleLabel != nil {
+            labelledPrompts[row.targetPolicy, default: []].insert(row.promptId)
+            labelledScores.append(row.judgeScore)
+        }
+        fresh[row.targetPolicy, default: []].append(row)
+        if let probe {
+            var probeRow = row
+            probeRow.oracleLabel = probe
+            probeRow.rowId = row.rowId + "/probe"
+            probes[row.targetPolicy, default: []].append(probeRow)
+        }
+    }
+
+    /// `cje/label_design.json`: per policy its rows, labelled rows and prompts, probe rows, the
+    /// share of its scores outside the labelled range, and its propensities.
+    func summary(config: PipelineConfig, design: LabelDesign, probed: Bool) -> LabelSummary {
+        let range = labelledScores.min().map {
+            ($0 - LabelSummary.rangeTolerance, (labelledScores.max() ?? $0) + LabelSummary.rangeTolerance)
+        }
+        var policies: [String: LabelSummary.Policy] = [:]
+        for policy in config.policies.map(\.name) {
+            let own = fresh[policy] ?? []
+            let outside = range.flatMap { lo, hi in
+                own.isEmpty
+                    ? nil : Double(own.filter { $0.judgeScore < lo || $0.judgeScore > hi }.count) / Double(own.count)
+            }
+            policies[policy] = LabelSummary.Policy(
+                rows: own.count, labelledRows: own.filter { $0.oracleLabel != nil }.count,
+                labelledPrompts: labelledPrompts[policy]?.count ?? 0, probeRows: probes[policy]?.count ?? 0,
+                outsideLabelledRange: outside, propensities: own.map(\.metadata.labelPropensity))
+        }
+        let oracle = config.oracle
+        return LabelSummary(
+            design: oracle.design, cjeLabelDesign: design.cjeLabelDesign,
+            fraction: oracle.design == .stratified ? nil : oracle.fraction, strata: oracle.strata,
+            probes: oracle.probes, probeMargin: probed ? oracle.probeMargin : nil, seed: oracle.seed,
+            samplePrompts: design.sample.count, policies: policies, warnings: LabelSummary.floorWarnings(policies))
     }
 }

@@ -21,7 +21,7 @@ public struct GenerateStage: ItemStage, PipelineStage {
         self.context = context
     }
 
-    public static let id = Pipeline.Stage.generate
+    public static let id = RunStage.generate
     public var name: String { "generate" }
 
     public static func providers(_ config: PipelineConfig) -> [String] { config.policies.compactMap(\.provider) }

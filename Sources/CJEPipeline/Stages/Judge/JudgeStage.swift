@@ -11,7 +11,7 @@ public struct JudgeStage: ItemStage, PipelineStage {
         self.context = context
     }
 
-    public static let id = Pipeline.Stage.judge
+    public static let id = RunStage.judge
     public var name: String { "judge" }
 
     public static func providers(_ config: PipelineConfig) -> [String] { config.judge.provider.map { [$0] } ?? [] }
@@ -88,7 +88,7 @@ public struct JudgeStage: ItemStage, PipelineStage {
                         promptId: record.promptId, prompt: record.prompt, response: response.response,
                         policy: policy.name,
                         model: response.model, temperature: response.temperature, judgeModel: judgeModel,
-                        judgeScore: nil, judgeScoreVariance: nil, judgeMethod: config.judge.deterministic.rawValue,
+                        judgeScore: nil, judgeScoreVariance: nil, judgeMethod: JudgeMethod(config.judge.deterministic),
                         judgeProbabilityMass: nil, error: nil, totalLogprob: nil, targetLogps: nil)
                     base.drawIdx = draw > 0 ? draw : nil
                     if isP0 {
@@ -104,8 +104,7 @@ public struct JudgeStage: ItemStage, PipelineStage {
                     deterministic.judgeScore = value?.score
                     deterministic.error = noResponse ?? value?.scoreError ?? (value == nil ? "not judged" : nil)
                     var uncertainty = base
-                    uncertainty.judgeMethod =
-                        value?.uncertaintyMethod ?? config.judge.uncertainty?.rawValue ?? "exact_distribution"
+                    uncertainty.judgeMethod = value?.uncertaintyMethod ?? config.judge.uncertaintyMethod
                     uncertainty.judgeScore = value?.mean
                     uncertainty.judgeScoreVariance = value?.variance
                     uncertainty.judgeProbabilityMass = value?.mass

@@ -12,7 +12,7 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
     public var judgeModel: String?
     public var judgeScore: Double?
     public var judgeScoreVariance: Double?
-    public var judgeMethod: String
+    public var judgeMethod: JudgeMethod
     public var judgeProbabilityMass: Double?
     public var error: String?
     /// P0 files only: the response's log prob under P0, and under each target policy.
@@ -44,9 +44,7 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
         try c.encode(model, forKey: .model)
         try c.encode(temperature, forKey: .temperature)
         try c.encode(judgeScore, forKey: .judgeScore)
-        if !DeterministicRule.allCases.map(\.rawValue).contains(judgeMethod) {
-            try c.encode(judgeScoreVariance, forKey: .judgeScoreVariance)
-        }
+        if !judgeMethod.isDeterministic { try c.encode(judgeScoreVariance, forKey: .judgeScoreVariance) }
         try c.encode(judgeMethod, forKey: .judgeMethod)
         try c.encodeIfPresent(judgeModel, forKey: .judgeModel)
         try c.encodeIfPresent(judgeProbabilityMass, forKey: .judgeProbabilityMass)

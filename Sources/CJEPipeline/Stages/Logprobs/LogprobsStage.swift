@@ -11,7 +11,7 @@ public struct LogprobsStage: ItemStage, PipelineStage {
         self.context = context
     }
 
-    public static let id = Pipeline.Stage.logprobs
+    public static let id = RunStage.logprobs
     public var name: String { "logprobs" }
 
     public func run(_ data: inout RunData) async throws -> [StageReport] {

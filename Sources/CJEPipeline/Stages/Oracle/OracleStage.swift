@@ -8,7 +8,7 @@ public struct OracleStage: PipelineStage {
         self.context = context
     }
 
-    public static let id = Pipeline.Stage.oracle
+    public static let id = RunStage.oracle
 
     public static func providers(_ config: PipelineConfig) -> [String] { config.oracle.provider.map { [$0] } ?? [] }
     public static func models(_ config: PipelineConfig) -> [String] {

@@ -96,7 +96,7 @@ public struct OracleTask: ItemStage {
 
     private var backend: any RubricBackend {
         get throws {
-            try context.rubricBackend(context.config.oracle, rubric: .oracle, seed: context.config.oracle.seed)
+            try context.rubricBackend(context.config.oracle.labeller, rubric: .oracle, seed: context.config.oracle.seed)
         }
     }
 

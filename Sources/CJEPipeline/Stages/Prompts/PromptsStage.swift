@@ -11,7 +11,7 @@ public struct PromptsStage: PipelineStage {
         self.context = context
     }
 
-    public static let id = Pipeline.Stage.prompts
+    public static let id = RunStage.prompts
     /// Every local model a prompt must fit: the policies', the judge's and the oracle's.
     public static func models(_ config: PipelineConfig) -> [String] {
         GenerateStage.models(config) + JudgeStage.models(config) + OracleStage.models(config)
@@ -68,7 +68,7 @@ public struct PromptsStage: PipelineStage {
                 return tokens.count + longest + 1 <= limit
             }
         }
-        for (scorer, rubric) in [(config.judge as any RubricScorerConfig, Rubric.judge), (config.oracle, .oracle)]
+        for (scorer, rubric) in [(config.judge, Rubric.judge), (config.oracle.labeller, .oracle)]
         where scorer.provider == nil {
             let engine = try context.engine(scorer.model)
             let answer = try engine.responseTokens(rubric.answerPrefix).count + scorer.maxTokens

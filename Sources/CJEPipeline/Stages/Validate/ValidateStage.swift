@@ -16,7 +16,7 @@ public struct ValidateStage: PipelineStage {
         self.context = context
     }
 
-    public static let id = Pipeline.Stage.validate
+    public static let id = RunStage.validate
     /// The audit re-scores every policy alone.
     public static func models(_ config: PipelineConfig) -> [String] { LogprobsStage.models(config) }
 

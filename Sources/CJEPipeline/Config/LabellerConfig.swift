@@ -1,23 +1,70 @@
-/// Who scores with a rubric (judge or oracle) and how: a local model, or a provider.
-public protocol RubricScorerConfig {
-    var model: String { get }
-    var provider: String? { get }
-    /// As configured; nil takes the default for the kind of scorer.
-    var deterministicSetting: DeterministicRule? { get }
-    var uncertaintySetting: UncertaintyMethod? { get }
-    var samples: Int { get }
+/// Who labels responses with a rubric, and how: the settings the judge (`judge:`) and the
+/// oracle (`oracle:`, beside its label design) share. A local model, or a provider.
+public struct LabellerConfig: Codable, Sendable, Hashable {
+    public var model: String = "default"
+    public var provider: String?
     /// Longest greedy answer (decoded and kept for audits under either rule).
-    var maxTokens: Int { get }
-}
+    public var maxTokens: Int = 8
+    /// As configured; nil takes the default for the kind of labeller (`deterministic`).
+    public var deterministicSetting: DeterministicRule?
+    public var uncertaintySetting: UncertaintyMethod?
+    /// Answers drawn under `uncertainty: samples`.
+    public var samples: Int = 5
 
-extension RubricScorerConfig {
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, provider, samples
+        case deterministicSetting = "deterministic"
+        case uncertaintySetting = "uncertainty"
+        case maxTokens = "max_tokens"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        try self.init(reading: decoder)
+    }
+
+    /// Its keys from `decoder`, whose other keys are someone else's (the oracle's design).
+    init(reading decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        provider = try c.decodeExclusiveProvider(model: .model, provider: .provider)
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? model
+        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxTokens
+        deterministicSetting = try c.decodeChoice(DeterministicRule.self, forKey: .deterministicSetting)
+        uncertaintySetting = try c.decodeChoice(UncertaintyMethod.self, forKey: .uncertaintySetting)
+        samples = try c.decodeIfPresent(Int.self, forKey: .samples) ?? samples
+    }
+
+    /// The judge's keys as configured (a fingerprint's `judge`); the oracle writes its own.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encodeIfPresent(provider, forKey: .provider)
+        try c.encode(maxTokens, forKey: .maxTokens)
+        try c.encodeIfPresent(deterministicSetting, forKey: .deterministicSetting)
+        try c.encodeIfPresent(uncertaintySetting, forKey: .uncertaintySetting)
+        try c.encode(samples, forKey: .samples)
+    }
+
     /// `argmax` for a local model (every answer's probability is known), `greedy` (temperature
     /// 0, parsed strictly) for a provider.
     public var deterministic: DeterministicRule { deterministicSetting ?? (provider == nil ? .argmax : .greedy) }
     /// A provider judge's distribution source; nil for a local model (exact distribution).
     public var uncertainty: UncertaintyMethod? { provider == nil ? nil : uncertaintySetting ?? .topLogprobs }
 
-    func validateScorer(_ key: String, config: PipelineConfig, fail: (String, String) -> ConfigError) throws {
+    /// The method written beside its uncertainty scores: the configured one, or the exact
+    /// distribution of a local model.
+    public var uncertaintyMethod: JudgeMethod { uncertainty.map(JudgeMethod.init) ?? .exactDistribution }
+
+    /// Who answers, for a person and for the bundle: a local file's sha256, or the provider and
+    /// its model.
+    func identity(providers: [String: ProviderConfig], models: [String: String]) -> String {
+        if let provider { return "provider \(provider): \(providers[provider]?.model ?? "?")" }
+        return "\(model) sha256:\(models[model] ?? "?")"
+    }
+
+    func validate(_ key: String, config: PipelineConfig, fail: (String, String) -> ConfigError) throws {
         if let provider {
             if config.providers[provider] == nil {
                 throw fail(key + ".provider", "names provider '\(provider)', which is not under 'providers'")
@@ -48,7 +95,7 @@ extension KeyedEncodingContainer {
     /// The scorer keys: the resolved rule always (so configs written before providers existed
     /// fingerprint as before), the provider keys only for a provider.
     mutating func encodeScorer(
-        _ scorer: some RubricScorerConfig, model: Key, provider: Key, deterministic: Key, uncertainty: Key,
+        _ scorer: LabellerConfig, model: Key, provider: Key, deterministic: Key, uncertainty: Key,
         samples: Key
     ) throws {
         try encode(scorer.model, forKey: model)
