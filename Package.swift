@@ -82,14 +82,15 @@ let package = Package(
         .testTarget(
             name: "CJEPipelineTests",
             dependencies: [
-                "CJEPipeline", "CJEProviders", "CJETestSupport", .product(name: "Yams", package: "Yams"),
+                "CJEPipeline", "CJEInference", "CJEProviders", "CJETestSupport",
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Fast tier too: the Hugging Face Hub and datasets-server clients against local stand-ins.
         .testTarget(
             name: "CJEHubTests",
             dependencies: [
-                "CJEProviders", "CJEPipeline", "CJETestSupport",
+                "CJEProviders", "CJEPipeline", "CJEInference", "CJETestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

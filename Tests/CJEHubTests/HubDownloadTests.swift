@@ -1,3 +1,4 @@
+import CJEInference
 import CJEProviders
 import CJETestSupport
 import Foundation
@@ -274,11 +275,10 @@ struct HubDownloadTests {
 }
 
 /// Progress reports seen, in order.
-final class ProgressSeen: @unchecked Sendable {
-    private var items: [HubDownloader.Progress] = []
-    private let lock = NSLock()
-    func add(_ p: HubDownloader.Progress) { lock.withLock { items.append(p) } }
-    var last: HubDownloader.Progress? { lock.withLock { items.last } }
+final class ProgressSeen: Sendable {
+    private let items = LockedValue([HubDownloader.Progress]())
+    func add(_ p: HubDownloader.Progress) { items.update { $0.append(p) } }
+    var last: HubDownloader.Progress? { items.current.last }
 }
 
 /// xorshift64*: the same bytes on every machine.

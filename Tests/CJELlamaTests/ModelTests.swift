@@ -241,9 +241,8 @@ struct RequestErrorTests {
 }
 
 /// What a batch's `each` was told, from the engine's thread.
-final class Told<Value: Sendable>: @unchecked Sendable {
-    private var items: [(Int, Result<Value, any Error>)] = []
-    private let lock = NSLock()
-    func add(_ index: Int, _ result: Result<Value, any Error>) { lock.withLock { items.append((index, result)) } }
-    var all: [(Int, Result<Value, any Error>)] { lock.withLock { items } }
+final class Told<Value: Sendable>: Sendable {
+    private let items = LockedValue([(Int, Result<Value, any Error>)]())
+    func add(_ index: Int, _ result: Result<Value, any Error>) { items.update { $0.append((index, result)) } }
+    var all: [(Int, Result<Value, any Error>)] { items.current }
 }

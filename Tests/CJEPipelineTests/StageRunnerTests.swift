@@ -1,3 +1,4 @@
+import CJEInference
 import CJEPipeline
 import CJETestSupport
 import Foundation
@@ -56,11 +57,10 @@ struct StageRunnerTests {
         }
     }
 
-    final class Worked: @unchecked Sendable {
-        private let lock = NSLock()
-        private var batches: [(items: [String], lane: Lane)] = []
-        func add(_ items: [String], _ lane: Lane) { lock.withLock { batches.append((items, lane)) } }
-        var all: [(items: [String], lane: Lane)] { lock.withLock { batches } }
+    final class Worked: Sendable {
+        private let batches = LockedValue([(items: [String], lane: Lane)]())
+        func add(_ items: [String], _ lane: Lane) { batches.update { $0.append((items, lane)) } }
+        var all: [(items: [String], lane: Lane)] { batches.current }
     }
 
     let run: FakeRun

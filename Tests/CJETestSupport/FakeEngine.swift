@@ -15,7 +15,7 @@ public import Foundation
 /// fails (each marker as many times as its count), so tests drive failures through prompts.
 /// With `drifts`, a request scored alone differs from the same request in a batch: an engine
 /// that is not batch-invariant, which the validate audit must catch.
-public final class FakeEngine: TextEngine, @unchecked Sendable {
+public final class FakeEngine: TextEngine, Sendable {
     public let modelInfo: ModelInfo
     /// Tokens one sequence may hold (context and response), as a real engine's limit.
     public let sequenceContext: Int

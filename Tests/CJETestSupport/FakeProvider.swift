@@ -6,10 +6,7 @@ import Foundation
 /// real client throws: `ProviderError.unauthorized`, `.exhausted`, ...), keeps every call, counts
 /// usage as a client does, and charges `costPerCall` to the run's ledger (refusing, as the real
 /// client does, once the budget is spent).
-///
-/// Invariant for `@unchecked Sendable`: `calls` and `counted` are read and written under `lock`
-/// only; the rest is immutable.
-public final class FakeProvider: ChatProvider, @unchecked Sendable {
+public final class FakeProvider: ChatProvider, Sendable {
     /// One call, as the pipeline made it.
     public struct Call: Sendable, Hashable {
         public var messages: [ChatMessage]
@@ -26,10 +23,13 @@ public final class FakeProvider: ChatProvider, @unchecked Sendable {
     public let slots: Int
     public let costPerCall: Double
     private let respond: @Sendable (Call) throws -> ChatCompletion
-    private let lock = NSLock()
-    private var made: [Call] = []
-    private var counted = ProviderUsage()
-    private var ledger: SpendLedger?
+    private let state = LockedValue(State())
+
+    private struct State {
+        var made: [Call] = []
+        var counted = ProviderUsage()
+        var ledger: SpendLedger?
+    }
 
     public init(
         model: String = "fake-provider", slots: Int = 2, costPerCall: Double = 0,
@@ -43,40 +43,39 @@ public final class FakeProvider: ChatProvider, @unchecked Sendable {
 
     /// This provider as the client of the run whose ledger is given (a `ProviderHub.Factory`'s part).
     public func charging(_ ledger: SpendLedger) -> FakeProvider {
-        lock.withLock { self.ledger = ledger }
+        state.update { $0.ledger = ledger }
         return self
     }
 
-    public var calls: [Call] { lock.withLock { made } }
+    public var calls: [Call] { state.current.made }
 
     public func batchSize(atLeast minimum: Int) -> Int { max(minimum, 4 * slots) }
 
     public func chat(
         _ messages: [ChatMessage], temperature: Double, maxTokens: Int, seed: UInt64?, topLogprobs: Int?
     ) async throws -> ChatCompletion {
-        try lock.withLock { ledger }?.check()
+        try state.current.ledger?.check()
         let call = Call(
             messages: messages, temperature: temperature, maxTokens: maxTokens, seed: seed, topLogprobs: topLogprobs)
-        lock.withLock {
-            made.append(call)
-            counted.calls += 1
-            counted.attempts += 1
+        state.update {
+            $0.made.append(call)
+            $0.counted.calls += 1
+            $0.counted.attempts += 1
         }
         do {
             let completion = try respond(call)
-            let ledger = lock.withLock {
-                counted.inputTokens += completion.promptTokens
-                counted.outputTokens += completion.completionTokens
-                counted.cost += costPerCall
-                return self.ledger
+            state.update {
+                $0.counted.inputTokens += completion.promptTokens
+                $0.counted.outputTokens += completion.completionTokens
+                $0.counted.cost += costPerCall
             }
-            ledger?.add(costPerCall)
+            .ledger?.add(costPerCall)
             return completion
         } catch {
-            lock.withLock { counted.failedCalls += 1 }
+            state.update { $0.counted.failedCalls += 1 }
             throw error
         }
     }
 
-    public var usage: ProviderUsage { get async { lock.withLock { counted } } }
+    public var usage: ProviderUsage { get async { state.current.counted } }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CJEInference
 public import Foundation
 
 #if canImport(Glibc)
@@ -8,27 +9,20 @@ public import Foundation
 /// Child processes to stop when the test process exits.
 private let children = ChildProcesses()
 
-/// Invariant for `@unchecked Sendable`: `pids` and `registered` are used under `lock` only.
-final class ChildProcesses: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pids: [Int32] = []
-    private var registered = false
+final class ChildProcesses: Sendable {
+    private let state = LockedValue((pids: [Int32](), registered: false))
 
     func add(_ process: Process) {
-        lock.lock()
-        defer { lock.unlock() }
-        pids.append(process.processIdentifier)
-        if !registered {
-            registered = true
-            atexit { children.killAll() }
+        state.update {
+            $0.pids.append(process.processIdentifier)
+            if !$0.registered {
+                $0.registered = true
+                atexit { children.killAll() }
+            }
         }
     }
 
-    func killAll() {
-        lock.lock()
-        defer { lock.unlock() }
-        for pid in pids { kill(pid, SIGKILL) }
-    }
+    func killAll() { state.access { for pid in $0.pids { kill(pid, SIGKILL) } } }
 }
 
 /// Started once, shared by the tests, without blocking any thread.
@@ -52,8 +46,7 @@ public actor Peers {
 
 /// A real llama-server (from the bootstrapped llama.cpp) with the demo model, on 127.0.0.1. Its
 /// log goes to a file, read when it does not become ready (`waitUntilHealthy`).
-/// Invariant for `@unchecked Sendable`: immutable after `init`.
-public final class LlamaServer: @unchecked Sendable {
+public final class LlamaServer: Sendable {
     public let process: Process
     public let baseURL: String
     public let log: URL
@@ -96,8 +89,7 @@ public final class LlamaServer: @unchecked Sendable {
 }
 
 /// A Python test peer from Tests/Integration (fault proxy, fake datasets server) on a free port.
-/// Invariant for `@unchecked Sendable`: immutable after `init`.
-public final class PythonPeer: @unchecked Sendable {
+public final class PythonPeer: Sendable {
     public let process: Process
     public let baseURL: String
 
@@ -137,8 +129,7 @@ public final class PythonPeer: @unchecked Sendable {
 }
 
 /// The fault-injecting proxy (Tests/Integration/fault_proxy.py) in front of an upstream.
-/// Invariant for `@unchecked Sendable`: immutable after `init`.
-public final class FaultProxy: @unchecked Sendable {
+public final class FaultProxy: Sendable {
     public let peer: PythonPeer
     public var baseURL: String { peer.baseURL }
 
