@@ -40,4 +40,15 @@ struct ChatDateFileTests {
                 && "\(error.localizedDescription)".contains("YYYY-MM-DD")
         }
     }
+
+    @Test("CJE_CHAT_DATE gives a new directory its day; a malformed one is refused, naming it")
+    func fromEnvironment() throws {
+        #expect(try ChatDate.forNewRun(["CJE_CHAT_DATE": "2026-01-31"]).day == "2026-01-31")
+        #expect(try ChatDate.forNewRun([:]) == .today)
+        #expect {
+            try ChatDate.forNewRun(["CJE_CHAT_DATE": "31/01/2026"])
+        } throws: { error in
+            error.localizedDescription == "CJE_CHAT_DATE is '31/01/2026', not a day YYYY-MM-DD"
+        }
+    }
 }

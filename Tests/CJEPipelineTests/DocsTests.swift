@@ -185,5 +185,7 @@ struct DocsTests {
         let fresh = try Self.documentedFields(of: "cje/responses/{policy}_responses.jsonl")
         #expect(fresh.top == Set(FreshDrawRow.CodingKeys.allCases.map(\.rawValue)))
         #expect(fresh.metadata == Set(FreshDrawRow.Covariates.CodingKeys.allCases.map(\.rawValue)))
+        let frame = try Self.documentedFields(of: "cje/frame/{policy}.jsonl")
+        #expect(frame.top == Set(FrameRow.CodingKeys.allCases.map(\.rawValue)))
     }
 }

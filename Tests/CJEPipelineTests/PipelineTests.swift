@@ -34,7 +34,8 @@ struct PipelineTests {
         let files = reference.outputs.keys.sorted()
         #expect(
             files == [
-                "cje/analyze.py", "cje/cje_dataset.jsonl", "cje/label_design.json", "cje/responses/p0_responses.jsonl",
+                "cje/analyze.py", "cje/cje_dataset.jsonl", "cje/frame/p0.jsonl", "cje/frame/pi_bad.jsonl",
+                "cje/frame/pi_clone.jsonl", "cje/label_design.json", "cje/responses/p0_responses.jsonl",
                 "cje/responses/pi_bad_responses.jsonl",
                 "cje/responses/pi_clone_responses.jsonl", "data/all_responses.jsonl",
                 "data/arena_prompts_10k.jsonl", "data/dataset_info.json", "data/logprobs.jsonl",

@@ -47,7 +47,7 @@ struct RunSessionTests {
         // The same run through Pipeline directly: the same data files.
         var direct = try FakeRun("session-direct")
         direct.config = try Self.config()
-        try await direct.execute()
+        try await direct.pipeline { $0.chatDate = session.chatDate }.execute()
         #expect(try FakeRun.outputs(in: dir) == (try direct.outputs()))
 
         // Closed: another invocation may open it (and has nothing to do).

@@ -3,7 +3,7 @@
 #   check_begin NAME [TOOL] [--no-model]
 #       here, repo (the checkout), tool (TOOL made absolute, default .build/release/cje-prep),
 #       CACHE (the bootstrap's cache), say and fail (prefixed with NAME), and CJE_MODEL required
-#       unless --no-model. Then `check_workdir` makes $work, removed at exit (with `on_exit`'s
+#       unless --no-model, and CJE_CHAT_DATE (today, once) for every run it makes. Then `check_workdir` makes $work, removed at exit (with `on_exit`'s
 #       commands run first).
 #   need_packages COMMAND:PACKAGE ...
 #       installs with apt-get the Debian packages whose command is missing, saying so.
@@ -19,6 +19,9 @@ check_begin() {
     local name=$1 given=${2:-} model=required
     [ "${3:-}" = --no-model ] && model=""
     CHECK_NAME=$name
+    # Every run directory a check makes takes one day, so runs compared byte for byte agree
+    # even when the check crosses midnight (each exported row carries its run's day).
+    export CJE_CHAT_DATE=${CJE_CHAT_DATE:-$(date -u +%F)}
     given=${given:-$repo/.build/release/cje-prep}
     tool=$(cd "$(dirname "$given")" && pwd)/$(basename "$given")
     if [ -n "$model" ]; then

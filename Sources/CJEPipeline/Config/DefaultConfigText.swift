@@ -64,6 +64,12 @@ extension PipelineConfig {
         # extends a run. Draw 0 of the logging policy is the response every policy teacher-forces.
         draws: 1
 
+        # The smallest difference between two policies' mean labels (on the 0-1 label scale) that
+        # would change your decision, declared now, before any result exists: it is kept in the
+        # manifest, cje/label_design.json and the report, and a run refuses to resume under
+        # another. Leave it out to declare none.
+        # decision_margin: 0.05
+
         # OpenAI-compatible providers (hosted APIs, or vLLM / SGLang / llama-server fleets), for
         # policies (`provider:` instead of `model:`), the judge and the oracle. Only the *name* of
         # the key's environment variable goes here. Responses are cached in the run directory, so

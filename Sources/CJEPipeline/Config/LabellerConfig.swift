@@ -53,6 +53,10 @@ public struct LabellerConfig: Codable, Sendable, Hashable {
     /// A provider judge's distribution source; nil for a local model (exact distribution).
     public var uncertainty: UncertaintyMethod? { provider == nil ? nil : uncertaintySetting ?? .topLogprobs }
 
+    /// The temperature its answers are drawn at: 1 under `uncertainty: samples`, else 0 (the
+    /// greedy answer; a distribution read, not sampled).
+    public var answerTemperature: Double { uncertainty == .samples ? 1 : 0 }
+
     /// The method written beside its uncertainty scores: the configured one, or the exact
     /// distribution of a local model.
     public var uncertaintyMethod: JudgeMethod { uncertainty.map(JudgeMethod.init) ?? .exactDistribution }

@@ -22,6 +22,10 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
     /// Responses per prompt from every policy (a policy's own `draws` overrides it): draw 0 is
     /// the logged response; each draw has its own seed, and every draw is judged.
     public var draws = 1
+    /// The smallest difference in a policy's mean label (on the 0-1 label scale) that would
+    /// change a decision, declared before any result exists: kept in the fingerprint (so it
+    /// cannot change once results do), the bundle and the report. Nil: none declared.
+    public var decisionMargin: Double?
     public var judge: LabellerConfig
     public var oracle: OracleConfig
     public var engine: EngineConfig
@@ -58,6 +62,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         case loggingPolicy = "logging_policy"
         case maxFailureRate = "max_failure_rate"
         case maxAttempts = "max_attempts"
+        case decisionMargin = "decision_margin"
     }
 
     public init(
@@ -92,6 +97,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         loggingPolicy = try c.decodeIfPresent(String.self, forKey: .loggingPolicy) ?? d.loggingPolicy
         policies = try c.decodeIfPresent([PolicyConfig].self, forKey: .policies) ?? d.policies
         draws = try c.decodeIfPresent(Int.self, forKey: .draws) ?? d.draws
+        decisionMargin = try c.decodeIfPresent(Double.self, forKey: .decisionMargin)
         judge = try c.decodeIfPresent(LabellerConfig.self, forKey: .judge) ?? d.judge
         oracle = try c.decodeIfPresent(OracleConfig.self, forKey: .oracle) ?? d.oracle
         engine = try c.decodeIfPresent(EngineConfig.self, forKey: .engine) ?? d.engine
@@ -110,6 +116,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         try c.encode(loggingPolicy, forKey: .loggingPolicy)
         try c.encode(policies, forKey: .policies)
         if draws != 1 { try c.encode(draws, forKey: .draws) }
+        try c.encodeIfPresent(decisionMargin, forKey: .decisionMargin)
         try c.encode(judge, forKey: .judge)
         try oracle.encode(to: c.superEncoder(forKey: .oracle), judgeMaxTokens: judge.maxTokens)
         try c.encode(engine, forKey: .engine)
@@ -277,6 +284,12 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         }
         if let budget, !(budget > 0 && budget.isFinite) {
             throw fail("budget", "must be a number > 0 (leave it out for no limit)")
+        }
+        if let decisionMargin, !(decisionMargin > 0 && decisionMargin < 1) {
+            throw fail(
+                "decision_margin",
+                "must be a number in (0, 1): the smallest difference in mean label (0-1 scale) that would change the decision"
+            )
         }
         try judge.validate("judge", config: self, fail: fail)
         try oracle.labeller.validate("oracle", config: self, fail: fail)

@@ -62,6 +62,11 @@ public enum ReportPage {
             ["Determinism audit", audit],
         ]
         if let labels = g.labels { rows.append(["Oracle labels", labels]) }
+        rows.append([
+            "Decision margin",
+            g.decisionMargin.map { "±\($0) on the 0-1 label scale, declared in the config before the run" }
+                ?? "none declared (decision_margin)",
+        ])
         rows += g.policies.map { ["Policy \($0.name)", $0.detail] }
         rows += g.models.map { ["Model \($0.name)", ($0.source.map { $0 + ", " } ?? "") + "sha256 \($0.sha)…"] }
         let failures = table(

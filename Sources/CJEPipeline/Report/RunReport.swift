@@ -23,6 +23,8 @@ public struct RunReport: Sendable {
         public var regenerateMismatches: Int?
         /// How the labels were drawn and how many each policy has (`cje/label_design.json`).
         public var labels: String?
+        /// The decision margin declared in the config before the run (nil: none declared).
+        public var decisionMargin: Double?
         /// Failed items per stage, in pipeline order.
         public var failures: [(stage: String, failed: Int, total: Int)]
     }
@@ -154,7 +156,7 @@ extension RunReport {
             validationPassed: info?.passed, validationFailures: info?.failures ?? [],
             auditPairs: info?.auditPairs, auditMismatches: info?.auditMismatches,
             regenerated: info?.determinism?.regenerated, regenerateMismatches: info?.determinism?.regenerateMismatches,
-            labels: Self.labels(run, order: policyNames), failures: failures)
+            labels: Self.labels(run, order: policyNames), decisionMargin: config?.decisionMargin, failures: failures)
 
         // Weights and estimates.
         let p0Judge = Dictionary(p0Det.map { ($0.promptId, $0.judgeScore) }, uniquingKeysWith: { a, _ in a })
@@ -303,10 +305,12 @@ struct PipelineConfigSummary: Decodable {
     var seed: UInt64?
     var loggingPolicy: String?
     var policies: [Policy]
+    var decisionMargin: Double?
 
     enum CodingKeys: String, CodingKey {
         case seed, policies
         case loggingPolicy = "logging_policy"
+        case decisionMargin = "decision_margin"
     }
 }
 

@@ -20,6 +20,10 @@ public struct JudgeValue: Codable, Sendable, Hashable {
     /// `.permanent` when a failure would come again the same way (never retried).
     public var errorKind: FailureKind?
 
+    /// Whether the greedy answer parsed as a score under `rubric` (nil when there was none): kept
+    /// on every scored row as `parse_ok`, whichever rule made the score.
+    func parseOk(_ rubric: Rubric) -> Bool? { rawAnswer.map { rubric.parseAnswer($0) != nil } }
+
     /// The uncertainty files' `judge_method`.
     public var uncertaintyMethod: JudgeMethod { method ?? .exactDistribution }
 

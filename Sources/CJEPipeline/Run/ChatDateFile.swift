@@ -1,5 +1,20 @@
 public import CJEInference
-import Foundation
+public import Foundation
+
+extension ChatDate {
+    /// The day a new run directory takes: `CJE_CHAT_DATE` (`YYYY-MM-DD`) when it is set, so runs
+    /// made in different directories on different days can be compared byte for byte (every
+    /// exported row carries its run's day); otherwise today (UTC).
+    public static func forNewRun(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> ChatDate
+    {
+        guard let text = environment["CJE_CHAT_DATE"], !text.isEmpty else { return .today }
+        guard let day = ChatDate(day: text) else {
+            throw PipelineError.impossible("CJE_CHAT_DATE is '\(text.prefix(40))', not a day YYYY-MM-DD")
+        }
+        return day
+    }
+}
 
 extension RunDirectory {
     /// The run's chat-template day: the one in `chat-date`, or today (UTC), written there now by

@@ -63,6 +63,10 @@ public struct RunDirectory: Sendable {
     /// How the labels were drawn, with every row's inclusion probability (`LabelSummary`).
     public var labelDesign: URL { root.appendingPathComponent("cje/label_design.json") }
 
+    /// Every sampled row of `policy` (every draw of every prompt), complete or missing, with why
+    /// and its inclusion probabilities: `cje/frame/{policy}.jsonl`.
+    public func frame(_ policy: String) -> URL { root.appendingPathComponent("cje/frame/\(policy).jsonl") }
+
     /// The Direct-mode analysis of exactly these files with cje-eval.
     public var analyzeScript: URL { root.appendingPathComponent("cje/analyze.py") }
 

@@ -61,7 +61,7 @@ public final class RunSession: Sendable {
             run, layout: request.isMerge ? .merge(frozen: []) : layout, command: request.commandName)
         do {
             // Templates that read the date render the run's fixed day, whenever and wherever it resumes.
-            let chatDate = try run.fixedChatDate()
+            let chatDate = try run.fixedChatDate(today: try ChatDate.forNewRun())
             let log = try RunLog(
                 directory: (request.shard.map { run.shard($0) } ?? run).logs, command: request.commandName)
             let node = NodeInfo.current(build: models.engineIdentity)

@@ -56,6 +56,13 @@ enum AnalyzeScript {
                 )
             results = analyze_dataset(**args)
             print(results.summary())
+            if design.get("decision_margin") is not None:
+                m = design["decision_margin"]
+                print(
+                    f"Decision margin declared before the run: {m} on the 0-1 label scale. A paired difference"
+                    f" decides only when its interval lies wholly outside [-{m}, {m}]; wholly inside, the"
+                    f" policies are equivalent within {m}; otherwise no decision."
+                )
             if "-o" in sys.argv:
                 with open(sys.argv[sys.argv.index("-o") + 1], "w") as f:
                     json.dump(results.to_dict(), f, indent=2, default=str)

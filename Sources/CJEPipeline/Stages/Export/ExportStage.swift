@@ -8,7 +8,9 @@ import Foundation
 ///
 /// The judge score exported is the uncertainty score (the exact-distribution mean, with its
 /// variance): it exists for every judged response, where the greedy score can be unparseable.
-/// Rows without a judge score or without a P0 log prob are left out (counted), never filled in.
+/// Rows without a judge score or without a P0 log prob are left out of the files cje-eval reads
+/// (counted), never filled in; every sampled row, complete or missing and why, is in
+/// `cje/frame/{policy}.jsonl`, and `cje/label_design.json` keeps each stage's inclusion rates.
 public struct ExportStage: PipelineStage {
     public let context: StageContext
 
@@ -32,7 +34,7 @@ public struct ExportStage: PipelineStage {
             logprobs: try data.require([LogprobsRecord].self, from: .logprobs),
             oracle: try data.require(OracleLabels.self, from: .oracle))
         context.say(
-            "export: \(counts.written) rows in \(context.run.cjeDataset.deletingLastPathComponent().path), \(counts.leftOut) left out (no judge score or no P0 log prob)"
+            "export: \(counts.written) rows in \(context.run.cjeDataset.deletingLastPathComponent().path), \(counts.leftOut) left out (no judge score or no P0 log prob; kept as missing in cje/frame/)"
         )
         context.say(
             "labels (\(labels.design.rawValue), \(labels.cjeLabelDesign)): \(labels.perPolicy(context.config.policies.map(\.name)))"
@@ -49,21 +51,21 @@ public struct ExportStage: PipelineStage {
         let config = context.config
         let logging = config.loggingPolicy
         let logprobs = Dictionary(uniqueKeysWithValues: logprobs.map { ($0.promptId, $0) })
-        let labels = oracle.labels
+        let drawn = oracle.drawn
         let probeLabels = oracle.probeLabels
         // The export runs on the whole sample (an unsplit run or a merge): its prompts are the sample.
         let design = LabelDesign(config: config, sample: responses.map(\.promptId))
         let provenance = try self.provenance()
-        // Each draw's length, and the rows of each policy with a response (every draw) and of
-        // them those on its probe prompts, for the original design's propensities.
+        // Each draw's length, and each policy's rows of the frame (every draw of every prompt)
+        // and of them those on its probe prompts, for the original design's propensities.
         var tokens: [ItemKey: Int] = [:]
-        var existing: [String: Int] = [:]
+        var frameRows: [String: Int] = [:]
         var onProbes: [String: Int] = [:]
         for record in responses {
             for policy in config.policies.map(\.name) {
-                for (draw, response) in record.allDraws(of: policy) where response.response != nil {
+                for (draw, response) in record.allDraws(of: policy) {
                     tokens[ItemKey(promptId: record.promptId, policy: policy, draw: draw)] = response.nTokens
-                    existing[policy, default: 0] += 1
+                    frameRows[policy, default: 0] += 1
                     if design.probes(policy).contains(record.promptId) { onProbes[policy, default: 0] += 1 }
                 }
             }
@@ -74,28 +76,50 @@ public struct ExportStage: PipelineStage {
         for record in judged.everyDrawUncertainty {
             let draw = record.drawIdx ?? 0
             let logs = record.policy == logging && draw == 0
+            let key = ItemKey(promptId: record.promptId, policy: record.policy, draw: draw)
+            let identity = RowIdentity(
+                promptId: record.promptId, policy: record.policy, draw: draw, rubric: Rubric.judge.version)
+            let labelled = drawn[key]
+            let status: LabelStatus = labelled == nil ? .notDrawn : labelled?.yTrue == nil ? .missing : .labelled
+            let propensity = design.propensity(
+                record.policy, score: record.judgeScore, populationCount: frameRows[record.policy] ?? 0,
+                probeRows: onProbes[record.policy] ?? 0)
+            var frame = FrameRow(
+                identity: identity, promptId: record.promptId, policy: record.policy, drawIdx: draw,
+                status: "complete", error: record.error, errorKind: record.errorKind, judgeScore: record.judgeScore,
+                judgeParseOk: record.parseOk, label: status, oracleLabel: labelled?.yTrue,
+                labelError: status == .missing ? labelled?.error ?? "not labelled" : nil,
+                labelInclusionProbability: propensity)
             guard let response = record.response, let score = record.judgeScore else {
                 counts.leftOut += logs ? 2 : 1
+                frame.status = "missing"
+                frame.missingStage = record.response == nil ? "generate" : "judge"
+                frame.logged = logs ? false : nil
+                frame.loggedError =
+                    logs ? frame.missingStage.map { "no \($0 == "generate" ? "response" : "judge score")" } : nil
+                rows.frame[record.policy, default: []].append(frame)
                 continue
             }
-            let key = ItemKey(promptId: record.promptId, policy: record.policy, draw: draw)
-            let label = labels[key]
-            let propensity = design.propensity(
-                record.policy, score: score, populationCount: existing[record.policy] ?? 0,
-                probeRows: onProbes[record.policy] ?? 0)
             let rowId = "\(record.policy)/\(record.promptId)/\(draw)"
             let row = FreshDrawRow(
                 promptId: record.promptId, targetPolicy: record.policy, prompt: record.prompt, response: response,
-                judgeScore: score, judgeScoreVariance: record.judgeScoreVariance, oracleLabel: label, drawIdx: draw,
-                rowId: rowId, observationId: rowId + "/" + Checksum.sha256(Data(response.utf8)).prefix(12),
+                judgeScore: score, judgeScoreVariance: record.judgeScoreVariance, oracleLabel: labelled?.yTrue,
+                drawIdx: draw, rowId: rowId,
+                observationId: rowId + "/" + Checksum.sha256(Data(response.utf8)).prefix(12), identity: identity,
                 metadata: FreshDrawRow.Covariates(
                     provenance: provenance, labelPropensity: propensity,
-                    judgeScoreVariance: record.judgeScoreVariance, responseTokens: tokens[key]))
+                    judgeScoreVariance: record.judgeScoreVariance, responseTokens: tokens[key],
+                    judgeParseOk: record.parseOk, oracleParseOk: labelled?.parseOk, labelStatus: status,
+                    labelError: frame.labelError))
             rows.add(row, probe: probeLabels[key])
             counts.written += 1
             if logs {
+                frame.logged = false
                 guard let lp = logprobs[record.promptId], let base = lp.logprobs[logging] ?? nil else {
                     counts.leftOut += 1
+                    frame.loggedError =
+                        "no log prob under \(logging): \(logprobs[record.promptId]?.errors[logging] ?? "missing")"
+                    rows.frame[record.policy, default: []].append(frame)
                     continue
                 }
                 var targets: [String: Double?] = [:]
@@ -108,20 +132,28 @@ public struct ExportStage: PipelineStage {
                         targetPolicyLogprobs: targets,
                         metadata: LoggedRow.Metadata(
                             judgeScore: score, judgeMethod: record.judgeMethod,
-                            judgeScoreVariance: record.judgeScoreVariance, oracleLabel: label)))
+                            judgeScoreVariance: record.judgeScoreVariance, oracleLabel: labelled?.yTrue,
+                            identity: identity, judgeParseOk: record.parseOk, labelStatus: status)))
+                frame.logged = true
                 counts.written += 1
             }
+            rows.frame[record.policy, default: []].append(frame)
         }
         try AtomicFile.write(try JSONLines.encode(logged), to: context.run.cjeDataset)
         for policy in config.policies {
             try AtomicFile.write(
                 try JSONLines.encode(rows.fresh[policy.name] ?? []), to: context.run.freshDraws(policy.name))
+            try AtomicFile.write(
+                try JSONLines.encode(rows.frame[policy.name] ?? []), to: context.run.frame(policy.name))
         }
         let probed = config.oracle.probes > 0 ? config.policies.map(\.name).filter { $0 != logging } : []
         for policy in probed {
             try AtomicFile.write(try JSONLines.encode(rows.probes[policy] ?? []), to: context.run.probes(policy))
         }
-        let summary = rows.summary(config: config, design: design, probed: !probed.isEmpty)
+        var summary = rows.summary(config: config, design: design, probed: !probed.isEmpty)
+        summary.prompts = context.manifest.current.prompts.flatMap {
+            LabelSummary.PromptInclusion($0, drawn: responses.count, source: config.prompts)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try AtomicFile.write(try encoder.encode(summary), to: context.run.labelDesign)
@@ -137,9 +169,10 @@ public struct ExportStage: PipelineStage {
         let models = context.manifest.current.fingerprint.models
         return FreshDrawRow.Provenance(
             judge: config.judge.identity(providers: config.providers, models: models),
-            judgeRubric: Rubric.judge.version,
+            judgeRubric: Rubric.judge.version, judgeTemperature: config.judge.answerTemperature,
             oracle: config.oracle.labeller.identity(providers: config.providers, models: models),
-            oracleRubric: Rubric.oracle.version)
+            oracleRubric: Rubric.oracle.version, oracleTemperature: config.oracle.answerTemperature,
+            date: context.manifest.current.chatDate?.day)
     }
 }
 
@@ -147,6 +180,8 @@ public struct ExportStage: PipelineStage {
 /// counts of them.
 struct FreshRows {
     var fresh: [String: [FreshDrawRow]] = [:]
+    /// Every row of the frame, complete or missing, in the order the judge wrote them.
+    var frame: [String: [FrameRow]] = [:]
     var probes: [String: [FreshDrawRow]] = [:]
     var labelledPrompts: [String: Set<String>] = [:]
     var labelledScores: [Double] = []
@@ -179,16 +214,23 @@ struct FreshRows {
                 own.isEmpty
                     ? nil : Double(own.filter { $0.judgeScore < lo || $0.judgeScore > hi }.count) / Double(own.count)
             }
+            let frame = self.frame[policy] ?? []
             policies[policy] = LabelSummary.Policy(
                 rows: own.count, labelledRows: own.filter { $0.oracleLabel != nil }.count,
                 labelledPrompts: labelledPrompts[policy]?.count ?? 0, probeRows: probes[policy]?.count ?? 0,
-                outsideLabelledRange: outside, propensities: own.map(\.metadata.labelPropensity))
+                outsideLabelledRange: outside, propensities: own.map(\.metadata.labelPropensity),
+                frameRows: frame.count,
+                missing: LabelSummary.Missing(
+                    generate: frame.filter { $0.missingStage == "generate" }.count,
+                    judge: frame.filter { $0.missingStage == "judge" }.count,
+                    label: frame.filter { $0.label == .missing }.count))
         }
         let oracle = config.oracle
         return LabelSummary(
             design: oracle.design, cjeLabelDesign: design.cjeLabelDesign,
             fraction: oracle.design == .stratified ? nil : oracle.fraction, strata: oracle.strata,
             probes: oracle.probes, probeMargin: probed ? oracle.probeMargin : nil, seed: oracle.seed,
-            samplePrompts: design.sample.count, policies: policies, warnings: LabelSummary.floorWarnings(policies))
+            samplePrompts: design.sample.count, policies: policies, warnings: LabelSummary.floorWarnings(policies),
+            decisionMargin: config.decisionMargin)
     }
 }

@@ -15,9 +15,14 @@ public struct LabelSummary: Codable, Sendable, Hashable {
         public var outsideLabelledRange: Double?
         /// The inclusion probability of every row, in file order (only in `label_design.json`).
         public var propensities: [Double]?
+        /// Rows of the frame (every draw of every sampled prompt), complete or not, and how many
+        /// are missing at each stage (`cje/frame/<policy>.jsonl` has each one and why).
+        public var frameRows: Int?
+        public var missing: Missing?
 
         enum CodingKeys: String, CodingKey {
-            case rows, propensities
+            case rows, propensities, missing
+            case frameRows = "frame_rows"
             case labelledRows = "labelled_rows"
             case labelledPrompts = "labelled_prompts"
             case probeRows = "probe_rows"
@@ -25,6 +30,48 @@ public struct LabelSummary: Codable, Sendable, Hashable {
         }
     }
 
+    /// Rows of the frame missing at each stage: no response, no judge score, drawn for a label
+    /// and not labelled.
+    public struct Missing: Codable, Sendable, Hashable {
+        public var generate: Int
+        public var judge: Int
+        public var label: Int
+    }
+
+    /// The first stage's inclusion probability: `drawn` prompts, a simple random sample (the
+    /// seeded ranking's first) of the `eligible` prompts the source holds after the language
+    /// filter and without empty ones, of those that fit the engine's sequences. `passedOverTooLong`
+    /// prompts were passed over in the ranking for not fitting: with none, `probability` is
+    /// exactly `drawn / eligible`; otherwise the number that fit is estimated from the walk's
+    /// share (`exact` false) and `probability` is `(drawn + passed over) / eligible`.
+    public struct PromptInclusion: Codable, Sendable, Hashable {
+        public var source: String
+        public var eligible: Int
+        public var drawn: Int
+        public var passedOverTooLong: Int
+        public var probability: Double
+        public var exact: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case source, eligible, drawn, probability, exact
+            case passedOverTooLong = "passed_over_too_long"
+        }
+
+        init?(_ outcome: PromptsOutcome, drawn: Int, source: PromptsConfig) {
+            guard let eligible = outcome.sourceSize, eligible > 0 else { return nil }
+            let passed = outcome.leftOut["too_long"] ?? 0
+            self.source = source.source
+            self.eligible = eligible
+            self.drawn = drawn
+            passedOverTooLong = passed
+            // Every fitting prompt drawn (the walk reached the end), or none passed over: exact.
+            exact = passed == 0 || drawn + passed >= eligible
+            probability = exact && passed > 0 ? 1 : min(1, Double(drawn + passed) / Double(eligible))
+        }
+    }
+
+    /// Prompts drawn from the source (nil in a manifest written before the source's size was kept).
+    public var prompts: PromptInclusion?
     public var design: LabelDesign.Kind
     /// What to pass CJE as `label_design`.
     public var cjeLabelDesign: String
@@ -38,6 +85,8 @@ public struct LabelSummary: Codable, Sendable, Hashable {
     public var oracleScale: [Double] = [0, 1]
     public var policies: [String: Policy]
     public var warnings: [String]
+    /// The config's `decision_margin`, declared before the run (absent: none declared).
+    public var decisionMargin: Double?
 
     enum CodingKeys: String, CodingKey {
         case design, fraction, strata, probes, seed, policies, warnings
@@ -46,6 +95,8 @@ public struct LabelSummary: Codable, Sendable, Hashable {
         case samplePrompts = "sample_prompts"
         case judgeScale = "judge_scale"
         case oracleScale = "oracle_scale"
+        case decisionMargin = "decision_margin"
+        case prompts
     }
 
     /// CJE's floors: labelled prompts per policy below which its interval is not useful, and the

@@ -91,6 +91,8 @@ public struct JudgeStage: ItemStage, PipelineStage {
                         judgeScore: nil, judgeScoreVariance: nil, judgeMethod: JudgeMethod(config.judge.deterministic),
                         judgeProbabilityMass: nil, error: nil, totalLogprob: nil, targetLogps: nil)
                     base.drawIdx = draw > 0 ? draw : nil
+                    base.errorKind = response.response == nil ? response.errorKind : value?.errorKind
+                    base.parseOk = value?.parseOk(.judge)
                     if isP0 {
                         let lp = logprobs[record.promptId]
                         base.totalLogprob = lp?.logprobs[policy.name] ?? nil

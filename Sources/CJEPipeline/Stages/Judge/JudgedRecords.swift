@@ -20,4 +20,6 @@ public struct JudgedRecords: Sendable, Hashable {
     public var uncertainty: [ScoredRecord] { p0Uncertainty + targetsUncertainty }
     /// Every uncertainty record, every draw: the first draws (P0's first), then the others.
     public var everyDrawUncertainty: [ScoredRecord] { uncertainty + drawsUncertainty }
+    /// Every deterministic record, every draw: the first draws (P0's first), then the others.
+    public var everyDrawDeterministic: [ScoredRecord] { deterministic + drawsDeterministic }
 }

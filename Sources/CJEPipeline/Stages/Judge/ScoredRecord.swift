@@ -1,3 +1,4 @@
+public import CJEInference
 import Foundation
 
 /// A line of the phase2 scored files.
@@ -15,6 +16,10 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
     public var judgeMethod: JudgeMethod
     public var judgeProbabilityMass: Double?
     public var error: String?
+    /// `permanent` when the failure behind `error` would come again (absent: transient, or none).
+    public var errorKind: FailureKind?
+    /// Whether the judge's greedy answer parsed as a score 0-10 (absent when it gave none).
+    public var parseOk: Bool?
     /// P0 files only: the response's log prob under P0, and under each target policy.
     public var totalLogprob: Double?
     public var targetLogps: [String: Double?]?
@@ -32,6 +37,8 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
         case totalLogprob = "total_logprob"
         case targetLogps = "target_logps"
         case drawIdx = "draw_idx"
+        case errorKind = "error_kind"
+        case parseOk = "parse_ok"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -49,6 +56,8 @@ public struct ScoredRecord: Codable, Sendable, Hashable {
         try c.encodeIfPresent(judgeModel, forKey: .judgeModel)
         try c.encodeIfPresent(judgeProbabilityMass, forKey: .judgeProbabilityMass)
         try c.encodeIfPresent(error, forKey: .error)
+        try c.encodeIfPresent(errorKind, forKey: .errorKind)
+        try c.encodeIfPresent(parseOk, forKey: .parseOk)
         if let targetLogps {
             try c.encode(totalLogprob, forKey: .totalLogprob)
             var inner = c.nestedContainer(keyedBy: AnyKey.self, forKey: .targetLogps)

@@ -7,8 +7,11 @@ import CJEInference
 /// A row is one draw of one policy on one prompt; its item is the prompt id for draw 0 and
 /// `prompt_id#d` for draw d (`ItemKey.drawItem`).
 ///
-/// - `original`: the original experiment's slices. Each policy's population (its responses that
-///   exist, less those on its probe prompts) is ranked by `ItemSeed(oracle.seed, task/policy,
+/// The frame is every draw of every policy on every sampled prompt, whether its response or
+/// judge score exists or not: the draw never conditions on success.
+///
+/// - `original`: the original experiment's slices. Each policy's population (its rows of the
+///   frame, less those on its probe prompts) is ranked by `ItemSeed(oracle.seed, task/policy,
 ///   item)` and the first `ceil(fraction * count)` are labelled (P0's as calibration, each
 ///   target's as validation): a simple random sample of that size.
 /// - `paired`: the first `ceil(fraction * N)` prompts of the sample ranked by
@@ -17,6 +20,7 @@ import CJEInference
 /// - `stratified`: a row is labelled when `u < rate` of its judge-score stratum, `u` uniform
 ///   from `ItemSeed(oracle.seed, "stratified/" + policy, item)`: independent Bernoulli
 ///   inclusion at fixed per-stratum rates, propensity `rate` times the chance of not being a probe.
+///   A row without a judge score (no response, or the judge failed) is drawn at the highest rate.
 ///
 /// Probes (`oracle.probes > 0`): per target policy, `ceil(probes * N)` prompts drawn before the
 /// labels (for `paired`, from the prompts outside the paired sample), so a probe row is never a
@@ -103,9 +107,9 @@ public struct LabelDesign: Sendable {
     /// The task a policy's labels belong to.
     public func task(of policy: String) -> OracleTask.Kind { policy == logging ? .calibration : .validation }
 
-    /// The labelled rows of one policy, given its population: its rows that exist (every draw)
-    /// with their judge scores (a row without a score is never labelled under `stratified`). A
-    /// shard passes every row of the whole sample as the population for `original`.
+    /// The labelled rows of one policy, given its population: its rows of the frame (every draw)
+    /// with their judge scores. For `original` the population must be the whole sample's frame
+    /// (a shard's too).
     public func labelled(_ population: [(key: ItemKey, score: Double?)]) -> Set<ItemKey> {
         guard let policy = population.first?.key.policy else { return [] }
         let probes = probes(policy)
@@ -121,16 +125,23 @@ public struct LabelDesign: Sendable {
             let strata = oracle.strata ?? []
             return Set(
                 population.compactMap { row in
-                    guard !probes.contains(row.key.promptId), let score = row.score, !strata.isEmpty else { return nil }
-                    return uniform(row.key) < strata[stratum(of: score)].rate ? row.key : nil
+                    guard !probes.contains(row.key.promptId), !strata.isEmpty else { return nil }
+                    return uniform(row.key) < rate(score: row.score) ? row.key : nil
                 })
         }
     }
 
-    /// The probability that a row of `policy` is labelled, before the draw: in (0, 1] for every
-    /// row. For `original`, `populationCount` is the number of the policy's rows that exist
-    /// (every draw) and `probeRows` how many of them are on its probe prompts; with every response
-    /// present it is exact, otherwise it is the realised slice's rate.
+    /// A stratified row's rate: its stratum's, or the highest for a row without a judge score.
+    package func rate(score: Double?) -> Double {
+        let strata = oracle.strata ?? []
+        guard let score else { return strata.map(\.rate).max() ?? 1 }
+        return strata[stratum(of: score)].rate
+    }
+
+    /// The probability that a row of `policy` is drawn for a label, before the draw: in (0, 1]
+    /// for every row of the frame. For `original`, `populationCount` is the number of the
+    /// policy's rows in the frame (every draw) and `probeRows` how many of them are on its probe
+    /// prompts.
     public func propensity(_ policy: String, score: Double?, populationCount: Int, probeRows: Int? = nil) -> Double {
         let n = Double(sample.count)
         let q = Double(probes(policy).count)
@@ -143,9 +154,8 @@ public struct LabelDesign: Sendable {
         case .paired:
             return n > 0 ? (oracle.fraction * n).rounded(.up) / n : 1
         case .stratified:
-            let strata = oracle.strata ?? []
-            guard let score, !strata.isEmpty else { return kept }
-            return kept * strata[stratum(of: score)].rate
+            guard !(oracle.strata ?? []).isEmpty else { return kept }
+            return kept * rate(score: score)
         }
     }
 

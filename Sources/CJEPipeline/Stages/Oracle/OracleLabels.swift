@@ -16,6 +16,15 @@ public struct OracleLabels: Sendable {
     /// The probe labels of each probed item.
     public var probeLabels: [ItemKey: Double] { Self.labels(of: probes) }
 
+    /// The record of each row drawn for a label (calibration and validation), labelled or not.
+    public var drawn: [ItemKey: OracleRecord] {
+        var out: [ItemKey: OracleRecord] = [:]
+        for record in calibration + validation where record.selected {
+            out[ItemKey(promptId: record.promptId, policy: record.policy, draw: record.drawIdx ?? 0)] = record
+        }
+        return out
+    }
+
     private static func labels(of records: [OracleRecord]) -> [ItemKey: Double] {
         var out: [ItemKey: Double] = [:]
         for record in records {

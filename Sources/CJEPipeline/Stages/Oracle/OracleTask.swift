@@ -49,20 +49,23 @@ public struct OracleTask: ItemStage {
     /// The design over the whole sample.
     public func design(sample: [String]) -> LabelDesign { LabelDesign(config: context.config, sample: sample) }
 
-    /// A row of the population: a response (one draw) that exists.
+    /// A row of the population: one draw of one policy on one prompt of the sample, whether its
+    /// response exists or not (`text` nil: generation failed).
     struct Row {
         var record: ResponsesRecord
         var policy: String
         var draw: Int
         var response: ResponseRecord
-        var text: String
+        var text: String? { response.response }
         var key: ItemKey { ItemKey(promptId: record.promptId, policy: policy, draw: draw) }
     }
 
-    /// The population, policy by policy, and which rows are in the slice. A shard sees only its
-    /// own rows, so under `original` (whose slice is ranked over the rows that exist) it draws
-    /// over the whole sample as if every response existed: the same slice whenever none failed;
-    /// otherwise the merge labels what the shards' slices missed.
+    /// The population, policy by policy, and which rows are in the slice. The draw is made over
+    /// the whole frame, every draw of every sampled prompt, before and whatever any response or
+    /// judge score turned out to be: `original` ranks the whole sample's rows (so a shard, which
+    /// sees only its own, draws exactly as an unsplit run), `stratified` draws a row without a
+    /// judge score at its highest rate. A drawn row without a response stays in the slice,
+    /// unlabelled and marked missing.
     func population(_ input: OracleInput) -> (rows: [Row], selected: Set<ItemKey>) {
         let design = design(sample: input.sample)
         var rows: [Row] = []
@@ -70,22 +73,18 @@ public struct OracleTask: ItemStage {
         let config = context.config
         for policy in policies {
             let population = input.responses.flatMap { record in
-                record.allDraws(of: policy).compactMap { draw, response in
-                    response.response.map {
-                        Row(record: record, policy: policy, draw: draw, response: response, text: $0)
-                    }
-                }
+                record.allDraws(of: policy).map { Row(record: record, policy: policy, draw: $0, response: $1) }
             }
             rows += population
             if kind == .probes {
                 let probes = design.probes(policy)
                 for row in population where probes.contains(row.record.promptId) { selected.insert(row.key) }
-            } else if context.shard != nil && config.oracle.design == .original {
+            } else if config.oracle.design == .original {
                 let draws = config.policies.first { $0.name == policy }.map { config.draws(of: $0) } ?? 1
-                let nominal = input.sample.flatMap { id in
+                let frame = input.sample.flatMap { id in
                     (0..<draws).map { (key: ItemKey(promptId: id, policy: policy, draw: $0), score: Double?.none) }
                 }
-                let chosen = design.labelled(nominal)
+                let chosen = design.labelled(frame)
                 for row in population where chosen.contains(row.key) { selected.insert(row.key) }
             } else {
                 selected.formUnion(design.labelled(population.map { ($0.key, input.scores[$0.key]) }))
@@ -103,15 +102,17 @@ public struct OracleTask: ItemStage {
     public func items(for input: OracleInput) -> [StageItem<RubricItem>] {
         let oracle = context.config.oracle
         let (rows, selected) = population(input)
-        return rows.filter { selected.contains($0.key) }.map {
-            StageItem(
-                key: $0.key, lane: .of(model: oracle.model, provider: oracle.provider),
-                payload: RubricItem(prompt: $0.record.prompt, response: $0.text))
+        return rows.filter { selected.contains($0.key) }.compactMap { row in
+            row.text.map {
+                StageItem(
+                    key: row.key, lane: .of(model: oracle.model, provider: oracle.provider),
+                    payload: RubricItem(prompt: row.record.prompt, response: $0))
+            }
         }
     }
 
     /// At a merge, the shards' journals hold every label their slices drew; an item in none of
-    /// them (the slice moved because responses failed in other shards) is labelled there.
+    /// them (a slice drawn before the frame rule, by a shard of an older run) is labelled there.
     public var fillsGapsAtMerge: Bool { true }
 
     public func isFailure(_ value: JudgeValue) -> Bool { value.scoreError != nil }
@@ -131,21 +132,34 @@ public struct OracleTask: ItemStage {
     public func write(_ input: OracleInput, values: [ItemKey: JudgeValue]) throws -> StageOutcome<[OracleRecord]> {
         let oracleModel = try backend.modelName
         let (rows, selected) = population(input)
-        var failed = 0
+        var (total, failed) = (0, 0)
         let records = rows.map { row -> OracleRecord in
             let isSelected = selected.contains(row.key)
             let value = isSelected ? values[row.key] : nil
-            if isSelected && value?.score == nil { failed += 1 }
-            return OracleRecord(
+            var error: String?
+            var failureKind: FailureKind?
+            if isSelected, row.text == nil {
+                // Missing upstream: counted where it failed, not as an oracle failure.
+                error = "no response: \(row.response.error ?? "missing")"
+                failureKind = row.response.errorKind
+            } else if isSelected {
+                total += 1
+                if value?.score == nil { failed += 1 }
+                error = value == nil ? "not labelled" : value?.scoreError
+                failureKind = value?.errorKind
+            }
+            var record = OracleRecord(
                 promptId: row.record.promptId, policy: row.policy, context: row.record.prompt, response: row.text,
                 model: row.response.model, yTrue: value?.score, oracleFull: value, oracleModel: oracleModel,
-                selected: isSelected, error: isSelected ? (value == nil ? "not labelled" : value?.scoreError) : nil,
-                drawIdx: row.draw > 0 ? row.draw : nil)
+                selected: isSelected, error: error, drawIdx: row.draw > 0 ? row.draw : nil)
+            record.errorKind = failureKind
+            record.parseOk = value?.parseOk(.oracle)
+            return record
         }
         let labelled = try JSONLines.encode(records.filter(\.selected))
         try AtomicFile.write(labelled, to: context.run.oracleLabels(kind))
         try AtomicFile.write(labelled, to: context.run.oracleDetailed(kind))
         try AtomicFile.write(try JSONLines.encode(records), to: context.run.oraclePopulation(kind))
-        return StageOutcome(output: records, total: selected.count, failed: failed)
+        return StageOutcome(output: records, total: total, failed: failed)
     }
 }

@@ -68,6 +68,8 @@ public struct ValidateStage: PipelineStage {
             auditPairs: rescored.checked, auditMismatches: rescored.mismatches, policies: diagnostics)
         report.labelDesign = declared
         report.determinism = certificate
+        report.parseOk = ValidationChecks.parseCounts(judged: judged, oracle: oracle)
+        report.decisionMargin = config.decisionMargin
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(report), to: context.run.datasetInfo)

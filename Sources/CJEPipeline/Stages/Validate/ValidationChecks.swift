@@ -94,6 +94,19 @@ package enum ValidationChecks {
         return found
     }
 
+    /// How many of the judge's answers (every draw) and the oracle's (every drawn row, probes
+    /// included) parsed as a score 0-10: `parse_ok` counted.
+    package static func parseCounts(judged: JudgedRecords, oracle: OracleLabels)
+        -> [String: ValidationReport.ParseCounts]
+    {
+        func count(_ flags: [Bool?]) -> ValidationReport.ParseCounts {
+            let given = flags.compactMap { $0 }
+            return ValidationReport.ParseCounts(answers: given.count, parsed: given.filter { $0 }.count)
+        }
+        let drawn = (oracle.calibration + oracle.validation + oracle.probes).filter(\.selected)
+        return ["judge": count(judged.everyDrawDeterministic.map(\.parseOk)), "oracle": count(drawn.map(\.parseOk))]
+    }
+
     /// The share of missing values: each policy's log probs, and the deterministic judge scores.
     package static func nullRates(logprobs: [LogprobsRecord], judged: JudgedRecords, policies: [PolicyConfig])
         -> [String: Double]

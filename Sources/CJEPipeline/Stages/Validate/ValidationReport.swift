@@ -28,6 +28,12 @@ public struct ValidationReport: Encodable, Sendable {
         }
     }
 
+    /// Answers given and answers that parsed as a score 0-10 (`parse_ok` on each row).
+    public struct ParseCounts: Codable, Sendable, Hashable {
+        public var answers = 0
+        public var parsed = 0
+    }
+
     public var prompts: Int
     public var failures: [String]
     public var warnings: [String]
@@ -40,6 +46,10 @@ public struct ValidationReport: Encodable, Sendable {
     public var labelDesign: LabelSummary?
     /// What validate re-checked on the engine, how, and on which build.
     public var determinism: DeterminismCertificate?
+    /// The judge's greedy answers over every draw, and the oracle's over every drawn row.
+    public var parseOk: [String: ParseCounts] = [:]
+    /// The config's `decision_margin`, declared before the run.
+    public var decisionMargin: Double?
 
     public var passed: Bool { failures.isEmpty }
 
@@ -50,6 +60,8 @@ public struct ValidationReport: Encodable, Sendable {
         case auditMismatches = "determinism_audit_mismatches"
         case labelDesign = "label_design"
         case determinism
+        case parseOk = "parse_ok"
+        case decisionMargin = "decision_margin"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -64,6 +76,8 @@ public struct ValidationReport: Encodable, Sendable {
         try c.encode(policies, forKey: .policies)
         try c.encodeIfPresent(labelDesign, forKey: .labelDesign)
         try c.encodeIfPresent(determinism, forKey: .determinism)
+        try c.encode(parseOk, forKey: .parseOk)
+        try c.encodeIfPresent(decisionMargin, forKey: .decisionMargin)
     }
 }
 
