@@ -15,7 +15,7 @@ struct CJEPrep: AsyncParsableCommand {
                 name: "Run a data set",
                 subcommands: [
                     RunCommand.self, MergeCommand.self, StatusCommand.self, ReportCommand.self, EstimateCommand.self,
-                    InitCommand.self, FetchModelsCommand.self,
+                    PublishCommand.self, InitCommand.self, FetchModelsCommand.self,
                 ]),
             CommandGroup(
                 name: "Run up to one stage",
