@@ -51,6 +51,7 @@ integration: build integration-scripts
 integration-scripts:
 	$(TOOLS_ENV) Tests/Integration/prepare.sh wait
 	$(TOOLS_ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/publish-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/shards-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/portable-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/reliability-check.sh .build/release/cje-prep

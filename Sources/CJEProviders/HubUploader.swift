@@ -53,15 +53,29 @@ public struct HubUploader: Sendable {
         }
     }
 
-    /// Uploads `files` (paths relative to `folder`) to the dataset repository `repo` in one commit.
+    /// Creates the dataset repository `repo`; false when it exists already (the upload then adds
+    /// a commit to it). The Hub's refusal of the name comes here, before anything is written.
+    public func create(_ repo: String, isPrivate: Bool) async throws -> Bool {
+        try Self.checkRepository(repo)
+        var report = Report()
+        return try await create(repo, isPrivate: isPrivate, report: &report)
+    }
+
+    /// Deletes the dataset repository `repo` (one this upload created and could not fill).
+    public func delete(_ repo: String) async throws {
+        var report = Report()
+        try await delete(repo, report: &report)
+    }
+
+    /// Uploads `files` (paths relative to `folder`) to the dataset repository `repo` in one commit;
+    /// `created` says the repository was created for it (and is deleted if the upload fails).
     public func upload(
-        folder: URL, files: [String], repo: String, isPrivate: Bool, message: String,
+        folder: URL, files: [String], repo: String, created: Bool, message: String,
         progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Report {
         try Self.checkRepository(repo)
         var report = Report()
-        report.created = try await create(repo, isPrivate: isPrivate, report: &report)
-        progress(report.created ? "created dataset \(repo)" : "dataset \(repo) exists: adding a commit")
+        report.created = created
         do {
             try await send(
                 folder: folder, files: files, repo: repo, message: message, report: &report, progress: progress)

@@ -15,9 +15,24 @@ X-Repo-Commit, X-Linked-Etag, X-Linked-Size and ETag (the storage host is "local
 repo, 401 RepoNotFound for an unknown repo, 404 RevisionNotFound / EntryNotFound.
 GET /cdn/{sha256}: the bytes, honouring Range (206, Content-Range).
 GET /stats: {"requests", "heads", "downloads", "bytes_sent", "ranges", "auth", "cdn_auth" (downloads
-that carried a token: the storage host must not get one), "faults"}.
+that carried a token: the storage host must not get one), "faults", "datasets", "deleted", "lfs_puts"}.
+
+The upload side, as the Hub's API (every call but the LFS PUT needs "Bearer <token>"):
+  POST /api/repos/create {"type": "dataset", "organization", "name", "private"}: 200, 409 when it
+       exists, 400 for a name in the spec's "refuse" list
+  POST /api/datasets/{repo}/preupload/{rev}: uploadMode "lfs" for files larger than the spec's
+       "lfs_threshold" (default 1024 bytes), else "regular"
+  POST /datasets/{repo}.git/info/lfs/objects/batch: an upload action (PUT /lfs/{repo}/{oid}) and a
+       verify action for each object the repository does not hold yet; none for one it holds
+  PUT /lfs/{repo}/{oid}: the bytes, checked against the oid (fault "drop-upload": reads half, then
+       closes the connection)
+  POST /lfs-verify/{repo}/{oid}: 200 when held
+  POST /api/datasets/{repo}/commit/{rev}: NDJSON header, file (base64) and lfsFile lines; all or
+       nothing (fault "commit-422": refused)
+  DELETE /api/repos/delete {"type", "organization", "name"}
 """
 
+import base64
 import hashlib
 import json
 import sys
@@ -39,7 +54,9 @@ for repo, entry in spec["repos"].items():
         blobs[sha] = data
         files[(repo, name)] = sha
 lock = threading.Lock()
-state = {"requests": 0, "heads": 0, "downloads": 0, "bytes_sent": 0, "ranges": [], "auth": [], "cdn_auth": 0, "faults": {}}
+state = {"requests": 0, "heads": 0, "downloads": 0, "bytes_sent": 0, "ranges": [], "auth": [], "cdn_auth": 0, "faults": {},
+         "datasets": {}, "deleted": [], "lfs_puts": 0, "commits": 0}
+lfs = {}  # (repo, oid) -> bytes: each repository's LFS storage (deleted with it)
 
 
 class Handler(peer_http.Handler):
@@ -55,6 +72,116 @@ class Handler(peer_http.Handler):
                 state["faults"][kind] = state["faults"].get(kind, 0) + 1
                 return kind
         return None
+
+    # The upload API.
+
+    def body(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        return self.rfile.read(length) if length else b""
+
+    def authorised(self):
+        if self.headers.get("Authorization") != "Bearer " + spec.get("token", ""):
+            self.reply(401, json.dumps({"error": "Invalid credentials in Authorization header"}).encode())
+            return False
+        return True
+
+    def do_POST(self):
+        path = urllib.parse.urlparse(self.path).path
+        if path.startswith("/lfs-verify/"):
+            self.body()
+            owner, name, oid = path[12:].split("/")
+            return self.reply(200 if (f"{owner}/{name}", oid) in lfs else 404, b"{}")
+        kind = self.fault({"500", "commit-422"} if "/commit/" in path else {"500"})
+        data = self.body()
+        if kind == "500":
+            return self.reply(500, b'{"error": "oops"}')
+        if not self.authorised():
+            return
+        if path == "/api/repos/create":
+            request = json.loads(data)
+            repo = f"{request['organization']}/{request['name']}"
+            if repo in spec.get("refuse", []):
+                return self.reply(400, json.dumps({"error": f"The repository name {repo} is reserved"}).encode())
+            with lock:
+                if repo in state["datasets"]:
+                    return self.reply(409, json.dumps({"error": "You already created this dataset repo"}).encode())
+                state["datasets"][repo] = {"files": {}, "private": request.get("private", False)}
+            return self.reply(200, json.dumps({"url": f"http://127.0.0.1/datasets/{repo}"}).encode())
+        parts = path.strip("/").split("/")
+        if path.endswith("/info/lfs/objects/batch"):
+            repo = "/".join(parts[1:3])[: -len(".git")]
+            request = json.loads(data)
+            objects = []
+            for item in request["objects"]:
+                entry = {"oid": item["oid"], "size": item["size"]}
+                if (repo, item["oid"]) not in lfs:
+                    entry["actions"] = {
+                        "upload": {"href": f"/lfs/{repo}/{item['oid']}", "header": {}},
+                        "verify": {"href": f"/lfs-verify/{repo}/{item['oid']}"},
+                    }
+                objects.append(entry)
+            return self.reply(200, json.dumps({"transfer": "basic", "objects": objects}).encode())
+        if len(parts) >= 6 and parts[:2] == ["api", "datasets"] and parts[4] == "preupload":
+            limit = spec.get("lfs_threshold", 1024)
+            files = [
+                {"path": f["path"], "uploadMode": "lfs" if f["size"] > limit else "regular", "shouldIgnore": False}
+                for f in json.loads(data)["files"]
+            ]
+            return self.reply(200, json.dumps({"files": files}).encode())
+        if len(parts) >= 6 and parts[:2] == ["api", "datasets"] and parts[4] == "commit":
+            repo = "/".join(parts[2:4])
+            if kind == "commit-422":
+                return self.reply(422, json.dumps({"error": "Invalid commit (injected)"}).encode())
+            files = {}
+            for line in data.decode().splitlines():
+                item = json.loads(line)
+                value = item["value"]
+                if item["key"] == "file":
+                    files[value["path"]] = hashlib.sha256(base64.b64decode(value["content"])).hexdigest()
+                elif item["key"] == "lfsFile":
+                    if (repo, value["oid"]) not in lfs:
+                        return self.reply(422, json.dumps({"error": f"LFS object {value['oid']} missing"}).encode())
+                    files[value["path"]] = value["oid"]
+            with lock:
+                if repo not in state["datasets"]:
+                    return self.reply(404, json.dumps({"error": "Repository not found"}).encode())
+                state["datasets"][repo]["files"].update(files)
+                state["commits"] += 1
+                oid = hashlib.sha1(str(state["commits"]).encode()).hexdigest()
+            return self.reply(200, json.dumps({"commitOid": oid, "commitUrl": f"/datasets/{repo}/commit/{oid}"}).encode())
+        self.reply(404, b'{"error": "not found"}')
+
+    def do_PUT(self):
+        path = urllib.parse.urlparse(self.path).path
+        if not path.startswith("/lfs/"):
+            return self.reply(404, b"{}")
+        owner, name, oid = path[5:].split("/")
+        length = int(self.headers.get("Content-Length", "0"))
+        if self.fault({"drop-upload"}):
+            self.rfile.read(length // 2)
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        data = self.rfile.read(length)
+        with lock:
+            state["lfs_puts"] += 1
+        if hashlib.sha256(data).hexdigest() != oid:
+            return self.reply(400, b'{"error": "the bytes do not match the oid"}')
+        lfs[(f"{owner}/{name}", oid)] = data
+        self.reply(200, b"{}")
+
+    def do_DELETE(self):
+        request = json.loads(self.body() or b"{}")
+        if not self.authorised():
+            return
+        repo = f"{request.get('organization')}/{request.get('name')}"
+        with lock:
+            if state["datasets"].pop(repo, None) is None:
+                return self.reply(404, b'{"error": "Repository not found"}')
+            state["deleted"].append(repo)
+            for key in [key for key in lfs if key[0] == repo]:
+                del lfs[key]
+        self.reply(200, b"{}")
 
     def do_HEAD(self):
         url = urllib.parse.urlparse(self.path)

@@ -24,6 +24,7 @@ prepare() {
     for version in $CJE_EVAL_VERSIONS; do venv_for cje-eval "$version" >/dev/null; done
     venv_for huggingface_hub "$HUB_VERSION" >/dev/null
     venv_for Jinja2 "$JINJA2_VERSION" >/dev/null
+    venv_for datasets "$DATASETS_VERSION" >/dev/null
     . "$here/matrix-models.sh"
     for type in $types $check_only $refused; do quantize "$type" >/dev/null; done
     gemma >/dev/null

@@ -12,6 +12,7 @@ fi
 CJE_EVAL_VERSIONS="0.3.0 0.9.3"
 HUB_VERSION=2.4.0
 JINJA2_VERSION=3.1.6
+DATASETS_VERSION=5.2.0
 
 venv_for() { # package version
     local py key dir

@@ -31,13 +31,25 @@ extension RunSession {
             return try HubUploader(environment: request.environment)
         }
         let dataset = try DatasetFolder(run: RunDirectory(root: request.run), license: request.license)
-        let files = try dataset.write(to: request.folder)
+        // The Hub says whether it takes the name before anything is written.
+        var created = false
+        if let uploader, let repo = request.repo {
+            created = try await uploader.create(repo, isPrivate: request.isPrivate)
+            say(created ? "publish: created dataset \(repo)" : "publish: dataset \(repo) exists: adding a commit")
+        }
+        let files: [String]
+        do {
+            files = try dataset.write(to: request.folder)
+        } catch {
+            if created, let uploader, let repo = request.repo { try? await uploader.delete(repo) }
+            throw error
+        }
         say(
             "publish: \(files.count) files in \(request.folder.path) (configs: \(dataset.configs.map(\.name).joined(separator: ", ")))"
         )
         guard let uploader, let repo = request.repo else { return nil }
         let report = try await uploader.upload(
-            folder: request.folder, files: files, repo: repo, isPrivate: request.isPrivate,
+            folder: request.folder, files: files.filter { $0 != DatasetFolder.marker }, repo: repo, created: created,
             message: "cje-prep publish: \(dataset.manifest.n) prompts, \(dataset.config.policies.count) policies",
             progress: { say("publish: \($0)") })
         say(
