@@ -14,11 +14,14 @@ struct PublishTests {
         let out = temporaryDirectory("publish-out").appendingPathComponent("set")
         let dataset = try DatasetFolder(run: run.run, license: "cc-by-4.0")
         let files = try dataset.write(to: out)
-        #expect(files.contains("README.md") && files.contains("data/responses.jsonl") && files.contains("cje/analyze.py"))
+        #expect(
+            files.contains("README.md") && files.contains("data/responses.jsonl") && files.contains("cje/analyze.py"))
         let card = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
         #expect(card.hasPrefix("---\nlicense: cc-by-4.0\n") && card.contains("size_categories:\n- n<1K"))
         for config in dataset.configs {
-            #expect(card.contains("- config_name: \(config.name)\n  data_files:\n  - split: train\n    path: \(config.path)"))
+            #expect(
+                card.contains(
+                    "- config_name: \(config.name)\n  data_files:\n  - split: train\n    path: \(config.path)"))
             #expect(card.contains("- config_name: \(config.name)\n  features:\n  - name: "))
         }
         // The data files are the run's own bytes, concatenated.
