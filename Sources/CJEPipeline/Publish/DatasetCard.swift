@@ -30,10 +30,21 @@ struct DatasetCard {
         }
     }
 
-    func text() throws -> String {
-        let run = folder.run
-        let config = folder.config
-        let manifest = folder.manifest
+    var config: PipelineConfig { folder.config }
+    var manifest: Manifest { folder.manifest }
+    var models: [String: String] { folder.manifest.fingerprint.models }
+    var labels: LabelSummary? {
+        try? JSONDecoder().decode(LabelSummary.self, from: Data(contentsOf: folder.run.labelDesign))
+    }
+
+    /// The card: the header, then each section in turn.
+    func text() -> String {
+        let sections = [summary(), howItWasMade(), determinism(), labelDesign(), margin(), parsed(), missing()]
+        return header().joined(separator: "\n") + "\n\n" + sections.joined().joined(separator: "\n") + "\n"
+    }
+
+    /// The YAML header the Hub reads: license, task, tags, size, the configs and their features.
+    func header() -> [String] {
         let configs = folder.configs
         let responses = Self.rows(configs[0].sources)
         var yaml = ["---", "license: \(folder.license)", "task_categories:", "- text-generation"]
@@ -52,11 +63,11 @@ struct DatasetCard {
             yaml += ["- config_name: \(item.name)", "  features:"] + (schemas[item.name] ?? .null).features(indent: 2)
         }
         yaml.append("---")
+        return yaml
+    }
 
-        let labels = try? JSONDecoder().decode(LabelSummary.self, from: Data(contentsOf: run.labelDesign))
-        let info = try? JSONSerialization.jsonObject(with: Data(contentsOf: run.datasetInfo)) as? [String: Any]
-        let certificate = try? JSONDecoder().decode(DatasetInfoSummary.self, from: Data(contentsOf: run.datasetInfo))
-        let models = manifest.fingerprint.models
+    /// The title, what the data is, its configs and how to load them.
+    func summary() -> [String] {
         var md: [String] = []
         md.append("# CJE data set: \(config.policies.map(\.name).joined(separator: ", "))")
         md.append("")
@@ -64,7 +75,7 @@ struct DatasetCard {
             "Prepared by cje-prep for Causal Judge Evaluation: responses of a logging policy (`\(config.loggingPolicy)`) and target policies to the same sampled prompts, each response's teacher-forced log probability under every policy, an LLM judge's scores with their uncertainty, and oracle labels on a declared probability sample. Every number was computed; none was filled in where something failed (see *What is missing*)."
         )
         md += ["", "## Configs", "", "| config | rows | what |", "|---|---|---|"]
-        for item in configs { md.append("| `\(item.name)` | \(Self.rows(item.sources)) | \(item.about) |") }
+        for item in folder.configs { md.append("| `\(item.name)` | \(Self.rows(item.sources)) | \(item.about) |") }
         md += [
             "",
             "```python",
@@ -74,8 +85,12 @@ struct DatasetCard {
             "",
             "`cje/` holds the CJE bundle as the run wrote it: `python3 cje/analyze.py` runs cje-eval (0.9.2 or later) in Direct mode with the declared label design; `cje/cje_dataset.jsonl` with `cje/responses/` is the off-policy set for cje-eval 0.3.",
         ]
+        return md
+    }
 
-        md += ["", "## How it was made", ""]
+    /// The sample, the policies, the models, the engine, the judge and the oracle.
+    func howItWasMade() -> [String] {
+        var md = ["", "## How it was made", ""]
         let source = config.prompts.source
         if let prompts = labels?.prompts {
             md.append(
@@ -105,17 +120,26 @@ struct DatasetCard {
         if let day = manifest.chatDate?.day {
             md.append("- The run's day (chat templates, each row's `date`): \(day).")
         }
+        return md
+    }
 
-        md += ["", "## Determinism", ""]
-        if let certificate, let determinism = certificate.determinism {
+    /// The certificate of `validate`'s determinism audit.
+    func determinism() -> [String] {
+        var md = ["", "## Determinism", ""]
+        let info = try? JSONDecoder().decode(DatasetInfoSummary.self, from: Data(contentsOf: folder.run.datasetInfo))
+        if let determinism = info?.determinism {
             md.append(
                 "`cje-prep validate` re-scored \(determinism.rescored) log probs alone in a fresh batch (\(determinism.rescoreMismatches) differed) and regenerated \(determinism.regenerated) draws from their own seeds (\(determinism.regenerateMismatches) differed), bit for bit, on \(determinism.engine). Every number is a function of the inputs above: re-running the same config on the same model files gives the same bytes, on one machine or split over many."
             )
         } else {
             md.append("No determinism certificate was recorded.")
         }
+        return md
+    }
 
-        md += ["", "## Label design", ""]
+    /// The label design, each row's inclusion probability, and what is missing per policy.
+    func labelDesign() -> [String] {
+        var md = ["", "## Label design", ""]
         if let labels {
             let rates =
                 labels.design == .stratified
@@ -135,12 +159,23 @@ struct DatasetCard {
                 md.append("| `\(name)` | \(p.frameRows ?? p.rows) | \(p.rows) | \(p.labelledRows) | \(missing) |")
             }
         }
-        md += ["", "## Decision margin", ""]
-        md.append(
+        return md
+    }
+
+    /// The margin the config declared before any result.
+    func margin() -> [String] {
+        [
+            "", "## Decision margin", "",
             config.decisionMargin.map {
                 "±\($0) on the 0-1 label scale, declared in the config before any result existed (it is part of the run's fingerprint: the run refuses to resume under another)."
-            } ?? "None was declared (`decision_margin` in the config)."
-        )
+            } ?? "None was declared (`decision_margin` in the config).",
+        ]
+    }
+
+    /// How many of the judge's and the oracle's answers parsed.
+    func parsed() -> [String] {
+        var md: [String] = []
+        let info = try? JSONSerialization.jsonObject(with: Data(contentsOf: folder.run.datasetInfo)) as? [String: Any]
         if let parse = info?["parse_ok"] as? [String: [String: Int]] {
             md += ["", "## Answers that parsed", ""]
             for who in ["judge", "oracle"] {
@@ -151,7 +186,12 @@ struct DatasetCard {
                 }
             }
         }
-        md += ["", "## What is missing", ""]
+        return md
+    }
+
+    /// What is missing and why, and the data's known limits.
+    func missing() -> [String] {
+        var md = ["", "## What is missing", ""]
         md.append(
             "A row whose generation or judging failed is not in `responses` (cje-eval refuses a fresh draw without a judge score); it is in `frame` with `status: missing`, the stage, the error and its kind. A row drawn for a label whose label failed is in `labels` without `y_true` and marked `label: missing` in `frame`. An analysis of `responses` alone assumes those rows are missing at random."
         )
@@ -165,6 +205,6 @@ struct DatasetCard {
             )
         }
         md += ["", "`provenance/manifest.json` and `provenance/dataset_info.json` are the run's own records."]
-        return yaml.joined(separator: "\n") + "\n\n" + md.joined(separator: "\n") + "\n"
+        return md
     }
 }

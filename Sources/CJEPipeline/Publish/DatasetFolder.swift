@@ -158,7 +158,7 @@ public struct DatasetFolder: Sendable {
         }
         try put(try Data(contentsOf: run.manifest), "provenance/manifest.json")
         try put(try Data(contentsOf: run.datasetInfo), "provenance/dataset_info.json")
-        try put(Data(try DatasetCard(folder: self, schemas: schemas).text().utf8), "README.md")
+        try put(Data(DatasetCard(folder: self, schemas: schemas).text().utf8), "README.md")
         try put(Data("written by cje-prep publish\n".utf8), Self.marker)
         return written
     }

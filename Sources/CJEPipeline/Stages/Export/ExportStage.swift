@@ -56,20 +56,7 @@ public struct ExportStage: PipelineStage {
         // The export runs on the whole sample (an unsplit run or a merge): its prompts are the sample.
         let design = LabelDesign(config: config, sample: responses.map(\.promptId))
         let provenance = try self.provenance()
-        // Each draw's length, and each policy's rows of the frame (every draw of every prompt)
-        // and of them those on its probe prompts, for the original design's propensities.
-        var tokens: [ItemKey: Int] = [:]
-        var frameRows: [String: Int] = [:]
-        var onProbes: [String: Int] = [:]
-        for record in responses {
-            for policy in config.policies.map(\.name) {
-                for (draw, response) in record.allDraws(of: policy) {
-                    tokens[ItemKey(promptId: record.promptId, policy: policy, draw: draw)] = response.nTokens
-                    frameRows[policy, default: 0] += 1
-                    if design.probes(policy).contains(record.promptId) { onProbes[policy, default: 0] += 1 }
-                }
-            }
-        }
+        let (tokens, frameRows, onProbes) = Self.frameCounts(responses, policies: config.policies, design: design)
         var counts = Counts(written: 0, leftOut: 0)
         var logged: [LoggedRow] = []
         var rows = FreshRows()
@@ -114,28 +101,18 @@ public struct ExportStage: PipelineStage {
             rows.add(row, probe: probeLabels[key])
             counts.written += 1
             if logs {
-                frame.logged = false
-                guard let lp = logprobs[record.promptId], let base = lp.logprobs[logging] ?? nil else {
+                let metadata = LoggedRow.Metadata(
+                    judgeScore: score, judgeMethod: record.judgeMethod, judgeScoreVariance: record.judgeScoreVariance,
+                    oracleLabel: labelled?.yTrue, identity: identity, judgeParseOk: record.parseOk, labelStatus: status)
+                switch loggedRow(record, response: response, logprobs: logprobs[record.promptId], metadata: metadata) {
+                case .success(let row):
+                    logged.append(row)
+                    counts.written += 1
+                case .failure(let why):
                     counts.leftOut += 1
-                    frame.loggedError =
-                        "no log prob under \(logging): \(logprobs[record.promptId]?.errors[logging] ?? "missing")"
-                    rows.frame[record.policy, default: []].append(frame)
-                    continue
+                    frame.loggedError = why.message
                 }
-                var targets: [String: Double?] = [:]
-                for policy in config.policies where policy.name != logging {
-                    targets[policy.name] = .some(lp.logprobs[policy.name] ?? nil)
-                }
-                logged.append(
-                    LoggedRow(
-                        promptId: record.promptId, prompt: record.prompt, response: response, basePolicyLogprob: base,
-                        targetPolicyLogprobs: targets,
-                        metadata: LoggedRow.Metadata(
-                            judgeScore: score, judgeMethod: record.judgeMethod,
-                            judgeScoreVariance: record.judgeScoreVariance, oracleLabel: labelled?.yTrue,
-                            identity: identity, judgeParseOk: record.parseOk, labelStatus: status)))
-                frame.logged = true
-                counts.written += 1
+                frame.logged = frame.loggedError == nil
             }
             rows.frame[record.policy, default: []].append(frame)
         }
@@ -160,6 +137,51 @@ public struct ExportStage: PipelineStage {
         try AtomicFile.write(
             Data(AnalyzeScript.text(probed: probed, summary: summary).utf8), to: context.run.analyzeScript)
         return (counts, summary)
+    }
+
+    /// Each draw's length, and each policy's rows of the frame (every draw of every prompt) and
+    /// of them those on its probe prompts, for the original design's propensities.
+    static func frameCounts(_ responses: [ResponsesRecord], policies: [PolicyConfig], design: LabelDesign)
+        -> (tokens: [ItemKey: Int], frameRows: [String: Int], onProbes: [String: Int])
+    {
+        var tokens: [ItemKey: Int] = [:]
+        var frameRows: [String: Int] = [:]
+        var onProbes: [String: Int] = [:]
+        for record in responses {
+            for policy in policies.map(\.name) {
+                for (draw, response) in record.allDraws(of: policy) {
+                    tokens[ItemKey(promptId: record.promptId, policy: policy, draw: draw)] = response.nTokens
+                    frameRows[policy, default: 0] += 1
+                    if design.probes(policy).contains(record.promptId) { onProbes[policy, default: 0] += 1 }
+                }
+            }
+        }
+        return (tokens, frameRows, onProbes)
+    }
+
+    /// Why a logged row is left out of `cje_dataset.jsonl`.
+    struct LeftOut: Error {
+        var message: String
+    }
+
+    /// The logging policy's row of `cje_dataset.jsonl`: its response with its log prob under
+    /// every policy (null where one failed), or why it cannot be written (no log prob under P0).
+    func loggedRow(
+        _ record: ScoredRecord, response: String, logprobs: LogprobsRecord?, metadata: LoggedRow.Metadata
+    ) -> Result<LoggedRow, LeftOut> {
+        let config = context.config
+        let logging = config.loggingPolicy
+        guard let lp = logprobs, let base = lp.logprobs[logging] ?? nil else {
+            return .failure(LeftOut(message: "no log prob under \(logging): \(logprobs?.errors[logging] ?? "missing")"))
+        }
+        var targets: [String: Double?] = [:]
+        for policy in config.policies where policy.name != logging {
+            targets[policy.name] = .some(lp.logprobs[policy.name] ?? nil)
+        }
+        return .success(
+            LoggedRow(
+                promptId: record.promptId, prompt: record.prompt, response: response, basePolicyLogprob: base,
+                targetPolicyLogprobs: targets, metadata: metadata))
     }
 
     /// Who scored every row: the judge's and the oracle's model (a local file's sha256, or the
