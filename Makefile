@@ -10,7 +10,7 @@ TOOLS_ENV = CJE_LLAMA_TOOLS=1 scripts/with-env.sh
 # No model, and nothing calls llama.cpp.
 FAST_TIER = CJEPipelineTests|CJEInferenceTests|CJEHubTests
 
-.PHONY: build demo engine-demo check test integration integration-scripts bench matrix-bench scale-bench lint dist image
+.PHONY: build demo engine-demo check test integration integration-scripts bench matrix-bench scale-bench lint dist wheel image
 
 # cje-prep alone (the tests' build adds the test targets, the example and the scale benchmark).
 build:
@@ -59,12 +59,17 @@ integration-scripts:
 	$(TOOLS_ENV) Tests/Integration/hub-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/template-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/model-matrix.sh .build/release/cje-prep
-	$(TOOLS_ENV) bash -c 'bundle=$$(scripts/dist.sh) && Tests/Integration/bundle-check.sh "$$bundle" .build/release/cje-prep && Tests/Integration/image-check.sh "$$bundle" .build/release/cje-prep'
+	$(TOOLS_ENV) bash -c 'bundle=$$(scripts/dist.sh) && Tests/Integration/bundle-check.sh "$$bundle" .build/release/cje-prep && Tests/Integration/image-check.sh "$$bundle" .build/release/cje-prep && wheel=$$(scripts/wheel.sh "$$bundle") && Tests/Integration/wheel-check.sh "$$wheel" .build/release/cje-prep'
 
 # dist/cje-prep-<version>-linux-<arch>.tar.gz: the binary with the Swift runtime linked in and
 # llama.cpp's libraries beside it; runs where there is no Swift (scripts/dist.sh).
 dist:
 	$(ENV) scripts/dist.sh
+
+# dist/cje_prep-<version>-py3-none-manylinux_2_<N>_<arch>.whl: the bundle as a Python wheel
+# (`pip install` it: a `cje-prep` command and `python -m cje_prep`; scripts/wheel.sh).
+wheel:
+	$(ENV) bash -c 'scripts/wheel.sh "$$(scripts/dist.sh)"'
 
 # The container image of deploy/container/Containerfile from the bundle (podman, buildah or docker).
 image:

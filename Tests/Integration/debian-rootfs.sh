@@ -1,19 +1,20 @@
-# Sourced by bundle-check.sh and image-check.sh (after lib.sh). `debian_rootfs` prints the path of a minimal
-# Debian root file system as a tarball (mmdebstrap --variant=minbase, the host's release and apt
-# sources, plus ca-certificates for HTTPS), made once and kept in $CACHE/rootfs. No Swift, no
+# Sourced by bundle-check.sh, image-check.sh and wheel-check.sh (after lib.sh). `debian_rootfs
+# [PACKAGE]` prints the path of a minimal Debian root file system as a tarball (mmdebstrap
+# --variant=minbase, the host's release and apt sources, plus ca-certificates for HTTPS, and
+# PACKAGE when given, e.g. python3-venv), made once and kept in $CACHE/rootfs. No Swift, no
 # compiler, no libgomp. mmdebstrap is installed with apt-get when missing.
 debian_rootfs() {
-    local suite rootfs part
+    local suite rootfs part extra=${1:-}
     suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
     [ -n "$suite" ] || { echo "the host names no Debian release in /etc/os-release" >&2; return 1; }
-    rootfs="$CACHE/rootfs/debian-$suite-minbase-$(uname -m).tar"
+    rootfs="$CACHE/rootfs/debian-$suite-minbase${extra:+-$extra}-$(uname -m).tar"
     if [ ! -f "$rootfs" ]; then
         need_packages mmdebstrap:mmdebstrap
         mkdir -p "$CACHE/rootfs"
         echo "making a minimal Debian $suite root file system (mmdebstrap --variant=minbase; once, kept in $CACHE/rootfs)" >&2
         # The name ends in .tar: mmdebstrap writes the format its output's name says.
         part="${rootfs%.tar}.part.$$.tar"
-        mmdebstrap --quiet --variant=minbase --include=ca-certificates --mode=root "$suite" "$part" \
+        mmdebstrap --quiet --variant=minbase --include="ca-certificates${extra:+,$extra}" --mode=root "$suite" "$part" \
             >"$CACHE/rootfs/mmdebstrap.log" 2>&1 ||
             { tail -n 30 "$CACHE/rootfs/mmdebstrap.log" >&2; rm -rf "$part"; echo "mmdebstrap failed" >&2; return 1; }
         mv -f "$part" "$rootfs"

@@ -51,7 +51,7 @@ c=$(bh from "$image")
 containers+=("$c")
 in_image() {
     bh run --isolation chroot -v "$work/models:/models:ro" -v "$work/runs:/runs" \
-        --env CJE_MODEL=/models/model.gguf "$c" -- "$@"
+        --env CJE_MODEL=/models/model.gguf --env CJE_CHAT_DATE="$CJE_CHAT_DATE" "$c" -- "$@"
 }
 version=$(in_image cje-prep --version) || fail "cje-prep --version did not run in the image"
 echo "$version" | sed 's/^/  /' >&2

@@ -30,6 +30,7 @@ prepare() {
     gemma >/dev/null
     . "$here/debian-rootfs.sh"
     debian_rootfs >/dev/null
+    debian_rootfs python3-venv >/dev/null
     say "ready in $((SECONDS - started)) s"
 }
 
