@@ -59,7 +59,7 @@ integration-scripts:
 	$(TOOLS_ENV) Tests/Integration/hub-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/template-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/model-matrix.sh .build/release/cje-prep
-	$(TOOLS_ENV) bash -c 'bundle=$$(scripts/dist.sh) && Tests/Integration/bundle-check.sh "$$bundle" .build/release/cje-prep && Tests/Integration/image-check.sh "$$bundle" .build/release/cje-prep && wheel=$$(scripts/wheel.sh "$$bundle") && Tests/Integration/wheel-check.sh "$$wheel" .build/release/cje-prep'
+	$(TOOLS_ENV) bash -c 'host=$$(mktemp -d) && trap "rm -rf $$host" EXIT && export CHECK_HOST_RUN=$$host/run && bundle=$$(scripts/dist.sh) && Tests/Integration/bundle-check.sh "$$bundle" .build/release/cje-prep && Tests/Integration/image-check.sh "$$bundle" .build/release/cje-prep && wheel=$$(scripts/wheel.sh "$$bundle") && Tests/Integration/wheel-check.sh "$$wheel" .build/release/cje-prep'
 
 # dist/cje-prep-<version>-linux-<arch>.tar.gz: the binary with the Swift runtime linked in and
 # llama.cpp's libraries beside it; runs where there is no Swift (scripts/dist.sh).

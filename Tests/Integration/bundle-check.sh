@@ -50,12 +50,10 @@ echo "$version" | grep -q "^commit " || fail "--version names no commit: $versio
     three_policies 24
 } >"$work/config.yaml"
 cp "$work/config.yaml" "$root/runs/config.yaml"
-say "cje-prep run 3 on the host"
-CJE_MODEL="$CJE_MODEL" "$tool" run --dir "$work/host" --config "$work/config.yaml" >"$work/host.log" 2>&1 ||
-    { tail -n 20 "$work/host.log" >&2; fail "the host's run failed"; }
+host=$(host_run "$work/config.yaml") || fail "the host's run failed"
 say "cje-prep run 3 in the chroot (the bundle alone)"
 chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/usr/bin:/bin CJE_MODEL=/models/model.gguf CJE_CHAT_DATE="$CJE_CHAT_DATE" \
     "/opt/$name/bin/cje-prep" run --dir /runs/r --config /runs/config.yaml >"$work/chroot.log" 2>&1 ||
     { tail -n 20 "$work/chroot.log" >&2; fail "the run in the chroot failed"; }
-count=$(same_data_files "$work/host" "$root/runs/r" "the chroot") || fail "the chroot does not give the host's data files (above)"
+count=$(same_data_files "$host" "$root/runs/r" "the chroot") || fail "the chroot does not give the host's data files (above)"
 say "ok: the bundle ran in a minimal Debian $suite without Swift; $count data files byte-identical to the host's run"

@@ -22,6 +22,24 @@ debian_rootfs() {
     echo "$rootfs"
 }
 
+# `host_run CONFIG`: the host build's run of CONFIG, which a run inside the root file system is
+# compared with; prints its directory. With $CHECK_HOST_RUN (the Makefile gives bundle-check and
+# wheel-check one), a run of the same config another check made there is reused instead of made
+# again; otherwise it is made in $work/host.
+host_run() {
+    local config=$1 dir=${CHECK_HOST_RUN:-$work/host}
+    if [ -f "$dir/data/dataset_info.json" ] && cmp -s "$config" "$dir.config.yaml"; then
+        say "the host's run of this config: reused from $dir"
+        echo "$dir"
+        return 0
+    fi
+    rm -rf "$dir" "$dir.config.yaml"
+    say "the host's run of this config"
+    "$tool" run --dir "$dir" --config "$config" >"$dir.log" 2>&1 || { tail -n 20 "$dir.log" >&2; return 1; }
+    cp "$config" "$dir.config.yaml"
+    echo "$dir"
+}
+
 # `same_data_files HOST-RUN OTHER-RUN WHERE`: the data files (data/, phase2/, cje/) of the two run
 # directories are the same list and bytes; prints their count, or says how they differ and fails.
 same_data_files() {

@@ -73,7 +73,7 @@ PY
 say "ok: datasets 5.2.0 loads every config of the card from the folder"
 
 # Refused before anything is written or uploaded.
-"$tool" run --config "$work/config.yaml" --dir "$work/partial" --through judge > /dev/null 2>&1 ||
+"$tool" run --config "$work/config.yaml" --dir "$work/partial" --through prompts > /dev/null 2>&1 ||
     fail "the partial run failed"
 refused() { # message command...
     local message=$1

@@ -47,11 +47,9 @@ echo "$command" | grep -q "^commit " || fail "--version names no commit (not the
     printf 'n: 3\nseed: 11\n'
     three_policies 24
 } >"$root/runs/config.yaml"
-say "cje-prep run 3 on the host"
-"$tool" run --dir "$work/host" --config "$root/runs/config.yaml" >"$work/host.log" 2>&1 ||
-    { tail -n 20 "$work/host.log" >&2; fail "the host's run failed"; }
+host=$(host_run "$root/runs/config.yaml") || fail "the host's run failed"
 say "cje-prep run 3 in the chroot, from the wheel"
 inside cje-prep run --dir /runs/r --config /runs/config.yaml >"$work/chroot.log" 2>&1 ||
     { tail -n 20 "$work/chroot.log" >&2; fail "the run from the wheel failed"; }
-count=$(same_data_files "$work/host" "$root/runs/r" "the wheel's run") || fail "the wheel does not give the host's data files (above)"
+count=$(same_data_files "$host" "$root/runs/r" "the wheel's run") || fail "the wheel does not give the host's data files (above)"
 say "ok: pip installed the wheel in a minimal Debian without Swift; cje-prep and python -m cje_prep print one build; $count data files byte-identical to the host's run"
