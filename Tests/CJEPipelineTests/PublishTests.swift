@@ -36,6 +36,18 @@ struct PublishTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: other.path) == ["notes.txt"])
     }
 
+    @Test("draws: 2 overridden by every policy's draws: 1 writes no draws files, and publishing reads none")
+    func overriddenDraws() async throws {
+        var run = try FakeRun("publish-draws")
+        run.config.draws = 2
+        for k in run.config.policies.indices { run.config.policies[k].draws = 1 }
+        try await run.execute()
+        #expect(!FileManager.default.fileExists(atPath: run.run.scored(.draws, .uncertainty).path))
+        let out = temporaryDirectory("publish-draws-out").appendingPathComponent("set")
+        let files = try DatasetFolder(run: run.run).write(to: out)
+        #expect(files.contains("data/scores.jsonl"))
+    }
+
     @Test("an unfinished run, a bad repository name and a missing token are refused before anything is written")
     func refused() async throws {
         let run = try FakeRun("publish-partial")

@@ -37,6 +37,9 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
     /// How many responses `policy` gives each prompt.
     public func draws(of policy: PolicyConfig) -> Int { policy.draws ?? draws }
 
+    /// Whether any policy draws more than once (the judge then writes `phase2/draws_scored_*`).
+    public var hasLaterDraws: Bool { policies.contains { draws(of: $0) > 1 } }
+
     /// The largest number of draws per prompt.
     public static let maximumDraws = 1000
 

@@ -8,15 +8,23 @@ import Foundation
 /// its inclusion probabilities, the decision margin, what is missing and why, and known limits.
 struct DatasetCard {
     let folder: DatasetFolder
-    /// Each config's row type, declared in the header so `datasets` loads a large file whose
-    /// sparse fields are null in its first block.
-    let schemas: [String: JSONSchema]
+    let configs: [DatasetFolder.Config]
+    /// Each config's rows and row type, from its data as the folder wrote it. The type is declared
+    /// in the header so `datasets` loads a large file whose sparse fields are null in its first block.
+    let stats: [String: ConfigStats]
+    /// `cje/label_design.json` (nil if it cannot be read).
+    let labels: LabelSummary?
 
-    /// Lines in a JSON Lines file (0 when it is absent).
-    static func rows(_ urls: [URL]) -> Int {
-        urls.reduce(0) { total, url in
-            total + ((try? Data(contentsOf: url)) ?? Data()).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-        }
+    struct ConfigStats {
+        var rows: Int
+        var schema: JSONSchema
+    }
+
+    init(folder: DatasetFolder, configs: [DatasetFolder.Config], stats: [String: ConfigStats]) {
+        self.folder = folder
+        self.configs = configs
+        self.stats = stats
+        labels = try? JSONDecoder().decode(LabelSummary.self, from: Data(contentsOf: folder.run.labelDesign))
     }
 
     /// The Hub's size category for `n` rows.
@@ -33,9 +41,6 @@ struct DatasetCard {
     var config: PipelineConfig { folder.config }
     var manifest: Manifest { folder.manifest }
     var models: [String: String] { folder.manifest.fingerprint.models }
-    var labels: LabelSummary? {
-        try? JSONDecoder().decode(LabelSummary.self, from: Data(contentsOf: folder.run.labelDesign))
-    }
 
     /// The card: the header, then each section in turn.
     func text() -> String {
@@ -45,8 +50,7 @@ struct DatasetCard {
 
     /// The YAML header the Hub reads: license, task, tags, size, the configs and their features.
     func header() -> [String] {
-        let configs = folder.configs
-        let responses = Self.rows(configs[0].sources)
+        let responses = configs.first.flatMap { stats[$0.name]?.rows } ?? 0
         var yaml = ["---", "license: \(folder.license)", "task_categories:", "- text-generation"]
         if config.prompts.englishOnly { yaml += ["language:", "- en"] }
         yaml += [
@@ -60,7 +64,8 @@ struct DatasetCard {
         }
         yaml.append("dataset_info:")
         for item in configs {
-            yaml += ["- config_name: \(item.name)", "  features:"] + (schemas[item.name] ?? .null).features(indent: 2)
+            yaml +=
+                ["- config_name: \(item.name)", "  features:"] + (stats[item.name]?.schema ?? .null).features(indent: 2)
         }
         yaml.append("---")
         return yaml
@@ -75,7 +80,7 @@ struct DatasetCard {
             "Prepared by cje-prep for Causal Judge Evaluation: responses of a logging policy (`\(config.loggingPolicy)`) and target policies to the same sampled prompts, each response's teacher-forced log probability under every policy, an LLM judge's scores with their uncertainty, and oracle labels on a declared probability sample. Every number was computed; none was filled in where something failed (see *What is missing*)."
         )
         md += ["", "## Configs", "", "| config | rows | what |", "|---|---|---|"]
-        for item in folder.configs { md.append("| `\(item.name)` | \(Self.rows(item.sources)) | \(item.about) |") }
+        for item in configs { md.append("| `\(item.name)` | \(stats[item.name]?.rows ?? 0) | \(item.about) |") }
         md += [
             "",
             "```python",
@@ -126,8 +131,7 @@ struct DatasetCard {
     /// The certificate of `validate`'s determinism audit.
     func determinism() -> [String] {
         var md = ["", "## Determinism", ""]
-        let info = try? JSONDecoder().decode(DatasetInfoSummary.self, from: Data(contentsOf: folder.run.datasetInfo))
-        if let determinism = info?.determinism {
+        if let determinism = folder.info.determinism {
             md.append(
                 "`cje-prep validate` re-scored \(determinism.rescored) log probs alone in a fresh batch (\(determinism.rescoreMismatches) differed) and regenerated \(determinism.regenerated) draws from their own seeds (\(determinism.regenerateMismatches) differed), bit for bit, on \(determinism.engine). Every number is a function of the inputs above: re-running the same config on the same model files gives the same bytes, on one machine or split over many."
             )
@@ -174,19 +178,13 @@ struct DatasetCard {
 
     /// How many of the judge's and the oracle's answers parsed.
     func parsed() -> [String] {
-        var md: [String] = []
-        let info = try? JSONSerialization.jsonObject(with: Data(contentsOf: folder.run.datasetInfo)) as? [String: Any]
-        if let parse = info?["parse_ok"] as? [String: [String: Int]] {
-            md += ["", "## Answers that parsed", ""]
-            for who in ["judge", "oracle"] {
-                if let counts = parse[who] {
-                    md.append(
-                        "- \(who): \(counts["parsed"] ?? 0) of \(counts["answers"] ?? 0) greedy answers parsed as a score 0-10 (`parse_ok` on each row)."
-                    )
+        guard let parse = folder.info.parseOk else { return [] }
+        return ["", "## Answers that parsed", ""]
+            + ["judge", "oracle"].compactMap { who in
+                parse[who].map {
+                    "- \(who): \($0.parsed) of \($0.answers) greedy answers parsed as a score 0-10 (`parse_ok` on each row)."
                 }
             }
-        }
-        return md
     }
 
     /// What is missing and why, and the data's known limits.

@@ -21,6 +21,8 @@ public struct DatasetFolder: Sendable {
     public let run: RunDirectory
     public let manifest: Manifest
     public let config: PipelineConfig
+    /// `dataset_info.json` as validate wrote it (read once, here).
+    let info: DatasetInfoSummary
     /// What the card says the data is licensed under (a Hub license id; `other` by default).
     public var license: String
 
@@ -38,6 +40,7 @@ public struct DatasetFolder: Sendable {
             )
         }
         self.run = run
+        self.info = info
         manifest = try Manifest.read(from: run.manifest)
         var config = try JSONDecoder().decode(PipelineConfig.self, from: Data(manifest.fingerprint.config.utf8))
         config.n = manifest.n
@@ -49,6 +52,7 @@ public struct DatasetFolder: Sendable {
     public var configs: [Config] {
         let policies = config.policies.map(\.name)
         let logging = config.loggingPolicy
+        let groups: [RunDirectory.ScoredGroup] = config.hasLaterDraws ? [.p0, .targets, .draws] : [.p0, .targets]
         var out = [
             Config(
                 name: "responses", path: "data/responses.jsonl", sources: policies.map(run.freshDraws),
@@ -60,15 +64,11 @@ public struct DatasetFolder: Sendable {
                 about: "every sampled row, complete or missing, with why and its inclusion probabilities (cje/frame/)"),
             Config(
                 name: "scores", path: "data/scores.jsonl",
-                sources: [run.scored(.p0, .uncertainty), run.scored(.targets, .uncertainty)]
-                    + (config.draws > 1 || config.policies.contains { ($0.draws ?? 1) > 1 }
-                        ? [run.scored(.draws, .uncertainty)] : []),
+                sources: groups.map { run.scored($0, .uncertainty) },
                 about: "the judge's score distribution (mean and variance) of every response, every draw"),
             Config(
                 name: "scores_deterministic", path: "data/scores_deterministic.jsonl",
-                sources: [run.scored(.p0, .deterministic), run.scored(.targets, .deterministic)]
-                    + (config.draws > 1 || config.policies.contains { ($0.draws ?? 1) > 1 }
-                        ? [run.scored(.draws, .deterministic)] : []),
+                sources: groups.map { run.scored($0, .deterministic) },
                 about: "the judge's deterministic score of every response (\(config.judge.deterministic.rawValue))"),
             Config(
                 name: "logprobs", path: "data/logprobs.jsonl", sources: [run.logprobs],
@@ -138,7 +138,8 @@ public struct DatasetFolder: Sendable {
             try data.write(to: url)
             written.append(path)
         }
-        var schemas: [String: JSONSchema] = [:]
+        var stats: [String: DatasetCard.ConfigStats] = [:]
+        let configs = self.configs
         for config in configs {
             var data = Data()
             for source in config.sources {
@@ -148,7 +149,8 @@ public struct DatasetFolder: Sendable {
                     throw PipelineError.unreadable(path: source.path, detail: FileFailure.describe(error))
                 }
             }
-            schemas[config.name] = try JSONSchema.of(lines: data)
+            stats[config.name] = DatasetCard.ConfigStats(
+                rows: data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }, schema: try JSONSchema.of(lines: data))
             try put(data, config.path)
         }
         let cje = run.cjeDataset.deletingLastPathComponent()
@@ -158,7 +160,7 @@ public struct DatasetFolder: Sendable {
         }
         try put(try Data(contentsOf: run.manifest), "provenance/manifest.json")
         try put(try Data(contentsOf: run.datasetInfo), "provenance/dataset_info.json")
-        try put(Data(DatasetCard(folder: self, schemas: schemas).text().utf8), "README.md")
+        try put(Data(DatasetCard(folder: self, configs: configs, stats: stats).text().utf8), "README.md")
         try put(Data("written by cje-prep publish\n".utf8), Self.marker)
         return written
     }

@@ -74,26 +74,30 @@ indirect enum JSONSchema: Equatable {
         return ["\(pad)- name: \(quoted)"] + type.body(indent: indent + 2)
     }
 
+    /// A scalar's dtype as the card writes it (nil for an object or a list).
+    private var dtype: String? {
+        switch self {
+        case .null: return "'null'"
+        case .bool: return "bool"
+        case .int: return "int64"
+        case .double: return "float64"
+        case .string: return "string"
+        case .object, .list: return nil
+        }
+    }
+
     /// What follows a feature's name: its dtype, struct or list.
     private func body(indent: Int) -> [String] {
         let pad = String(repeating: " ", count: indent)
         switch self {
-        case .null: return ["\(pad)dtype: 'null'"]
-        case .bool: return ["\(pad)dtype: bool"]
-        case .int: return ["\(pad)dtype: int64"]
-        case .double: return ["\(pad)dtype: float64"]
-        case .string: return ["\(pad)dtype: string"]
         case .object(let fields) where fields.isEmpty: return ["\(pad)struct: []"]
         case .object: return ["\(pad)struct:"] + features(indent: indent)
         case .list(let element):
-            switch element {
-            case .object(let fields) where !fields.isEmpty:
+            if case .object(let fields) = element, !fields.isEmpty {
                 return ["\(pad)list:"] + element.features(indent: indent)
-            case .list, .object:
-                return ["\(pad)list: string"]
-            default:
-                return ["\(pad)list: \(element.body(indent: 0)[0].replacingOccurrences(of: "dtype: ", with: ""))"]
             }
+            return ["\(pad)list: \(element.dtype ?? "string")"]
+        default: return ["\(pad)dtype: \(dtype ?? "string")"]
         }
     }
 }

@@ -321,9 +321,12 @@ struct DatasetInfoSummary: Decodable {
     var auditPairs: Int
     var auditMismatches: Int
     var determinism: DeterminismCertificate?
+    /// The judge's and the oracle's answers that parsed (absent before they were counted).
+    var parseOk: [String: ValidationReport.ParseCounts]?
 
     enum CodingKeys: String, CodingKey {
         case passed, failures, determinism
+        case parseOk = "parse_ok"
         case auditPairs = "determinism_audit_pairs"
         case auditMismatches = "determinism_audit_mismatches"
     }

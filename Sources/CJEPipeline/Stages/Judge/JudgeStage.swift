@@ -130,7 +130,7 @@ public struct JudgeStage: ItemStage, PipelineStage {
         try AtomicFile.write(
             try JSONLines.encode(judged.targetsDeterministic), to: run.scored(.targets, .deterministic))
         try AtomicFile.write(try JSONLines.encode(judged.targetsUncertainty), to: run.scored(.targets, .uncertainty))
-        if config.policies.contains(where: { config.draws(of: $0) > 1 }) {
+        if config.hasLaterDraws {
             try AtomicFile.write(
                 try JSONLines.encode(judged.drawsDeterministic), to: run.scored(.draws, .deterministic))
             try AtomicFile.write(try JSONLines.encode(judged.drawsUncertainty), to: run.scored(.draws, .uncertainty))
