@@ -84,10 +84,12 @@ public struct ChatCompletion: Sendable, Hashable {
     public var logprobs: [TokenLogprob]?
     /// The model name the provider reported.
     public var model: String?
+    /// The backend configuration the provider reported (`system_fingerprint`), when it did.
+    public var systemFingerprint: String?
 
     public init(
         text: String, finishReason: String? = "stop", promptTokens: Int = 0, completionTokens: Int = 0,
-        logprobs: [TokenLogprob]? = nil, model: String? = nil
+        logprobs: [TokenLogprob]? = nil, model: String? = nil, systemFingerprint: String? = nil
     ) {
         self.text = text
         self.finishReason = finishReason
@@ -95,6 +97,7 @@ public struct ChatCompletion: Sendable, Hashable {
         self.completionTokens = completionTokens
         self.logprobs = logprobs
         self.model = model
+        self.systemFingerprint = systemFingerprint
     }
 }
 

@@ -120,10 +120,12 @@ package struct Pipeline: Sendable {
         let budget = config.budget.map { $0 / Double(shard?.count ?? 1) }
         let hub = ProviderHub(
             configs: config.providers, cache: target.providerCache, ledger: SpendLedger(budget: budget, spent: spent),
-            factory: settings.providerFactory)
-        // A missing key fails now, not hours into the run (a merge calls only the stages after
-        // the shards', unless a label no shard drew is left to fill).
-        let calling = frozen.isEmpty ? stages : stages.filter { $0.id > RunStage.lastInShard }
+            factory: settings.providerFactory, served: { try manifest.served($0, model: $1) })
+        // A missing key fails now, not hours into the run: every provider the run will call, also
+        // when this invocation stops earlier (a shard calls those of its stages; a merge those
+        // after the shards', where a label no shard drew is left to fill).
+        let planned = Self.plan.filter { shard == nil || $0.id <= RunStage.lastInShard }
+        let calling = frozen.isEmpty ? planned : planned.filter { $0.id > RunStage.lastInShard }
         for name in Set(calling.flatMap { $0.providers(config) }).sorted() { _ = try hub.client(name) }
         if let budget, spent >= budget {
             throw PipelineError.impossible(

@@ -72,6 +72,7 @@ extension ChatCompletion {
             var choices: [Choice]
             var usage: Usage?
             var model: String?
+            var system_fingerprint: String?
         }
         let wire = try JSONDecoder().decode(Wire.self, from: data)
         guard let choice = wire.choices.first else {
@@ -80,6 +81,6 @@ extension ChatCompletion {
         return ChatCompletion(
             text: choice.message.content ?? "", finishReason: choice.finish_reason,
             promptTokens: wire.usage?.prompt_tokens ?? 0, completionTokens: wire.usage?.completion_tokens ?? 0,
-            logprobs: choice.logprobs?.content, model: wire.model)
+            logprobs: choice.logprobs?.content, model: wire.model, systemFingerprint: wire.system_fingerprint)
     }
 }

@@ -68,12 +68,16 @@ public final class OpenAIClient: ChatProvider, Sendable {
         return try ChatCompletion.parse(data)
     }
 
-    /// POSTs `body` to `path` on one of the endpoints until a 2xx body passes `validate`.
+    /// POSTs `body` to `path` on one of the endpoints until a 2xx body passes `validate`. With
+    /// `root`, `path` is taken from the server's root (`/tokenize`), not from the base URL
+    /// (`.../v1`); `cacheTag` is part of the cache key beside the body.
     func call(
-        path: String, body: Data, estimatedTokens: Int, validate: (Data) throws -> Void
+        path: String, body: Data, estimatedTokens: Int, root: Bool = false, cacheTag: String? = nil,
+        validate: (Data) throws -> Void
     ) async throws -> Data {
         await counter.update { $0.calls += 1 }
-        if let cached = cache?.load(body) {
+        let key = cacheTag.map { Data("\($0)\u{1F}".utf8) + body } ?? body
+        if let cached = cache?.load(key) {
             await counter.update { $0.cacheHits += 1 }
             return cached
         }
@@ -92,10 +96,11 @@ public final class OpenAIClient: ChatProvider, Sendable {
                 throw error
             }
             let index = await pool.acquire()
-            let base = await pool.url(index)
+            let endpoint = await pool.url(index)
+            let base = root ? Self.serverRoot(of: endpoint) : endpoint
             await counter.update {
                 $0.attempts += 1
-                $0.perEndpoint[base, default: 0] += 1
+                $0.perEndpoint[endpoint, default: 0] += 1
             }
             let outcome = await exchange(base: base, path: path, body: body, validate: validate)
             // Only a retryable failure counts against the endpoint.
@@ -108,7 +113,7 @@ public final class OpenAIClient: ChatProvider, Sendable {
             switch outcome {
             case .answer(let data):
                 try await account(data)
-                cache?.store(body, data)
+                cache?.store(key, data)
                 return data
             case .fatal(let error):
                 await counter.update { $0.failedCalls += 1 }
@@ -169,6 +174,11 @@ public final class OpenAIClient: ChatProvider, Sendable {
         } catch {
             return .retry(cause: "connection", failure: "\(base): \(scrub(describe(error)))", retryAfter: nil)
         }
+    }
+
+    /// The server's root: the base URL without a trailing `/v1` (vLLM serves `/tokenize` there).
+    static func serverRoot(of base: String) -> String {
+        base.hasSuffix("/v1") ? String(base.dropLast(3)) : base
     }
 
     struct Timeout: Error {

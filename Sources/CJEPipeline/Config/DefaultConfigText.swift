@@ -88,7 +88,15 @@ extension PipelineConfig {
         #     max_attempts: 6                  # retries on 429, 5xx, timeouts, connection errors
         #     top_logprobs: 20
         #     prefill: false                   # true if the endpoint continues a final assistant turn
+        #     teacher_forcing: vllm            # a vLLM server: its policies (at temperature 1) get log
+        #                                      # probs over token ids; without it, Direct mode only
         # budget: 25.0   # stop the run cleanly once the providers have cost this much
+
+        # Which policies get teacher-forced log probs (only cje-eval 0.3's off-policy set needs
+        # them; Direct mode needs none): auto (every one that can be exact: local policies, and
+        # policies on a provider with teacher_forcing; the others say why they have none),
+        # required (refuse a config with a policy that cannot have them) or off (none).
+        logprobs: auto
 
         # Judge and oracle answer a 0-10 rubric.
         # A local model: the uncertainty score is the exact distribution over the eleven answers;

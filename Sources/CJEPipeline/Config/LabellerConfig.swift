@@ -28,7 +28,7 @@ public struct LabellerConfig: Codable, Sendable, Hashable {
     /// Its keys from `decoder`, whose other keys are someone else's (the oracle's design).
     init(reading decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        provider = try c.decodeExclusiveProvider(model: .model, provider: .provider)
+        provider = try c.decodeExclusiveProvider(model: .model, provider: .provider, in: decoder)
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? model
         maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxTokens
         deterministicSetting = try c.decodeChoice(DeterministicRule.self, forKey: .deterministicSetting)
@@ -113,10 +113,11 @@ extension KeyedEncodingContainer {
 }
 
 extension KeyedDecodingContainer {
-    /// `provider`, refusing `model` beside it (one or the other says who answers).
-    func decodeExclusiveProvider(model: Key, provider: Key) throws -> String? {
+    /// `provider`, refusing `model` beside it (one or the other says who answers); a run's stored
+    /// config (the fingerprint's) keeps both, and the provider decides.
+    func decodeExclusiveProvider(model: Key, provider: Key, in decoder: any Decoder) throws -> String? {
         guard let name = try decodeIfPresent(String.self, forKey: provider) else { return nil }
-        if contains(model) {
+        if contains(model) && decoder.userInfo[PipelineConfig.storedKey] as? Bool != true {
             throw DecodingError.dataCorruptedError(
                 forKey: provider, in: self,
                 debugDescription: "and 'model' are both set; give a local model or a provider, not both")

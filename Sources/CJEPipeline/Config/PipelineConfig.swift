@@ -26,6 +26,9 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
     /// change a decision, declared before any result exists: kept in the fingerprint (so it
     /// cannot change once results do), the bundle and the report. Nil: none declared.
     public var decisionMargin: Double?
+    /// Which policies get teacher-forced log probs: `auto` (every exact one), `required`
+    /// (every policy, or the config is refused) or `off` (none: Direct mode only).
+    public var logprobs = LogprobsMode.auto
     public var judge: LabellerConfig
     public var oracle: OracleConfig
     public var engine: EngineConfig
@@ -66,6 +69,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         case maxFailureRate = "max_failure_rate"
         case maxAttempts = "max_attempts"
         case decisionMargin = "decision_margin"
+        case logprobs
     }
 
     public init(
@@ -101,6 +105,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         policies = try c.decodeIfPresent([PolicyConfig].self, forKey: .policies) ?? d.policies
         draws = try c.decodeIfPresent(Int.self, forKey: .draws) ?? d.draws
         decisionMargin = try c.decodeIfPresent(Double.self, forKey: .decisionMargin)
+        logprobs = try c.decodeChoice(LogprobsMode.self, forKey: .logprobs) ?? d.logprobs
         judge = try c.decodeIfPresent(LabellerConfig.self, forKey: .judge) ?? d.judge
         oracle = try c.decodeIfPresent(OracleConfig.self, forKey: .oracle) ?? d.oracle
         engine = try c.decodeIfPresent(EngineConfig.self, forKey: .engine) ?? d.engine
@@ -120,11 +125,25 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
         try c.encode(policies, forKey: .policies)
         if draws != 1 { try c.encode(draws, forKey: .draws) }
         try c.encodeIfPresent(decisionMargin, forKey: .decisionMargin)
+        // Only when not the default, so a run made before the key existed keeps its fingerprint.
+        if logprobs != .auto { try c.encode(logprobs, forKey: .logprobs) }
         try c.encode(judge, forKey: .judge)
         try oracle.encode(to: c.superEncoder(forKey: .oracle), judgeMaxTokens: judge.maxTokens)
         try c.encode(engine, forKey: .engine)
         try c.encode(maxFailureRate, forKey: .maxFailureRate)
         try c.encode(maxAttempts, forKey: .maxAttempts)
+    }
+
+    /// Marks a decoder reading a run's stored config (the fingerprint's), which keeps no
+    /// provider endpoint.
+    static let storedKey = CodingUserInfoKey(rawValue: "cje-prep.stored-config")!
+
+    /// The config a run stored in its manifest's fingerprint: everything that decides a number,
+    /// without where providers run, how hard they are pushed, or `n`.
+    public static func stored(_ text: String) throws -> PipelineConfig {
+        let decoder = JSONDecoder()
+        decoder.userInfo[storedKey] = true
+        return try decoder.decode(PipelineConfig.self, from: Data(text.utf8))
     }
 
     /// The largest sample a run may ask for.
@@ -294,6 +313,7 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
                 "must be a number in (0, 1): the smallest difference in mean label (0-1 scale) that would change the decision"
             )
         }
+        try validateLogprobs(fail: fail)
         try judge.validate("judge", config: self, fail: fail)
         try oracle.labeller.validate("oracle", config: self, fail: fail)
         try oracle.validateDesign(fail: fail)

@@ -31,7 +31,7 @@ public struct PolicyConfig: Codable, Sendable, Hashable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
-        provider = try c.decodeExclusiveProvider(model: .model, provider: .provider)
+        provider = try c.decodeExclusiveProvider(model: .model, provider: .provider, in: decoder)
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? model
         systemPrompt = try c.decode(String.self, forKey: .systemPrompt)
         temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? temperature
@@ -42,10 +42,12 @@ public struct PolicyConfig: Codable, Sendable, Hashable {
 
 extension PolicyConfig {
     /// Whether this policy's teacher-forced log prob of any response equals `other`'s: same
-    /// model, system prompt and temperature send the same request (context tokens, response
-    /// tokens, end-of-turn, temperature). The logprobs stage computes such values once.
+    /// model (or provider), system prompt and temperature send the same request (context
+    /// tokens, response tokens, end-of-turn, temperature). The logprobs stage computes such
+    /// values once on the engine; over HTTP each policy's value is its own measurement.
     public func scoresLike(_ other: PolicyConfig) -> Bool {
-        model == other.model && systemPrompt == other.systemPrompt && temperature == other.temperature
+        model == other.model && provider == other.provider && systemPrompt == other.systemPrompt
+            && temperature == other.temperature
     }
 
     /// Whether this policy is a clone of `other`: it scores like it and would also generate the

@@ -14,6 +14,10 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
     /// The endpoint continues a final assistant message (llama-server and vLLM do; OpenAI does
     /// not). Lets a judge ask what follows "1" when a tokenizer writes 10 as "1" + "0".
     public var prefill: Bool = false
+    /// The endpoint returns prompt log probs over token ids through this protocol, so the
+    /// logprobs stage can teacher-force this provider's policies exactly (at temperature 1).
+    /// Nil: it cannot, and its policies are Direct mode only.
+    public var teacherForcing: TeacherForcingProtocol?
 
     public init(baseURLs: [String], model: String) {
         settings = ProviderSettings(baseURLs: baseURLs, model: model)
@@ -35,6 +39,7 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         case outputPricePerMillion = "output_price_per_million"
         case maxAttempts = "max_attempts"
         case topLogprobs = "top_logprobs"
+        case teacherForcing = "teacher_forcing"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,7 +51,9 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
             throw DecodingError.dataCorruptedError(
                 forKey: .baseURLs, in: c, debugDescription: "give either base_url or base_urls, not both")
         }
-        guard let urls = many ?? one.map({ [$0] }), !urls.isEmpty else {
+        // A run's stored config (its fingerprint) keeps no endpoint: only what decides a number.
+        let stored = decoder.userInfo[PipelineConfig.storedKey] as? Bool == true
+        guard let urls = many ?? one.map({ [$0] }), !urls.isEmpty || stored else {
             throw DecodingError.keyNotFound(
                 CodingKeys.baseURLs, .init(codingPath: c.codingPath, debugDescription: "base_url(s) is required"))
         }
@@ -66,6 +73,7 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         try read(.maxAttempts, into: &settings.retry.attempts)
         try read(.topLogprobs, into: &topLogprobs)
         try read(.prefill, into: &prefill)
+        teacherForcing = try c.decodeChoice(TeacherForcingProtocol.self, forKey: .teacherForcing)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -82,14 +90,16 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         try c.encode(settings.retry.attempts, forKey: .maxAttempts)
         try c.encode(topLogprobs, forKey: .topLogprobs)
         try c.encode(prefill, forKey: .prefill)
+        try c.encodeIfPresent(teacherForcing, forKey: .teacherForcing)
     }
 
-    /// What decides a number: the model and how its scores are read. Where it runs, how hard
+    /// What decides a number: the model, how its scores are read and how it teacher-forces. Where it runs, how hard
     /// it is pushed and what it costs do not (so a run may add a server and resume).
     var fingerprinted: ProviderConfig {
         var stable = ProviderConfig(baseURLs: [], model: model)
         stable.topLogprobs = topLogprobs
         stable.prefill = prefill
+        stable.teacherForcing = teacherForcing
         return stable
     }
 
@@ -112,5 +122,6 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         }
         if settings.retry.attempts < 1 { throw fail(key + ".max_attempts", "must be at least 1") }
         if !(1...20).contains(topLogprobs) { throw fail(key + ".top_logprobs", "must be between 1 and 20") }
+        if let reason = teacherForcing?.unsupported { throw fail(key + ".teacher_forcing", reason) }
     }
 }

@@ -15,6 +15,8 @@ public final class ProviderHub: Sendable {
     public let ledger: SpendLedger
     private let cache: URL
     private let make: Factory
+    /// Told the model id of every answer (by provider): throws to stop the run when it changed.
+    private let served: (@Sendable (String, String) throws -> Void)?
     private let clients = LockedValue<[String: any ChatProvider]>([:])
 
     /// The real providers: an `OpenAIClient` per config, its key from `environment`.
@@ -24,13 +26,17 @@ public final class ProviderHub: Sendable {
         }
     }
 
+    /// `served` is told the model id each answer came from, by provider name, and throws (a
+    /// fatal error) to stop the run when it is not the run's.
     public init(
-        configs: [String: ProviderConfig], cache: URL, ledger: SpendLedger, factory: @escaping Factory = openAI()
+        configs: [String: ProviderConfig], cache: URL, ledger: SpendLedger, factory: @escaping Factory = openAI(),
+        served: (@Sendable (String, String) throws -> Void)? = nil
     ) {
         self.configs = configs
         self.cache = cache
         self.ledger = ledger
         self.make = factory
+        self.served = served
     }
 
     /// A configured provider's settings (not only its client's): `top_logprobs`, `prefill`.
@@ -44,10 +50,19 @@ public final class ProviderHub: Sendable {
         try clients.access { clients in
             if let client = clients[name] { return client }
             guard let config = configs[name] else { throw PipelineError.unknownProvider(name) }
-            let client = try make(name, config, cache.appendingPathComponent(name), ledger)
+            let made = try make(name, config, cache.appendingPathComponent(name), ledger)
+            let client: any ChatProvider = served.map { WatchedProvider(name: name, base: made, served: $0) } ?? made
             clients[name] = client
             return client
         }
+    }
+
+    /// The client of a provider that teacher-forces over token ids (`teacher_forcing:`).
+    public func teacherForcing(_ name: String) throws -> any TeacherForcingProvider {
+        let client = try self.client(name)
+        let base = (client as? WatchedProvider)?.base ?? client
+        if base is any TeacherForcingProvider, let forcing = client as? any TeacherForcingProvider { return forcing }
+        throw PipelineError.impossible("provider '\(name)' cannot teacher-force: its client has no token-id endpoints")
     }
 
     /// Usage so far of every provider used by this invocation.
@@ -56,5 +71,49 @@ public final class ProviderHub: Sendable {
         var out: [String: ProviderUsage] = [:]
         for (name, client) in made { out[name] = await client.usage }
         return out
+    }
+}
+
+/// A provider's client whose every answer's model id is checked against the run's (`served`).
+struct WatchedProvider: TeacherForcingProvider {
+    let name: String
+    let base: any ChatProvider
+    let served: @Sendable (String, String) throws -> Void
+
+    var model: String { base.model }
+    var usage: ProviderUsage { get async { await base.usage } }
+    func batchSize(atLeast minimum: Int) -> Int { base.batchSize(atLeast: minimum) }
+
+    func chat(
+        _ messages: [ChatMessage], temperature: Double, maxTokens: Int, seed: UInt64?, topLogprobs: Int?
+    ) async throws -> ChatCompletion {
+        let answer = try await base.chat(
+            messages, temperature: temperature, maxTokens: maxTokens, seed: seed, topLogprobs: topLogprobs)
+        if let model = answer.model { try served(name, model) }
+        return answer
+    }
+
+    private var forcing: any TeacherForcingProvider {
+        get throws {
+            guard let forcing = base as? any TeacherForcingProvider else {
+                throw PipelineError.impossible(
+                    "provider '\(name)' cannot teacher-force: its client has no token-id endpoints")
+            }
+            return forcing
+        }
+    }
+
+    func templateTokens(_ messages: [ChatMessage], addGenerationPrompt: Bool) async throws -> [TokenID] {
+        try await forcing.templateTokens(messages, addGenerationPrompt: addGenerationPrompt)
+    }
+
+    func textTokens(_ text: String) async throws -> [TokenID] { try await forcing.textTokens(text) }
+
+    func detokenize(_ ids: [TokenID]) async throws -> String { try await forcing.detokenize(ids) }
+
+    func promptLogprobs(_ ids: [TokenID], cacheTag: String) async throws -> PromptLogprobs {
+        let answer = try await forcing.promptLogprobs(ids, cacheTag: cacheTag)
+        if let model = answer.model { try served(name, model) }
+        return answer
     }
 }

@@ -30,6 +30,9 @@ public struct Manifest: Codable, Sendable {
     public var promptRows: String?
     /// The day date-reading chat templates render (`chat-date` in the run directory).
     public var chatDate: ChatDate?
+    /// The model id each provider answered with first (`model` in its responses): a later answer
+    /// with another id stops the run, since the run's numbers would mix two models.
+    public var servedModels: [String: String]?
     /// Seconds of the last invocation's work outside the item stages: loading the local models
     /// ("models"), and the stages without items ("prompts", "export", "validate").
     public var parts: [String: Double]?

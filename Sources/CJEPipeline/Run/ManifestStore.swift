@@ -1,5 +1,5 @@
 public import CJEInference
-import Foundation
+public import Foundation
 
 /// This invocation's copy of the run manifest: opened once (refusing another fingerprint), then
 /// changed as stages report and providers are used, and written whole after each change.
@@ -82,6 +82,32 @@ public final class ManifestStore: Sendable {
         }
     }
 
+    /// Checks the model id `provider` answered with against the one it answered with first in
+    /// this run, keeping (and saving) it the first time; another id stops the run.
+    public func served(_ provider: String, model: String) throws {
+        try state.access { manifest in
+            if let first = manifest.servedModels?[provider] {
+                if first != model { throw ServedModelChanged(provider: provider, first: first, now: model) }
+                return
+            }
+            manifest.servedModels = (manifest.servedModels ?? [:]).merging([provider: model]) { $1 }
+            try manifest.write(to: url)
+        }
+    }
+
     /// The run's totals by provider, merged shards included.
     public var providers: [String: ProviderUsage] { state.access { $0.providersOverall } }
+}
+
+/// A provider answered with another model id than it did earlier in the run: its responses
+/// would mix two models, so the run stops (everything finished is kept).
+public struct ServedModelChanged: ClassifiedError, LocalizedError, Sendable, Hashable {
+    public var provider: String
+    public var first: String
+    public var now: String
+    public var failureKind: FailureKind { .fatal }
+
+    public var errorDescription: String? {
+        "provider '\(provider)' now answers with model '\(now)', but this run's earlier responses came from '\(first)' (servedModels in manifest.json): the data set would mix two models. Point the provider back at '\(first)', or start a new run directory for the new model"
+    }
 }

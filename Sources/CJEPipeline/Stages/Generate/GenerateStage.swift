@@ -80,7 +80,7 @@ public struct GenerateStage: ItemStage, PipelineStage {
     ) async throws -> BatchResult<ResponseRecord> {
         switch lane {
         case .provider(let name):
-            let generator = ProviderGenerator(client: try context.providers.client(name))
+            let generator = ProviderGenerator(client: try context.providers.client(name), name: name)
             let seed = context.config.seed
             return await concurrently(batch, stop: context.stop, finished: finished) { item in
                 try await generator.generate(policy: item.policy, prompt: item.prompt.prompt, seed: item.seed(seed))

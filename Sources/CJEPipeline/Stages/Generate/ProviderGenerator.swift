@@ -5,12 +5,15 @@ import CJEProviders
 /// system message, the item's seed passed on (endpoints that honour it reproduce the sample).
 struct ProviderGenerator: Sendable {
     let client: any ChatProvider
+    /// The provider's name under `providers:`, for the records.
+    let name: String
 
     /// The provider's model, for the records.
     var model: String { client.model }
 
     func generate(policy: PolicyConfig, prompt: String, seed: UInt64) async throws -> ResponseRecord {
         var record = ResponseRecord(policy: policy, model: model, seed: seed)
+        record.provider = name
         do {
             let completion = try await client.chat(
                 [.system(policy.systemPrompt), .user(prompt)], temperature: policy.temperature,
@@ -22,6 +25,10 @@ struct ProviderGenerator: Sendable {
                 record.finishReason = completion.finishReason.flatMap(FinishReason.init(rawValue:))
                 record.nTokens = completion.completionTokens
             }
+            record.servedModel = completion.model
+            record.systemFingerprint = completion.systemFingerprint
+            record.usage = ResponseRecord.TokenUsage(
+                promptTokens: completion.promptTokens, completionTokens: completion.completionTokens)
         } catch {
             record.fail(try itemFailure(error))
         }

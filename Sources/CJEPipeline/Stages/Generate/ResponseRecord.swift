@@ -23,6 +23,29 @@ public struct ResponseRecord: Codable, Sendable, Hashable {
     public var errorKind: FailureKind?
     /// The draw, for draws after the first (`draws` in the config); absent for draw 0.
     public var drawIdx: Int?
+    /// For a response from a provider: the provider's name, the model id the endpoint answered
+    /// with, its `system_fingerprint` when given, and the tokens it counted (absent for local
+    /// responses, whose model is pinned by its sha256).
+    public var provider: String?
+    public var servedModel: String?
+    public var systemFingerprint: String?
+    public var usage: TokenUsage?
+
+    /// The tokens a provider counted for one response.
+    public struct TokenUsage: Codable, Sendable, Hashable {
+        public var promptTokens: Int
+        public var completionTokens: Int
+
+        public init(promptTokens: Int, completionTokens: Int) {
+            self.promptTokens = promptTokens
+            self.completionTokens = completionTokens
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case response, model, temperature, seed, error
@@ -35,6 +58,9 @@ public struct ResponseRecord: Codable, Sendable, Hashable {
         case stopTokenId = "stop_token_id"
         case errorKind = "error_kind"
         case drawIdx = "draw_idx"
+        case provider, usage
+        case servedModel = "served_model"
+        case systemFingerprint = "system_fingerprint"
     }
 }
 

@@ -10,6 +10,11 @@ public struct LogprobsRecord: Codable, Sendable, Hashable {
     /// The P0 response's sampled log prob, and teacher forcing's value minus it (0 when exact).
     public var p0SampledLogprob: Double?
     public var p0SampledMinusScored: Double?
+    /// How each value was computed: "local" (the engine) or the endpoint's protocol ("vllm").
+    public var logprobMethods: [String: String]?
+    /// Policies that have no log prob by design, with why (a provider that cannot teacher-force
+    /// exactly, `logprobs: off`): not failures, and never retried.
+    public var unavailable: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case prompt, logprobs, errors
@@ -18,6 +23,8 @@ public struct LogprobsRecord: Codable, Sendable, Hashable {
         case nResponseTokens = "n_response_tokens"
         case p0SampledLogprob = "p0_sampled_logprob"
         case p0SampledMinusScored = "p0_sampled_minus_scored"
+        case logprobMethods = "logprob_methods"
+        case unavailable
     }
 
     /// Encodes every policy key, with null for failures (JSONEncoder would drop nil values).
@@ -34,5 +41,7 @@ public struct LogprobsRecord: Codable, Sendable, Hashable {
         try c.encode(errors, forKey: .errors)
         try c.encode(p0SampledLogprob, forKey: .p0SampledLogprob)
         try c.encode(p0SampledMinusScored, forKey: .p0SampledMinusScored)
+        try c.encodeIfPresent(logprobMethods, forKey: .logprobMethods)
+        if let unavailable, !unavailable.isEmpty { try c.encode(unavailable, forKey: .unavailable) }
     }
 }
