@@ -136,7 +136,12 @@ public struct PipelineConfig: Codable, Sendable, Hashable {
 
     /// Marks a decoder reading a run's stored config (the fingerprint's), which keeps no
     /// provider endpoint.
-    static let storedKey = CodingUserInfoKey(rawValue: "cje-prep.stored-config")!
+    static let storedKey: CodingUserInfoKey = {
+        guard let key = CodingUserInfoKey(rawValue: "cje-prep.stored-config") else {
+            preconditionFailure("a constant user-info key")
+        }
+        return key
+    }()
 
     /// The config a run stored in its manifest's fingerprint: everything that decides a number,
     /// without where providers run, how hard they are pushed, or `n`.
