@@ -77,7 +77,7 @@ struct DatasetCard {
         md.append("# CJE data set: \(config.policies.map(\.name).joined(separator: ", "))")
         md.append("")
         md.append(
-            "Prepared by cje-prep for Causal Judge Evaluation: responses of a logging policy (`\(config.loggingPolicy)`) and target policies to the same sampled prompts, each response's teacher-forced log probability under every policy, an LLM judge's scores with their uncertainty, and oracle labels on a declared probability sample. Every number was computed; none was filled in where something failed (see *What is missing*)."
+            "Prepared by cje-prep for Causal Judge Evaluation: responses of a logging policy (`\(config.loggingPolicy)`) and target policies to the same sampled prompts, \(config.hasOffPolicySet ? "each logged response's teacher-forced log probability under every policy, " : "")an LLM judge's scores with their uncertainty, and oracle labels on a declared probability sample. Every number was computed; none was filled in where something failed (see *What is missing*)."
         )
         md += ["", "## Configs", "", "| config | rows | what |", "|---|---|---|"]
         for item in configs { md.append("| `\(item.name)` | \(stats[item.name]?.rows ?? 0) | \(item.about) |") }
@@ -88,8 +88,11 @@ struct DatasetCard {
             "responses = load_dataset(\"REPO_OR_FOLDER\", \"responses\", split=\"train\")",
             "```",
             "",
-            "`cje/` holds the CJE bundle as the run wrote it: `python3 cje/analyze.py` runs cje-eval (0.9.2 or later) in Direct mode with the declared label design; `cje/cje_dataset.jsonl` with `cje/responses/` is the off-policy set for cje-eval 0.3.",
+            config.hasOffPolicySet
+                ? "`cje/` holds the CJE bundle as the run wrote it: `python3 cje/analyze.py` runs cje-eval (0.9.2 or later) in Direct mode with the declared label design; `cje/cje_dataset.jsonl` with `cje/responses/` is the off-policy set for cje-eval 0.3."
+                : "`cje/` holds the CJE bundle as the run wrote it: `python3 cje/analyze.py` runs cje-eval (0.9.2 or later) in Direct mode with the declared label design.",
         ]
+        if let directOnly = config.directOnly { md += ["", directOnly] }
         return md
     }
 
@@ -195,8 +198,21 @@ struct DatasetCard {
         )
         md += ["", "## Known limits", ""]
         md.append("- The judge and the oracle are LLMs: their labels are a model's, not a person's.")
-        md.append(
-            "- Importance weights from teacher forcing are exact for these model files, templates and settings only.")
+        if config.policies.contains(where: { config.logprobSource(of: $0).method == "local" }) {
+            md.append(
+                "- Importance weights from teacher forcing on the engine are exact for these model files, templates and settings only."
+            )
+        }
+        for (name, noise) in (folder.info.cloneNoise ?? [:]).sorted(by: { $0.key < $1.key }) {
+            md.append(
+                "- Log probs teacher-forced over HTTP are the endpoint's measurement, not a bit-exact value: `\(name)`, a clone of `\(config.loggingPolicy)` on the same endpoint, measured \(noise.summary). That is this data set's noise figure for weights from that endpoint."
+            )
+        }
+        if config.policies.contains(where: { $0.provider != nil }) {
+            md.append(
+                "- Responses from providers carry the model id and `system_fingerprint` the endpoint answered with (`data/all_responses.jsonl`); a provider's sampling is reproducible only as far as it honours `seed`."
+            )
+        }
         if manifest.n < 200 {
             md.append(
                 "- \(manifest.n) prompts: too few for tight intervals (CJE asks for 20 or more labelled prompts per policy)."

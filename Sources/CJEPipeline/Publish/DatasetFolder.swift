@@ -42,7 +42,7 @@ public struct DatasetFolder: Sendable {
         self.run = run
         self.info = info
         manifest = try Manifest.read(from: run.manifest)
-        var config = try JSONDecoder().decode(PipelineConfig.self, from: Data(manifest.fingerprint.config.utf8))
+        var config = try PipelineConfig.stored(manifest.fingerprint.config)
         config.n = manifest.n
         self.config = config
         self.license = license
@@ -74,15 +74,20 @@ public struct DatasetFolder: Sendable {
                 name: "logprobs", path: "data/logprobs.jsonl", sources: [run.logprobs],
                 about: "the teacher-forced log probability of each \(logging) response under every policy"),
             Config(
-                name: "logged", path: "data/logged.jsonl", sources: [run.cjeDataset],
-                about: "the off-policy set: \(logging)'s responses with their log probs (cje/cje_dataset.jsonl)"),
-            Config(
                 name: "labels", path: "data/labels.jsonl",
                 sources: [run.oracleLabels(.calibration), run.oracleLabels(.validation)],
                 about:
                     "the oracle's labels on the rows the label design drew (calibration: \(logging); validation: the targets)"
             ),
         ]
+        // The off-policy set exists only when every policy has log probs (else Direct mode only).
+        if config.hasOffPolicySet {
+            out.insert(
+                Config(
+                    name: "logged", path: "data/logged.jsonl", sources: [run.cjeDataset],
+                    about: "the off-policy set: \(logging)'s responses with their log probs (cje/cje_dataset.jsonl)"),
+                at: 5)
+        }
         if config.oracle.probes > 0 {
             out.append(
                 Config(

@@ -15,11 +15,13 @@ public enum ReportPage {
 
     public static func html(_ r: RunReport, title: String) -> String {
         var body = ""
+        body += direct(r)
         body += glance(r)
-        body += weights(r)
+        // Importance weights exist only where P0 and a target have log probs.
+        if !r.weights.isEmpty { body += weights(r) }
         body += judge(r)
         body += oracle(r)
-        body += estimates(r)
+        if !r.weights.isEmpty { body += estimates(r) }
         body += stages(r)
         return """
             <!DOCTYPE html>
@@ -45,6 +47,42 @@ public enum ReportPage {
 
     // MARK: Sections
 
+    /// What Direct mode compares, first: per policy its mean judge score, the calibrated
+    /// estimate with its interval where labels allow, labelled prompts and missing rows.
+    static func direct(_ r: RunReport) -> String {
+        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
+        guard let d = r.direct else {
+            return section(
+                "direct", "Direct mode: the policies compared",
+                caption: "The CJE bundle (cje/) is not written yet: run the export.",
+                svg("direct", "no data", ""))
+        }
+        let rows = d.rows.map { row in
+            [
+                escape(row.policy), "\(row.rows)", row.frameRows.map { "\($0)" } ?? "n/a",
+                "\(row.missingResponse) / \(row.missingJudge)", f(row.judgeMean), f(row.calibrated),
+                row.low.map { "\(f($0)) – \(f(row.high))" } ?? "n/a", f(row.labelMean), "\(row.labelledRows)",
+                "\(row.labelledPrompts)",
+            ]
+        }
+        let marks = d.rows.map {
+            IntervalRow(
+                label: $0.policy, point: $0.calibrated, low: $0.low, high: $0.high, diamond: $0.judgeMean,
+                square: $0.labelMean)
+        }
+        var caption =
+            "Per policy, over its rows in cje/responses/: the mean judge score (◆), the calibrated estimate (the judge score mapped onto the oracle's scale by an isotonic fit to every labelled row, ●) with a seeded prompt-bootstrap 95% interval (bar), and the mean oracle label of its labelled rows (■). A preview: `python3 cje/analyze.py` gives CJE's own estimate."
+        if let why = d.uncalibrated { caption += " No calibrated estimate: \(why)." }
+        var inner = intervals(marks, chart: "direct")
+        inner += table(
+            header: [
+                "policy", "rows", "frame rows", "missing: response / judge", "judge mean", "calibrated",
+                "95% interval", "label mean", "labelled rows", "labelled prompts",
+            ], rows: rows, numeric: [1, 2, 4, 5, 6, 7, 8, 9], escaped: true)
+        if let directOnly = r.directOnly { inner += "<p class=\"stat\">\(escape(directOnly))</p>" }
+        return section("direct", "Direct mode: the policies compared", caption: caption, inner)
+    }
+
     static func glance(_ r: RunReport) -> String {
         let g = r.glance
         let validation =
@@ -61,6 +99,10 @@ public enum ReportPage {
             ["Prompts", "\(g.n)"], ["Seed", "\(g.seed)"], ["Engine", g.engine], ["Validation", validation],
             ["Determinism audit", audit],
         ]
+        rows.append(["Mode", r.directOnly ?? "Direct mode and off-policy (every policy has log probs)"])
+        for (name, noise) in r.cloneNoise.sorted(by: { $0.key < $1.key }) {
+            rows.append(["Clone noise (\(name))", noise.summary])
+        }
         if let labels = g.labels { rows.append(["Oracle labels", labels]) }
         rows.append([
             "Decision margin",
@@ -158,7 +200,12 @@ public enum ReportPage {
             "estimates", "Estimates per policy",
             caption:
                 "The self-normalised judge estimate from P0's responses with a seeded bootstrap 95% interval (bar), beside the policy's own judge mean (◆) and the oracle mean of its labelled slice (■).",
-            intervals(r.scores)
+            intervals(
+                r.scores.map {
+                    IntervalRow(
+                        label: $0.policy, point: $0.snips, low: $0.snipsLow, high: $0.snipsHigh,
+                        diamond: $0.ownJudgeMean, square: $0.oracleMean)
+                }, chart: "estimates")
                 + table(
                     header: ["policy", "SNIPS judge", "95% interval", "own judge mean", "oracle mean", "labels"],
                     rows: rows, numeric: [1, 2, 3, 4, 5], escaped: true))
@@ -289,9 +336,20 @@ public enum ReportPage {
         return svg("reliability", "judge score against oracle label", inner)
     }
 
-    static func intervals(_ scores: [RunReport.PolicyScores]) -> String {
+    /// One row of an interval chart: a point with its interval, and two marks beside it.
+    struct IntervalRow {
+        var label: String
+        var point: Double?
+        var low: Double?
+        var high: Double?
+        /// ◆ above the row, ■ below it.
+        var diamond: Double?
+        var square: Double?
+    }
+
+    static func intervals(_ rows: [IntervalRow], chart: String) -> String {
         let rowHeight = 30.0
-        let chartHeight = rowHeight * Double(max(1, scores.count)) + 30
+        let chartHeight = rowHeight * Double(max(1, rows.count)) + 30
         let (x0, x1) = (140.0, width - 20)
         func x(_ v: Double) -> Double { x0 + (x1 - x0) * min(1, max(0, v)) }
         var inner = ""
@@ -301,22 +359,22 @@ public enum ReportPage {
             inner +=
                 "<text class=\"tick\" x=\(q(x(v))) y=\(q(chartHeight - 8)) text-anchor=\"middle\">\(format(v))</text>"
         }
-        for (k, s) in scores.enumerated() {
+        for (k, s) in rows.enumerated() {
             let y = 4 + rowHeight * Double(k) + 12
-            inner += "<text class=\"tick\" x=\"132\" y=\(q(y + 4)) text-anchor=\"end\">\(escape(s.policy))</text>"
-            if let low = s.snipsLow, let high = s.snipsHigh {
+            inner += "<text class=\"tick\" x=\"132\" y=\(q(y + 4)) text-anchor=\"end\">\(escape(s.label))</text>"
+            if let low = s.low, let high = s.high {
                 inner += "<line class=\"interval\" x1=\(q(x(low))) y1=\(q(y)) x2=\(q(x(high))) y2=\(q(y))/>"
             }
-            if let v = s.snips { inner += "<circle class=\"point\" cx=\(q(x(v))) cy=\(q(y)) r=\"4\"/>" }
-            if let v = s.ownJudgeMean {
+            if let v = s.point { inner += "<circle class=\"point\" cx=\(q(x(v))) cy=\(q(y)) r=\"4\"/>" }
+            if let v = s.diamond {
                 inner += "<text class=\"own\" x=\(q(x(v))) y=\(q(y - 6)) text-anchor=\"middle\">◆</text>"
             }
-            if let v = s.oracleMean {
+            if let v = s.square {
                 inner += "<text class=\"oracle\" x=\(q(x(v))) y=\(q(y + 16)) text-anchor=\"middle\">■</text>"
             }
         }
         return
-            "<svg class=\"chart\" data-chart=\"estimates\" viewBox=\"0 0 \(Int(width)) \(Int(chartHeight))\" role=\"img\" aria-label=\"estimates with intervals\">\(inner)</svg>"
+            "<svg class=\"chart\" data-chart=\"\(chart)\" viewBox=\"0 0 \(Int(width)) \(Int(chartHeight))\" role=\"img\" aria-label=\"estimates with intervals\">\(inner)</svg>"
     }
 
     static func q(_ v: Double) -> String { "\"\(String(format: "%.1f", v))\"" }

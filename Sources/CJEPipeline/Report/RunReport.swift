@@ -100,6 +100,12 @@ public struct RunReport: Sendable {
     /// The largest |P0 sampled log prob - teacher-forced log prob| (0 when exact), and over how many.
     public var sampledScoredGap: Double?
     public var gapCount: Int
+    /// What Direct mode compares, per policy (nil before the export wrote the bundle).
+    public var direct: DirectComparison?
+    /// Why the run is Direct mode only, in one sentence (nil: it has log probs for every policy).
+    public var directOnly: String?
+    /// Clones of the logging policy teacher-forced over HTTP: the endpoint's measured noise.
+    public var cloneNoise: [String: ValidationReport.CloneNoise] = [:]
 
     /// Bootstrap resamples for the intervals.
     public static let bootstrapResamples = 1000
@@ -178,6 +184,8 @@ extension RunReport {
             if policy == logging {
                 entry.snips = own.mean
                 (entry.snipsLow, entry.snipsHigh) = bootstrap(own.map { (1.0, $0) }, &rng)
+            } else if logprobs.contains(where: { $0.unavailable?[policy] != nil || $0.unavailable?[logging] != nil }) {
+                // No log probs by design (a provider that cannot teacher-force, logprobs: off): no weights.
             } else {
                 var pairs: [(logWeight: Double, promptId: String)] = []
                 for record in logprobs {
@@ -235,10 +243,14 @@ extension RunReport {
                 retries: usage.reduce(0) { $0 + $1.retries }, spend: usage.reduce(0) { $0 + $1.cost })
         }
         let gaps = logprobs.compactMap(\.p0SampledMinusScored)
-        return RunReport(
+        var report = RunReport(
             glance: glance, weights: weights, scores: scores, reliability: bins,
             rankCorrelation: spearman(labelled.map(\.judge), labelled.map(\.oracle)), labelledPairs: labelled.count,
             stages: stages, sampledScoredGap: gaps.map(abs).max(), gapCount: gaps.count)
+        report.direct = DirectComparison.load(run, policies: policyNames, seed: config?.seed ?? 0)
+        report.directOnly = info?.directOnly
+        report.cloneNoise = info?.cloneNoise ?? [:]
+        return report
     }
 
     /// sum(w * y) / sum(w).
@@ -323,9 +335,14 @@ struct DatasetInfoSummary: Decodable {
     var determinism: DeterminismCertificate?
     /// The judge's and the oracle's answers that parsed (absent before they were counted).
     var parseOk: [String: ValidationReport.ParseCounts]?
+    /// Why the run is Direct mode only, and clones' measured noise over HTTP (absent otherwise).
+    var directOnly: String?
+    var cloneNoise: [String: ValidationReport.CloneNoise]?
 
     enum CodingKeys: String, CodingKey {
         case passed, failures, determinism
+        case directOnly = "direct_only"
+        case cloneNoise = "clone_noise"
         case parseOk = "parse_ok"
         case auditPairs = "determinism_audit_pairs"
         case auditMismatches = "determinism_audit_mismatches"

@@ -178,7 +178,7 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         self.n = n
         self.machines = machines
         let reports = Self.reports(manifest)
-        let oracle = (try? JSONDecoder().decode(PipelineConfig.self, from: Data(manifest.fingerprint.config.utf8)))?
+        let oracle = (try? PipelineConfig.stored(manifest.fingerprint.config))?
             .oracle
         stages = reports.map { name, report in
             let work = report.workItems ?? report.doneNow

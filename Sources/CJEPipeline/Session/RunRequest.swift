@@ -62,7 +62,7 @@ public struct RunRequest: Sendable {
         let manifest = try Manifest.read(from: run.shard(first).manifest)
         var config: PipelineConfig
         do {
-            config = try JSONDecoder().decode(PipelineConfig.self, from: Data(manifest.fingerprint.config.utf8))
+            config = try PipelineConfig.stored(manifest.fingerprint.config)
         } catch {
             throw PipelineError.malformedFile(
                 path: run.shard(first).manifest.path,

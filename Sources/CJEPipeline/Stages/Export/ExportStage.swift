@@ -36,6 +36,7 @@ public struct ExportStage: PipelineStage {
         context.say(
             "export: \(counts.written) rows in \(context.run.cjeDataset.deletingLastPathComponent().path), \(counts.leftOut) left out (no judge score or no P0 log prob; kept as missing in cje/frame/)"
         )
+        if let directOnly = context.config.directOnly { context.say("export: \(directOnly)") }
         context.say(
             "labels (\(labels.design.rawValue), \(labels.cjeLabelDesign)): \(labels.perPolicy(context.config.policies.map(\.name)))"
         )
@@ -56,6 +57,8 @@ public struct ExportStage: PipelineStage {
         // The export runs on the whole sample (an unsplit run or a merge): its prompts are the sample.
         let design = LabelDesign(config: config, sample: responses.map(\.promptId))
         let provenance = try self.provenance()
+        // The off-policy set only when every policy has log probs; else the run is Direct mode only.
+        let offPolicy = config.hasOffPolicySet
         let (tokens, frameRows, onProbes) = Self.frameCounts(responses, policies: config.policies, design: design)
         var counts = Counts(written: 0, leftOut: 0)
         var logged: [LoggedRow] = []
@@ -78,12 +81,13 @@ public struct ExportStage: PipelineStage {
                 labelError: status == .missing ? labelled?.error ?? "not labelled" : nil,
                 labelInclusionProbability: propensity)
             guard let response = record.response, let score = record.judgeScore else {
-                counts.leftOut += logs ? 2 : 1
+                counts.leftOut += logs && offPolicy ? 2 : 1
                 frame.status = "missing"
                 frame.missingStage = record.response == nil ? "generate" : "judge"
-                frame.logged = logs ? false : nil
+                frame.logged = logs && offPolicy ? false : nil
                 frame.loggedError =
-                    logs ? frame.missingStage.map { "no \($0 == "generate" ? "response" : "judge score")" } : nil
+                    logs && offPolicy
+                    ? frame.missingStage.map { "no \($0 == "generate" ? "response" : "judge score")" } : nil
                 rows.frame[record.policy, default: []].append(frame)
                 continue
             }
@@ -100,7 +104,7 @@ public struct ExportStage: PipelineStage {
                     labelError: frame.labelError))
             rows.add(row, probe: probeLabels[key])
             counts.written += 1
-            if logs {
+            if logs && offPolicy {
                 let metadata = LoggedRow.Metadata(
                     judgeScore: score, judgeMethod: record.judgeMethod, judgeScoreVariance: record.judgeScoreVariance,
                     oracleLabel: labelled?.yTrue, identity: identity, judgeParseOk: record.parseOk, labelStatus: status)
@@ -116,7 +120,11 @@ public struct ExportStage: PipelineStage {
             }
             rows.frame[record.policy, default: []].append(frame)
         }
-        try AtomicFile.write(try JSONLines.encode(logged), to: context.run.cjeDataset)
+        if offPolicy {
+            try AtomicFile.write(try JSONLines.encode(logged), to: context.run.cjeDataset)
+        } else if FileManager.default.fileExists(atPath: context.run.cjeDataset.path) {
+            try FileManager.default.removeItem(at: context.run.cjeDataset)
+        }
         for policy in config.policies {
             try AtomicFile.write(
                 try JSONLines.encode(rows.fresh[policy.name] ?? []), to: context.run.freshDraws(policy.name))
@@ -253,6 +261,6 @@ struct FreshRows {
             fraction: oracle.design == .stratified ? nil : oracle.fraction, strata: oracle.strata,
             probes: oracle.probes, probeMargin: probed ? oracle.probeMargin : nil, seed: oracle.seed,
             samplePrompts: design.sample.count, policies: policies, warnings: LabelSummary.floorWarnings(policies),
-            decisionMargin: config.decisionMargin)
+            decisionMargin: config.decisionMargin, directOnly: config.directOnly)
     }
 }

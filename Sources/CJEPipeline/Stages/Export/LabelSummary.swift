@@ -87,9 +87,12 @@ public struct LabelSummary: Codable, Sendable, Hashable {
     public var warnings: [String]
     /// The config's `decision_margin`, declared before the run (absent: none declared).
     public var decisionMargin: Double?
+    /// Why the run is Direct mode only (no off-policy set), in one sentence (absent: it has both).
+    public var directOnly: String?
 
     enum CodingKeys: String, CodingKey {
         case design, fraction, strata, probes, seed, policies, warnings
+        case directOnly = "direct_only"
         case cjeLabelDesign = "cje_label_design"
         case probeMargin = "probe_margin"
         case samplePrompts = "sample_prompts"

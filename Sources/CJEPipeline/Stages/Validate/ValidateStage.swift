@@ -17,8 +17,10 @@ public struct ValidateStage: PipelineStage {
     }
 
     public static let id = RunStage.validate
-    /// The audit re-scores every policy alone.
-    public static func models(_ config: PipelineConfig) -> [String] { LogprobsStage.models(config) }
+    /// The audit re-scores every local policy alone and regenerates local draws.
+    public static func models(_ config: PipelineConfig) -> [String] {
+        Array(Set(LogprobsStage.models(config) + config.localPolicyModels)).sorted()
+    }
 
     public func run(_ data: inout RunData) async throws -> [StageReport] {
         let report = try await validate(
@@ -64,12 +66,14 @@ public struct ValidateStage: PipelineStage {
         found.warnings += declared?.warnings ?? []
         var report = ValidationReport(
             prompts: responses.count, failures: found.failures, warnings: found.warnings,
-            nullRates: ValidationChecks.nullRates(logprobs: logprobs, judged: judged, policies: config.policies),
+            nullRates: ValidationChecks.nullRates(logprobs: logprobs, judged: judged, config: config),
             auditPairs: rescored.checked, auditMismatches: rescored.mismatches, policies: diagnostics)
         report.labelDesign = declared
         report.determinism = certificate
         report.parseOk = ValidationChecks.parseCounts(judged: judged, oracle: oracle)
         report.decisionMargin = config.decisionMargin
+        report.directOnly = config.directOnly
+        report.cloneNoise = ValidationChecks.cloneNoise(logprobs, config: config)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(report), to: context.run.datasetInfo)
@@ -83,14 +87,16 @@ public struct ValidateStage: PipelineStage {
         var findings = ValidationChecks.Findings()
     }
 
-    /// Determinism audit: re-scores a seeded sample of (response, policy) pairs one by one, in a
-    /// fresh context each; every value must be the one the run wrote, bit for bit.
+    /// Determinism audit: re-scores a seeded sample of (response, policy) pairs of the local
+    /// policies one by one, in a fresh context each; every value must be the one the run wrote,
+    /// bit for bit. (A value from an endpoint is its measurement: `cloneNoise` shows how noisy.)
     func rescoreAudit(responses: [ResponsesRecord], logprobs: [LogprobsRecord]) async throws -> Audit {
         let config = context.config
         var pairs: [(record: ResponsesRecord, policy: PolicyConfig, expected: Double)] = []
         let byId = Dictionary(uniqueKeysWithValues: responses.map { ($0.promptId, $0) })
         for record in logprobs {
             for policy in config.policies {
+                guard case .local = config.logprobSource(of: policy) else { continue }
                 if let value = record.logprobs[policy.name] ?? nil, let response = byId[record.promptId] {
                     pairs.append((response, policy, value))
                 }

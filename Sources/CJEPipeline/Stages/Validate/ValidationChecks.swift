@@ -51,10 +51,13 @@ package enum ValidationChecks {
         return found
     }
 
-    /// Clones of the logging policy (same model, prompt, temperature, limit) weigh exactly 1.
+    /// Clones of the logging policy (same model, prompt, temperature, limit) weigh exactly 1 on
+    /// the engine. Over HTTP a clone's weight measures the endpoint's noise (`cloneNoise`), so it
+    /// is not checked against 1.
     package static func cloneWeights(_ logprobs: [LogprobsRecord], config: PipelineConfig) -> Findings {
         var found = Findings()
         let logging = config.logging
+        guard case .local = config.logprobSource(of: logging) else { return found }
         for clone in config.policies.filter({ $0.isClone(of: logging) }) {
             for record in logprobs {
                 let a = record.logprobs[logging.name] ?? nil
@@ -65,6 +68,26 @@ package enum ValidationChecks {
             }
         }
         return found
+    }
+
+    /// Per clone of the logging policy teacher-forced over HTTP (each value its own request):
+    /// the distribution of |log w|, the endpoint's noise. Measured, never forced to 0.
+    package static func cloneNoise(_ logprobs: [LogprobsRecord], config: PipelineConfig)
+        -> [String: ValidationReport.CloneNoise]
+    {
+        let logging = config.logging
+        guard let method = config.logprobSource(of: logging).method, method != "local" else { return [:] }
+        var noise: [String: ValidationReport.CloneNoise] = [:]
+        for clone in config.policies.filter({ $0.isClone(of: logging) }) {
+            let gaps = logprobs.compactMap { record -> Double? in
+                guard let a = record.logprobs[logging.name] ?? nil, let b = record.logprobs[clone.name] ?? nil else {
+                    return nil
+                }
+                return abs(b - a)
+            }
+            noise[clone.name] = ValidationReport.CloneNoise(method: method, absLogWeights: gaps)
+        }
+        return noise
     }
 
     /// Judge scores lie in [0, 1] and variances are not negative.
@@ -107,12 +130,13 @@ package enum ValidationChecks {
         return ["judge": count(judged.everyDrawDeterministic.map(\.parseOk)), "oracle": count(drawn.map(\.parseOk))]
     }
 
-    /// The share of missing values: each policy's log probs, and the deterministic judge scores.
-    package static func nullRates(logprobs: [LogprobsRecord], judged: JudgedRecords, policies: [PolicyConfig])
+    /// The share of missing values: each policy's log probs (of the policies that can have
+    /// them), and the deterministic judge scores.
+    package static func nullRates(logprobs: [LogprobsRecord], judged: JudgedRecords, config: PipelineConfig)
         -> [String: Double]
     {
         var rates: [String: Double] = [:]
-        for policy in policies {
+        for policy in config.policies where config.logprobSource(of: policy).isAvailable {
             let nulls = logprobs.filter { ($0.logprobs[policy.name] ?? nil) == nil }.count
             rates["logprobs/" + policy.name] = logprobs.isEmpty ? 0 : Double(nulls) / Double(logprobs.count)
         }
@@ -123,8 +147,9 @@ package enum ValidationChecks {
         return rates
     }
 
-    /// Per target policy: importance-weight diagnostics, the self-normalised judge estimate from
-    /// P0's responses, its own judge mean and its oracle mean.
+    /// Per target policy: importance-weight diagnostics and the self-normalised judge estimate
+    /// from P0's responses (where both it and P0 have log probs; otherwise why not), its own
+    /// judge mean and its oracle mean.
     package static func diagnostics(
         logprobs: [LogprobsRecord], judged: JudgedRecords, validation: [OracleRecord], config: PipelineConfig
     ) -> [String: ValidationReport.PolicyDiagnostics] {
@@ -154,11 +179,17 @@ package enum ValidationChecks {
             }
             let own = judged.targetsDeterministic.filter { $0.policy == policy.name }.compactMap(\.judgeScore)
             let labels = validation.filter { $0.policy == policy.name }.compactMap(\.yTrue)
+            var noWeights: String?
+            for side in [logging, policy] {
+                if case .none(let reason) = config.logprobSource(of: side) {
+                    noWeights = noWeights ?? "no log probs under \(side.name): \(reason)"
+                }
+            }
             diagnostics[policy.name] = ValidationReport.PolicyDiagnostics(
                 samples: pairs.count, effectiveSampleSize: importance.effectiveSampleSize,
                 largestWeightShare: importance.largestShare, weightQuantiles: quantiles,
                 snipsJudgeMean: ImportanceWeights.selfNormalised(scored), ownJudgeMean: own.mean,
-                oracleMean: labels.mean, oracleLabels: labels.count)
+                oracleMean: labels.mean, oracleLabels: labels.count, noWeights: noWeights)
         }
         return diagnostics
     }

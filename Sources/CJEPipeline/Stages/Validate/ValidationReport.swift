@@ -15,6 +15,9 @@ public struct ValidationReport: Encodable, Sendable {
         public var ownJudgeMean: Double?
         public var oracleMean: Double?
         public var oracleLabels: Int
+        /// Why the policy has no importance weights (it or the logging policy has no log probs),
+        /// or nil.
+        public var noWeights: String?
 
         enum CodingKeys: String, CodingKey {
             case samples
@@ -25,6 +28,39 @@ public struct ValidationReport: Encodable, Sendable {
             case ownJudgeMean = "own_judge_mean"
             case oracleMean = "oracle_mean"
             case oracleLabels = "oracle_labels"
+            case noWeights = "no_weights"
+        }
+    }
+
+    /// A clone of the logging policy teacher-forced over HTTP: how far its log probs of the same
+    /// responses fall from the logging policy's, |log w| (0 on a batch-invariant endpoint).
+    public struct CloneNoise: Codable, Sendable, Hashable {
+        public var method: String
+        public var pairs: Int
+        public var median: Double?
+        public var p95: Double?
+        public var max: Double?
+        /// Pairs whose weight is exactly 1.
+        public var exact: Int
+
+        public init(method: String, absLogWeights: [Double]) {
+            self.method = method
+            let sorted = absLogWeights.sorted()
+            pairs = sorted.count
+            func quantile(_ q: Double) -> Double? {
+                sorted.isEmpty ? nil : sorted[Int((Double(sorted.count - 1) * q).rounded())]
+            }
+            median = quantile(0.5)
+            p95 = quantile(0.95)
+            max = sorted.last
+            exact = sorted.filter { $0 == 0 }.count
+        }
+
+        /// "|log w| median 0.0012, 95% 0.0100, max 0.0300 over 20 pairs (3 exactly 1), vllm".
+        public var summary: String {
+            func f(_ v: Double?) -> String { v.map { String(format: "%.4g", $0) } ?? "n/a" }
+            return
+                "|log w| median \(f(median)), 95% \(f(p95)), max \(f(max)) over \(pairs) pairs (\(exact) weights exactly 1), teacher-forced by \(method)"
         }
     }
 
@@ -50,6 +86,11 @@ public struct ValidationReport: Encodable, Sendable {
     public var parseOk: [String: ParseCounts] = [:]
     /// The config's `decision_margin`, declared before the run.
     public var decisionMargin: Double?
+    /// Why the run is Direct mode only (no off-policy set), in one sentence; nil when every
+    /// policy has log probs.
+    public var directOnly: String?
+    /// Clones of the logging policy teacher-forced over HTTP: the endpoint's measured noise.
+    public var cloneNoise: [String: CloneNoise] = [:]
 
     public var passed: Bool { failures.isEmpty }
 
@@ -62,6 +103,8 @@ public struct ValidationReport: Encodable, Sendable {
         case determinism
         case parseOk = "parse_ok"
         case decisionMargin = "decision_margin"
+        case directOnly = "direct_only"
+        case cloneNoise = "clone_noise"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -78,6 +121,8 @@ public struct ValidationReport: Encodable, Sendable {
         try c.encodeIfPresent(determinism, forKey: .determinism)
         try c.encode(parseOk, forKey: .parseOk)
         try c.encodeIfPresent(decisionMargin, forKey: .decisionMargin)
+        try c.encodeIfPresent(directOnly, forKey: .directOnly)
+        if !cloneNoise.isEmpty { try c.encode(cloneNoise, forKey: .cloneNoise) }
     }
 }
 
@@ -88,10 +133,20 @@ extension ValidationReport {
             "validate: \(passed ? "PASSED" : "FAILED") on \(prompts) prompts; determinism audit \(auditPairs - auditMismatches)/\(auditPairs) re-scored\(determinism.map { ", \($0.regenerated - $0.regenerateMismatches)/\($0.regenerated) regenerated" } ?? "") bit-identical"
         ]
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
+        if let directOnly { lines.append("  \(directOnly) Weight checks skipped: there are no weights to check.") }
         for (name, d) in policies.sorted(by: { $0.key < $1.key }) {
+            if d.noWeights != nil {
+                lines.append(
+                    "  \(name): no weights (Direct mode only), own judge=\(f(d.ownJudgeMean)) oracle=\(f(d.oracleMean)) (\(d.oracleLabels) labels)"
+                )
+                continue
+            }
             lines.append(
                 "  \(name): n=\(d.samples) ESS=\(f(d.effectiveSampleSize)) max share=\(f(d.largestWeightShare)) SNIPS judge=\(f(d.snipsJudgeMean)) own judge=\(f(d.ownJudgeMean)) oracle=\(f(d.oracleMean)) (\(d.oracleLabels) labels)"
             )
+        }
+        for (name, noise) in cloneNoise.sorted(by: { $0.key < $1.key }) {
+            lines.append("  \(name) clone noise: \(noise.summary)")
         }
         for (key, rate) in nullRates.sorted(by: { $0.key < $1.key }) where rate > 0 {
             lines.append("  null rate \(key): \(String(format: "%.1f%%", rate * 100))")
