@@ -17,9 +17,13 @@ public protocol TeacherForcingProvider: ChatProvider {
     func detokenize(_ ids: [TokenID]) async throws -> String
 
     /// The log prob of every token of `ids` given the ones before it (the first has none), and
-    /// the ids the server says it scored. `cacheTag` keeps equal requests made for different
-    /// purposes apart in the response cache (a clone's value is its own measurement).
-    func promptLogprobs(_ ids: [TokenID], cacheTag: String) async throws -> PromptLogprobs
+    /// the ids the server says it scored, with `alternatives` more of the most likely tokens at
+    /// each position. `temperature` is sent as the request's (nil: not sent; the server's T = 1);
+    /// a server applies it to prompt log probs only if `TemperatureProbe` shows it does.
+    /// `cacheTag` keeps equal requests made for different purposes apart in the response cache
+    /// (a clone's value is its own measurement).
+    func promptLogprobs(_ ids: [TokenID], temperature: Double?, alternatives: Int, cacheTag: String) async throws
+        -> PromptLogprobs
 }
 
 /// What an endpoint returned for a token-id prompt: the ids it scored and, per position, the
@@ -27,12 +31,16 @@ public protocol TeacherForcingProvider: ChatProvider {
 public struct PromptLogprobs: Sendable, Hashable {
     public var tokenIds: [TokenID]?
     public var logprobs: [Double?]
+    /// Per position, the log prob of every token the server listed there (the scored one and
+    /// the most likely others).
+    public var listed: [[TokenID: Double]]
     /// The model id the endpoint answered with.
     public var model: String?
 
-    public init(tokenIds: [TokenID]?, logprobs: [Double?], model: String? = nil) {
+    public init(tokenIds: [TokenID]?, logprobs: [Double?], listed: [[TokenID: Double]] = [], model: String? = nil) {
         self.tokenIds = tokenIds
         self.logprobs = logprobs
+        self.listed = listed
         self.model = model
     }
 }

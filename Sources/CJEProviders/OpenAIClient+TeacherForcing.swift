@@ -25,8 +25,12 @@ extension OpenAIClient: TeacherForcingProvider {
         return try JSONDecoder().decode(DetokenizeResponse.self, from: data).prompt
     }
 
-    public func promptLogprobs(_ ids: [TokenID], cacheTag: String) async throws -> PromptLogprobs {
-        let body = try Canonical.encode(PromptLogprobsRequest(model: settings.model, prompt: ids))
+    public func promptLogprobs(_ ids: [TokenID], temperature: Double?, alternatives: Int, cacheTag: String)
+        async throws -> PromptLogprobs
+    {
+        let body = try Canonical.encode(
+            PromptLogprobsRequest(
+                model: settings.model, prompt: ids, temperature: temperature, alternatives: alternatives))
         let data = try await call(
             path: "/completions", body: body, estimatedTokens: ids.count, cacheTag: cacheTag
         ) { _ = try PromptLogprobsResponse.parse($0) }
@@ -100,9 +104,13 @@ struct TokenizeResponse: Decodable {
 struct PromptLogprobsRequest: Encodable {
     var model: String
     var prompt: [TokenID]
+    /// Sent only when given (the server's default is 1).
+    var temperature: Double?
+    /// `prompt_logprobs`: how many of the most likely tokens besides the scored one.
+    var alternatives: Int
 
     enum CodingKeys: String, CodingKey {
-        case model, prompt, echo, logprobs
+        case model, prompt, echo, logprobs, temperature
         case maxTokens = "max_tokens"
         case promptLogprobs = "prompt_logprobs"
         case returnTokenIds = "return_token_ids"
@@ -115,8 +123,9 @@ struct PromptLogprobsRequest: Encodable {
         try c.encode(0, forKey: .maxTokens)
         try c.encode(true, forKey: .echo)
         try c.encode(1, forKey: .logprobs)
-        try c.encode(1, forKey: .promptLogprobs)
+        try c.encode(alternatives, forKey: .promptLogprobs)
         try c.encode(true, forKey: .returnTokenIds)
+        try c.encodeIfPresent(temperature, forKey: .temperature)
     }
 }
 
@@ -147,6 +156,11 @@ enum PromptLogprobsResponse {
             guard let entry, let ids, k < ids.count else { return nil }
             return entry[String(ids[k])]?.logprob
         }
-        return PromptLogprobs(tokenIds: ids, logprobs: logprobs, model: wire.model)
+        let listed: [[TokenID: Double]] = entries.map { entry in
+            var out: [TokenID: Double] = [:]
+            for (id, value) in entry ?? [:] { if let token = TokenID(id) { out[token] = value.logprob } }
+            return out
+        }
+        return PromptLogprobs(tokenIds: ids, logprobs: logprobs, listed: listed, model: wire.model)
     }
 }

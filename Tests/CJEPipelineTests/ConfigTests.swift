@@ -60,20 +60,102 @@ struct ConfigTests {
         #expect(try !RunFingerprint.configText(of: .default).contains("provider"))
     }
 
-    @Test("a provider policy cannot be teacher-forced: a full run is refused, a run through generate is not")
-    func providerPolicyRefused() async throws {
+    @Test("a provider policy runs Direct mode only under auto; `required` refuses it at load, naming the policy")
+    func providerPolicyLogprobs() throws {
+        let policies = """
+            policies:
+              - {name: p0, system_prompt: hi}
+              - {name: pi_api, system_prompt: hi, provider: api, temperature: 1}
+            """
+        let config = try PipelineConfig.parse(Self.provider + policies, path: "c.yaml")
+        #expect(config.logprobs == .auto && LogprobsStage.refusal(config) == nil)
+        #expect(Pipeline.refusal(config, through: .validate) == nil)
+        #expect(config.logprobSource(of: config.policies[0]) == .local(model: "default"))
+        #expect(!config.hasOffPolicySet && config.directOnly?.contains("'pi_api' on provider 'api'") == true)
+        #expect(throws: ConfigError.self) {
+            try PipelineConfig.parse(Self.provider + policies + "\nlogprobs: required\n", path: "c.yaml")
+        }
+        do {
+            _ = try PipelineConfig.parse(Self.provider + policies + "\nlogprobs: required\n", path: "c.yaml")
+        } catch {
+            let text = error.localizedDescription
+            #expect(
+                text.contains("c.yaml") && text.contains("'logprobs'") && text.contains("'pi_api' (provider 'api')"))
+        }
+        // Made in code (no file to name), the run refuses it before anything is written.
+        var required = config
+        required.logprobs = .required
+        #expect(Pipeline.refusal(required, through: .validate)?.contains("'pi_api'") == true)
+        #expect(Pipeline.refusal(required, through: .generate) == nil)
+        // off: no policy has log probs, whatever runs it.
+        var off = config
+        off.logprobs = .off
+        #expect(off.directOnly?.contains("`logprobs: off`") == true && !off.hasOffPolicySet)
+        // A config that never names the key fingerprints as before the key existed.
+        #expect(try !RunFingerprint.configText(of: .default).contains("logprobs"))
+    }
+
+    @Test("a run's stored config reads back with its providers, though it keeps no endpoint")
+    func storedConfig() throws {
         let text =
             Self.provider + """
                 policies:
-                  - {name: p0, system_prompt: hi}
-                  - {name: pi_api, system_prompt: hi, provider: api, temperature: 1}
+                  - {name: p0, system_prompt: hi, provider: api, temperature: 1}
+                  - {name: pi_local, system_prompt: hi}
+                judge: {provider: api}
+                oracle: {provider: api, design: paired, fraction: 0.5}
                 """
         let config = try PipelineConfig.parse(text, path: "c.yaml")
-        let reason = try #require(LogprobsStage.refusal(config))
-        #expect(reason.contains("'pi_api' (provider 'api')") && reason.contains("llama-server returns none"))
-        // RunSession.open throws it before anything is written (RunSessionTests).
-        #expect(Pipeline.refusal(config, through: .validate) == reason)
-        #expect(Pipeline.refusal(config, through: .generate) == nil)
+        let stored = try PipelineConfig.stored(RunFingerprint.configText(of: config))
+        #expect(stored.policies.map(\.provider) == ["api", nil] && stored.providers["api"]?.model == "m")
+        #expect(stored.judge.provider == "api" && stored.oracle.labeller.provider == "api")
+        #expect(try RunFingerprint.configText(of: stored) == RunFingerprint.configText(of: config))
+    }
+
+    @Test(
+        "teacher forcing over HTTP: a policy at T != 1, an unknown protocol and one cje-prep cannot use are refused",
+        arguments: [
+            ("teacher_forcing: vllm", "temperature: 0.7", "'policies[1].temperature' is 0.7 for 'pi_api'"),
+            (
+                "teacher_forcing: vllm", "temperature: 0.7\nlogprobs: required",
+                "returns prompt log probs at temperature 1"
+            ),
+            (
+                "teacher_forcing: tgi", "temperature: 1",
+                "'providers.api.teacher_forcing' is 'tgi', expected one of vllm"
+            ),
+            ("teacher_forcing: sglang", "temperature: 1", "no endpoint that renders the chat template into ids"),
+            ("temperature_probe: true", "temperature: 1", "'providers.api.temperature_probe' needs teacher_forcing"),
+            (
+                "teacher_forcing: vllm", "temperature: 1\nlogprobs: sometimes",
+                "'logprobs' is 'sometimes', expected one of auto"
+            ),
+        ])
+    func teacherForcingRefusals(key: String, rest: String, message: String) throws {
+        let text = """
+            providers:
+              api: {base_url: "http://127.0.0.1:9/v1", model: m, \(key)}
+            policies:
+              - {name: p0, system_prompt: hi}
+              - {name: pi_api, system_prompt: hi, provider: api, \(rest.split(separator: "\n")[0])}
+            \(rest.split(separator: "\n").dropFirst().joined(separator: "\n"))
+            """
+        #expect {
+            try PipelineConfig.parse(text, path: "tf.yaml")
+        } throws: { error in
+            error.localizedDescription.contains("tf.yaml") && error.localizedDescription.contains(message)
+        }
+        // A server said to apply the temperature is probed at the run's start instead.
+        if key == "teacher_forcing: vllm" && rest == "temperature: 0.7" {
+            let probed = text.replacingOccurrences(
+                of: "teacher_forcing: vllm}", with: "teacher_forcing: vllm, temperature_probe: true}")
+            #expect(try PipelineConfig.parse(probed, path: "tf.yaml").providers["api"]?.temperatureProbe == true)
+        }
+        // With logprobs off nothing is teacher-forced, so no temperature is refused.
+        if key == "teacher_forcing: vllm" && rest == "temperature: 0.7" {
+            let config = try PipelineConfig.parse(text + "\nlogprobs: off\n", path: "tf.yaml")
+            #expect(config.logprobSource(of: config.policies[1]) == .none(reason: "logprobs: off in the config"))
+        }
     }
 
     @Test(

@@ -83,13 +83,24 @@ struct ReportTests {
         let run = try await PipelineTests.reference().run
         let url = try ReportPage.write(run.run)
         let html = try String(contentsOf: url, encoding: .utf8)
-        for section in ["glance", "weights", "judge", "oracle", "estimates", "stages"] {
+        for section in ["direct", "glance", "weights", "judge", "oracle", "estimates", "stages"] {
             #expect(html.contains("<section id=\"\(section)\" data-section=\"\(section)\">"))
         }
-        #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 == 2 + 6 + 1 + 1 + 1)
+        // Direct mode's comparison leads the page.
+        #expect(html.components(separatedBy: "<section id=").dropFirst().first?.hasPrefix("\"direct\"") == true)
+        #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 == 1 + 2 + 6 + 1 + 1 + 1)
         #expect(html.contains("default-src 'none'"))
         for fetch in ["http://", "https://", "src=", "@import", "url("] { #expect(!html.contains(fetch)) }
         #expect(html.contains("<td class=\"num\">0.000</td>"), "numbers are in the tables as text")
+    }
+
+    @Test("the calibration of Direct mode's preview: pool-adjacent-violators, interpolated, flat beyond the ends")
+    func isotonic() {
+        // (0.1, 0.2) and (0.3, 0.0) violate the order: pooled to 0.1; then 0.5 and 0.9.
+        let fit = IsotonicFit([(0.1, 0.2), (0.3, 0.0), (0.5, 0.5), (0.9, 0.9), (0.9, 0.7)])
+        #expect(fit.predict(0.1) == 0.1 && fit.predict(0.3) == 0.1)
+        #expect(abs(fit.predict(0.4) - 0.3) < 1e-12 && fit.predict(0.9) == 0.8)
+        #expect(fit.predict(0.0) == 0.1 && fit.predict(1.0) == 0.8)
     }
 
     @Test("a model's source as the page shows it: a Hub reference with a short commit, or a file name")

@@ -62,6 +62,7 @@ struct RunSessionTests {
         var config = try Self.config()
         config.providers["srv"] = ProviderConfig(baseURLs: ["http://fake.invalid/v1"], model: "m")
         config.policies[2].provider = "srv"
+        config.logprobs = .required
         await #expect(throws: RunRefusal.self) {
             _ = try await RunSession.open(
                 RunRequest(directory: dir, config: config), models: FakeModels.loader(), signals: false, say: { _ in })

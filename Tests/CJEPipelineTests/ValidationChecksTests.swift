@@ -85,7 +85,7 @@ struct ValidationChecksTests {
         broken[0].logprobs["pi_bad"] = .some(nil)
         var judged = data.judged
         judged.targetsDeterministic[0].judgeScore = nil
-        let rates = ValidationChecks.nullRates(logprobs: broken, judged: judged, policies: data.config.policies)
+        let rates = ValidationChecks.nullRates(logprobs: broken, judged: judged, config: data.config)
         #expect(rates["logprobs/pi_bad"] == 1.0 / Double(broken.count))
         #expect(rates["logprobs/p0"] == 0 && rates["logprobs/pi_clone"] == 0)
         #expect(rates["judge_deterministic"] == 1.0 / Double(judged.deterministic.count))

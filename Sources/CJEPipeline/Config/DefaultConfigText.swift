@@ -90,6 +90,8 @@ extension PipelineConfig {
         #     prefill: false                   # true if the endpoint continues a final assistant turn
         #     teacher_forcing: vllm            # a vLLM server: its policies (at temperature 1) get log
         #                                      # probs over token ids; without it, Direct mode only
+        #     temperature_probe: false         # true: the server applies a request's temperature to
+        #                                      # prompt log probs (probed first), so T != 1 is allowed
         # budget: 25.0   # stop the run cleanly once the providers have cost this much
 
         # Which policies get teacher-forced log probs (only cje-eval 0.3's off-policy set needs

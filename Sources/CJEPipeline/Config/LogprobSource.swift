@@ -63,12 +63,14 @@ extension PipelineConfig {
     func validateLogprobs(fail: (String, String) -> ConfigError) throws {
         guard logprobs != .off else { return }
         for (k, policy) in policies.enumerated() {
-            guard case .endpoint(let provider, let kind) = logprobSource(of: policy), policy.temperature != 1 else {
+            guard case .endpoint(let provider, let kind) = logprobSource(of: policy), policy.temperature != 1,
+                providers[provider]?.temperatureProbe != true
+            else {
                 continue
             }
             throw fail(
                 "policies[\(k)].temperature",
-                "is \(policy.temperature) for '\(policy.name)' on provider '\(provider)' (teacher_forcing: \(kind.rawValue)), but \(kind.rawValue) returns prompt log probs at temperature 1 only, and a temperature-1 log prob cannot be turned into one at \(policy.temperature) (the normaliser needs the whole vocabulary). Use temperature 1, remove teacher_forcing from the provider (the policy is then Direct mode only), or set logprobs: off"
+                "is \(policy.temperature) for '\(policy.name)' on provider '\(provider)' (teacher_forcing: \(kind.rawValue)), but \(kind.rawValue) returns prompt log probs at temperature 1 only, and a temperature-1 log prob cannot be turned into one at \(policy.temperature) (the normaliser needs the whole vocabulary). Use temperature 1, remove teacher_forcing from the provider (the policy is then Direct mode only), set logprobs: off, or, for a server that applies the request's temperature to prompt log probs, temperature_probe: true on the provider (the run first checks that it does)"
             )
         }
         if logprobs == .required {

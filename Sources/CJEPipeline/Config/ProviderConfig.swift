@@ -18,6 +18,10 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
     /// logprobs stage can teacher-force this provider's policies exactly (at temperature 1).
     /// Nil: it cannot, and its policies are Direct mode only.
     public var teacherForcing: TeacherForcingProtocol?
+    /// The endpoint may apply a request's temperature to prompt log probs: policies at T != 1
+    /// are allowed on it, and the logprobs stage first probes that it does (the same request at
+    /// T and at 1 must differ exactly as log_softmax(z / T) predicts), or stops.
+    public var temperatureProbe = false
 
     public init(baseURLs: [String], model: String) {
         settings = ProviderSettings(baseURLs: baseURLs, model: model)
@@ -40,6 +44,7 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         case maxAttempts = "max_attempts"
         case topLogprobs = "top_logprobs"
         case teacherForcing = "teacher_forcing"
+        case temperatureProbe = "temperature_probe"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -74,6 +79,7 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         try read(.topLogprobs, into: &topLogprobs)
         try read(.prefill, into: &prefill)
         teacherForcing = try c.decodeChoice(TeacherForcingProtocol.self, forKey: .teacherForcing)
+        try read(.temperatureProbe, into: &temperatureProbe)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -91,6 +97,7 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         try c.encode(topLogprobs, forKey: .topLogprobs)
         try c.encode(prefill, forKey: .prefill)
         try c.encodeIfPresent(teacherForcing, forKey: .teacherForcing)
+        if temperatureProbe { try c.encode(true, forKey: .temperatureProbe) }
     }
 
     /// What decides a number: the model, how its scores are read and how it teacher-forces. Where it runs, how hard
@@ -100,6 +107,7 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         stable.topLogprobs = topLogprobs
         stable.prefill = prefill
         stable.teacherForcing = teacherForcing
+        stable.temperatureProbe = temperatureProbe
         return stable
     }
 
@@ -123,5 +131,8 @@ public struct ProviderConfig: Codable, Sendable, Hashable {
         if settings.retry.attempts < 1 { throw fail(key + ".max_attempts", "must be at least 1") }
         if !(1...20).contains(topLogprobs) { throw fail(key + ".top_logprobs", "must be between 1 and 20") }
         if let reason = teacherForcing?.unsupported { throw fail(key + ".teacher_forcing", reason) }
+        if temperatureProbe && teacherForcing == nil {
+            throw fail(key + ".temperature_probe", "needs teacher_forcing: it probes the endpoint's prompt log probs")
+        }
     }
 }

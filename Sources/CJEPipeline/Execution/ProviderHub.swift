@@ -111,8 +111,11 @@ struct WatchedProvider: TeacherForcingProvider {
 
     func detokenize(_ ids: [TokenID]) async throws -> String { try await forcing.detokenize(ids) }
 
-    func promptLogprobs(_ ids: [TokenID], cacheTag: String) async throws -> PromptLogprobs {
-        let answer = try await forcing.promptLogprobs(ids, cacheTag: cacheTag)
+    func promptLogprobs(_ ids: [TokenID], temperature: Double?, alternatives: Int, cacheTag: String) async throws
+        -> PromptLogprobs
+    {
+        let answer = try await forcing.promptLogprobs(
+            ids, temperature: temperature, alternatives: alternatives, cacheTag: cacheTag)
         if let model = answer.model { try served(name, model) }
         return answer
     }

@@ -6,8 +6,10 @@ import Foundation
 /// server's chat template rendered into ids up to the assistant header (its `/tokenize`), then
 /// the response's ids (`responseTokens`), then the template's end-of-turn id when the
 /// response stopped by itself. The ids the server echoes must be the ones sent; the value is
-/// the sum of the response positions' log probs at temperature 1 (the config refuses another
-/// temperature on such an endpoint). Anything missing fails the item, never becomes a number.
+/// the sum of the response positions' log probs, at temperature 1 (the config refuses another
+/// temperature on such an endpoint unless `temperature_probe`, where `TemperatureProbe` must first
+/// show that the server applies the request's). Anything missing fails the item, never becomes a
+/// number.
 struct EndpointTeacherForcing: Sendable {
     let client: any TeacherForcingProvider
     let provider: String
@@ -25,6 +27,10 @@ struct EndpointTeacherForcing: Sendable {
     ) async -> BatchResult<ScoredValue> {
         let endOfTurn: Result<TokenID, any Error>
         do {
+            // A policy at T != 1 only where the endpoint shows it applies T (its answers cached).
+            for temperature in Set(batch.map(\.policy.temperature)).subtracting([1]).sorted() {
+                try await TemperatureProbe(client: client, provider: provider).check(temperature)
+            }
             endOfTurn = .success(try await self.endOfTurn())
         } catch {
             if FailureKind(of: error) == .fatal { return BatchResult(values: batch.map { _ in nil }, stop: error) }
@@ -83,7 +89,9 @@ struct EndpointTeacherForcing: Sendable {
         }
         if p0.finishReason == .stop { response.append(endOfTurn) }
         let ids = context + response
-        let answer = try await client.promptLogprobs(ids, cacheTag: "logprobs/\(policy.name)")
+        let answer = try await client.promptLogprobs(
+            ids, temperature: policy.temperature == 1 ? nil : policy.temperature, alternatives: 1,
+            cacheTag: "logprobs/\(policy.name)")
         guard let echoed = answer.tokenIds else {
             throw ItemFailure("provider '\(provider)' did not say which token ids it scored (prompt_token_ids)")
         }
