@@ -32,7 +32,8 @@ check:
 # Lint, both tiers (the real-model suites must run: a missing model fails instead of skipping),
 # then the tests that are scripts (they drive processes, schedulers and emulators): cje-eval 0.3.0
 # and 0.9.3 (PyPI) read our export unchanged, and 0.9.3 analyses a paired-design bundle with probes
-# at 1 and 2 draws through its own analyze.py; shards merged (also under a real Slurm, and for
+# at 1 and 2 draws through its own analyze.py; hosted and mixed runs on real llama-servers are
+# Direct mode, and teacher forcing over token ids on a vLLM stand-in equals the engine's; shards merged (also under a real Slurm, and for
 # every label design with the oracle in the shards) are the unsplit run byte for byte; the portable build gives the same bits on an emulated Haswell; a run
 # stopped by SIGTERM/SIGINT/SIGKILL or a full disk resumes to the undisturbed run byte for byte; a
 # run's report page renders in headless chromium with every chart, no console error, no request;
@@ -52,6 +53,7 @@ integration-scripts:
 	$(TOOLS_ENV) Tests/Integration/prepare.sh wait
 	$(TOOLS_ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/publish-check.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/hosted-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/shards-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/portable-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/reliability-check.sh .build/release/cje-prep
@@ -89,9 +91,11 @@ matrix-bench: build
 	$(TOOLS_ENV) scripts/matrix-bench.sh .build/release/cje-prep
 
 # The pipeline's own overhead (stages, journals, outputs, validate) at 1,000 and 10,000 prompts
-# on the fake engine: seconds and peak memory, each in its own process.
+# on the fake engine, and of a hosted run of 10,000 prompts x 5 policies (+ judge, oracle) against
+# an in-process endpoint that answers at once, 64 requests in flight: seconds and peak memory, each
+# in its own process.
 scale-bench:
-	CJE_BOOTSTRAP=llama-env $(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --product cje-prep-scale && for n in 1000 10000; do .build/release/cje-prep-scale $$n; done'
+	CJE_BOOTSTRAP=llama-env $(ENV) bash -c 'swift build $(SWIFT_BUILD_FLAGS) --product cje-prep-scale && for n in 1000 10000; do .build/release/cje-prep-scale $$n; done && .build/release/cje-prep-scale hosted 10000'
 
 lint:
 	swift format lint --strict -r Sources Tests Examples Package.swift

@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // llama.h as a Clang module; found through pkg-config (the Makefile points it at the
@@ -73,9 +74,14 @@ let package = Package(
                 "CJEInference", "CJEProviders", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/CJETestSupport"),
-        // The pipeline's own overhead at 1k and 10k prompts on the fake engine (`make scale-bench`).
+        // The pipeline's own overhead at 1k and 10k prompts on the fake engine, and of a hosted run
+        // against an in-process endpoint that answers at once (`make scale-bench`).
         .executableTarget(
-            name: "cje-prep-scale", dependencies: ["CJEPipeline", "CJEInference", "CJETestSupport"],
+            name: "cje-prep-scale",
+            dependencies: [
+                "CJEPipeline", "CJEInference", "CJETestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Tests/ScaleBench"),
         // Fast tier: no model, no llama.cpp at run time; `make check` runs these.
         .testTarget(name: "CJEInferenceTests", dependencies: ["CJEInference"]),

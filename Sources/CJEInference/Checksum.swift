@@ -2,7 +2,16 @@ public import Foundation
 
 extension Sequence<UInt8> {
     /// Lowercase hexadecimal, two digits a byte (a sha256 as it is written in files and messages).
-    public var hex: String { map { String(format: "%02x", $0) }.joined() }
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }
 
 /// sha256 digests as the project writes them: lowercase hex.
