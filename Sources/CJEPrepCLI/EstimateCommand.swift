@@ -21,7 +21,10 @@ struct EstimateCommand: AsyncParsableCommand {
     @Option(help: "Machines the run is split over (shards); every stage, the oracle too, divides over them.")
     var shards: Int = 8
 
-    @Option(help: "A YAML config for the pilot (the built-in default when absent).")
+    @Option(
+        help:
+            "A YAML config for the pilot (the built-in default when absent); its providers' rate limits bound the projection."
+    )
     var config: String?
 
     @Option(
@@ -65,10 +68,12 @@ struct EstimateCommand: AsyncParsableCommand {
             try await Session.run(try RunOptions.parse(arguments).request(n: pilot, through: .validate))
             measured = try Manifest.read(from: run.manifest)
         }
+        // The config's providers bound the run by their rate limits (the manifest keeps no limits).
+        let limits = try config.map { try PipelineConfig.load(from: URL(fileURLWithPath: $0)).providers } ?? [:]
         let estimate = try RunEstimate(
             manifest: measured ?? Manifest.read(from: run.manifest), dir: path,
             diskBytes: RunEstimate.diskBytes(under: run.root), n: n, machines: shards,
-            cpus: CPUAllotment.current()?.cpus ?? ProcessInfo.processInfo.activeProcessorCount)
+            cpus: CPUAllotment.current()?.cpus ?? ProcessInfo.processInfo.activeProcessorCount, limits: limits)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

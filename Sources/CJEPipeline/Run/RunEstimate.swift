@@ -69,6 +69,31 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         }
     }
 
+    /// One provider's part of the projection: its calls, tokens and spend for N prompts, at
+    /// the rate it answered the measured run (calls per second of the stages that used it).
+    public struct Provider: Codable, Sendable, Hashable {
+        public var name: String
+        public var calls: Double
+        public var inputTokens: Double
+        public var outputTokens: Double
+        public var cost: Double
+        /// Calls per second while the measured run's stages used it (several requests in flight).
+        public var measuredCallsPerSecond: Double?
+        /// Hours of its calls at that rate, on one machine.
+        public var hours: Double?
+        /// The least hours its configured rate limits allow for every call, however many
+        /// machines share the run (nil without limits in the config given).
+        public var limitHours: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, calls, cost, hours
+            case inputTokens = "input_tokens"
+            case outputTokens = "output_tokens"
+            case measuredCallsPerSecond = "measured_calls_per_second"
+            case limitHours = "limit_hours"
+        }
+    }
+
     /// The measured run: its directory and prompt count.
     public var measuredDir: String
     public var measuredN: Int
@@ -84,6 +109,8 @@ public struct RunEstimate: Codable, Sendable, Hashable {
     public var providerCalls: Double
     public var providerTokens: Double
     public var diskBytes: Double
+    /// Every provider the measured run called, projected.
+    public var providers: [Provider] = []
     /// Stages the measured run has not timed (their hours are missing from the totals).
     public var untimed: [String]
     /// What the figures cannot be trusted for, for a person (e.g. a source smaller than N).
@@ -102,6 +129,7 @@ public struct RunEstimate: Codable, Sendable, Hashable {
         case providerCalls = "provider_calls"
         case providerTokens = "provider_tokens"
         case diskBytes = "disk_bytes"
+        case providers
     }
 
     /// The stage reports in pipeline order, each with the work of every shard added (a merged
@@ -155,9 +183,11 @@ public struct RunEstimate: Codable, Sendable, Hashable {
     ///
     /// `cpus` are the CPUs the measured run could use; a local stage that got much less than that
     /// (its CPU time against its wall time) ran beside other work, and is said to.
+    /// `limits` are the providers' settings of the config the run of N will use (their rate
+    /// limits bound how fast any number of machines can call them).
     public init(
         manifest: Manifest, dir: String, diskBytes measuredBytes: Int, n: Int, machines: Int,
-        cpus: Int = ProcessInfo.processInfo.activeProcessorCount
+        cpus: Int = ProcessInfo.processInfo.activeProcessorCount, limits: [String: ProviderConfig] = [:]
     ) {
         let has = manifest.prompts?.written ?? manifest.n
         let measured = Double(max(1, has))
@@ -202,7 +232,8 @@ public struct RunEstimate: Codable, Sendable, Hashable {
                 costPerPrompt: costPerPrompt,
                 cpusUsed: report.workCPUSeconds.flatMap { cpu in seconds > 0 ? cpu / seconds : nil },
                 items: Int(((labels ?? Double(report.total) / measured) * scale).rounded()),
-                hours: perItem.map { computed * scale * $0 / 3600 }, cost: costPerPrompt * scale)
+                hours: report.total == 0 ? 0 : perItem.map { computed * scale * $0 / 3600 }, cost: costPerPrompt * scale
+            )
             // Generation on local engines: from the full engine's rate and the calls' ends.
             if let engine = report.workEngine, engine.generationCalls > 0, usage.calls == 0 {
                 if engine.fullSeconds > 0, engine.fullTokens > 0 {
@@ -246,7 +277,50 @@ public struct RunEstimate: Codable, Sendable, Hashable {
                 "the measured run got fewer CPUs than this machine has (\(cpus)): CPU time per wall second \(detail.joined(separator: ", ")). Other work shared the machine (or its scheduler gave fewer CPUs): the hours are likely too long; measure again on a quiet machine"
             )
         }
+        providers = Self.providers(reports, measured: measured, scale: scale, limits: limits)
+        for provider in providers {
+            guard let limit = provider.limitHours, limit > hoursOnMachines else { continue }
+            hoursOnMachines = limit
+            warnings.append(
+                String(
+                    format:
+                        "provider %@: its rate limits allow its %.0f calls in no less than %.2f h, however many machines share the run, and the time on the machines is that (each shard's client keeps the limits on its own: split them over the shards)",
+                    provider.name, provider.calls, limit))
+        }
         self.warnings = warnings
+    }
+
+    /// Every provider's calls, tokens and spend per measured prompt times N, and its measured
+    /// rate: its calls over the seconds of the stages that called it.
+    static func providers(
+        _ reports: [(name: String, report: StageReport)], measured: Double, scale: Double,
+        limits: [String: ProviderConfig]
+    ) -> [Provider] {
+        var usage: [String: ProviderUsage] = [:]
+        var seconds: [String: Double] = [:]
+        for (_, report) in reports {
+            for (name, used) in report.usage ?? [:] {
+                usage[name, default: ProviderUsage()] = usage[name, default: ProviderUsage()] + used
+                seconds[name, default: 0] += report.workSeconds ?? report.seconds
+            }
+        }
+        return usage.keys.sorted().map { name in
+            let used = usage[name] ?? ProviderUsage()
+            let fresh = used.calls - used.cacheHits
+            let rate = (seconds[name] ?? 0) > 0 && fresh > 0 ? Double(fresh) / (seconds[name] ?? 1) : nil
+            let calls = Double(used.calls) / measured * scale
+            let input = Double(used.inputTokens) / measured * scale
+            let output = Double(used.outputTokens) / measured * scale
+            var bound: Double?
+            if let settings = limits[name]?.settings {
+                let byRequests = settings.requestsPerMinute.map { calls / Double($0) / 60 }
+                let byTokens = settings.tokensPerMinute.map { (input + output) / Double($0) / 60 }
+                bound = [byRequests, byTokens].compactMap { $0 }.max()
+            }
+            return Provider(
+                name: name, calls: calls, inputTokens: input, outputTokens: output, cost: used.cost / measured * scale,
+                measuredCallsPerSecond: rate, hours: rate.map { calls / $0 / 3600 }, limitHours: bound)
+        }
     }
 }
 
@@ -272,6 +346,16 @@ extension RunEstimate {
             "time: \(hours(e.hours)) on 1 machine; \(hours(e.hoursOnMachines)) on \(e.machines) machines (the slowest shard)\n"
         out +=
             "provider spend: \(money(e.cost)) (\(Int(e.providerCalls.rounded())) calls, \(Int(e.providerTokens.rounded())) tokens)\n"
+        for p in e.providers {
+            out += String(
+                format: "provider %@: %.0f calls, %.0f in / %.0f out tokens, %@", p.name, p.calls, p.inputTokens,
+                p.outputTokens, money(p.cost))
+            if let rate = p.measuredCallsPerSecond, let h = p.hours {
+                out += String(format: "; measured %.2f calls/s: %.2f h of calls on 1 machine", rate, h)
+            }
+            if let limit = p.limitHours { out += String(format: "; its rate limits: at least %.2f h", limit) }
+            out += "\n"
+        }
         if let tokens = e.generatedTokens { out += "generated tokens: \(Int(tokens.rounded()))\n" }
         out += String(format: "disk: %.1f MB\n", e.diskBytes / 1_000_000)
         out += e.leftOutLine
