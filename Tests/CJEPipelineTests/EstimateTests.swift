@@ -59,6 +59,42 @@ struct EstimateTests {
         #expect(close(odd.hoursOnMachines, (3.0 * 7 * 2 + 7 * 0.5 + 2 * 7 * 2.0) / 3600 * (2.0 / 7)))
     }
 
+    @Test("a hosted provider: its calls, tokens and spend at N, its measured rate, and its rate limit's floor")
+    func hostedProvider() async throws {
+        let run = try FakeRun("estimate-hosted")
+        try await run.execute(through: .generate)
+        var manifest = try run.manifest()
+        var usage = ProviderUsage()
+        usage.calls = 18
+        usage.inputTokens = 1800
+        usage.outputTokens = 180
+        usage.cost = 0.36
+        var generate = Self.report("generate", total: 18, work: 18, seconds: 9)
+        generate.usage = ["api": usage]
+        var judge = Self.report("judge", total: 18, work: 18, seconds: 9)
+        judge.usage = ["api": usage]
+        manifest.stages = [
+            "generate": generate, "logprobs": Self.report("logprobs", total: 0, work: 0, seconds: 0), "judge": judge,
+        ]
+        var limited = ProviderConfig(baseURLs: ["http://x.invalid/v1"], model: "m")
+        limited.settings.requestsPerMinute = 60
+        let e = RunEstimate(
+            manifest: manifest, dir: "D", diskBytes: 0, n: 600, machines: 10, limits: ["api": limited])
+        func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) < 1e-9 } ?? false }
+        let api = try #require(e.providers.first)
+        #expect(e.providers.count == 1 && api.name == "api")
+        // 36 calls per 6 prompts: 3,600 at 600; 2 calls a second: half an hour on one machine.
+        #expect(close(api.calls, 3600) && close(api.inputTokens, 360_000) && close(api.cost, 72))
+        #expect(close(api.measuredCallsPerSecond, 2) && close(api.hours, 0.5))
+        // 60 a minute: an hour at least, more than 10 machines would take; a stage without items takes none.
+        #expect(close(api.limitHours, 1) && close(e.hoursOnMachines, 1))
+        #expect(e.untimed.isEmpty && e.stages[1].hours == 0)
+        #expect(
+            e.warnings.contains {
+                $0.contains("provider api: its rate limits allow its 3600 calls in no less than 1.00 h")
+            })
+    }
+
     @Test("a stage's work adds up over invocations in the manifest")
     func cumulative() async throws {
         let run = try FakeRun("estimate-cumulative")

@@ -8,9 +8,13 @@ Usage: python3 fault_proxy.py UPSTREAM_URL PORT_FILE FAULTS
                 closed without an answer), malformed (200 with a broken JSON body), 401 (every
                 request from then on), ok (pass through). After the list, requests pass through.
 GET /stats returns {"requests": n, "faults": {kind: n}} as JSON.
+With FAULT_PROXY_LOG set, every request answered by the upstream appends a line to that file,
+"<sha256 of the request body> <status>", once its answer is sent: what a client was charged for.
 """
 
+import hashlib
 import json
+import os
 import socket
 import sys
 import threading
@@ -79,6 +83,9 @@ class Handler(peer_http.Handler):
         if kind == "malformed":
             data = data[: len(data) // 2]
         self.reply(status, data)
+        if os.environ.get("FAULT_PROXY_LOG") and kind == "ok":
+            with lock, open(os.environ["FAULT_PROXY_LOG"], "a") as log:
+                log.write(f"{hashlib.sha256(body).hexdigest()} {status}\n")
 
 
 peer_http.serve(Handler, port_file)

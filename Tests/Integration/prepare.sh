@@ -25,6 +25,7 @@ prepare() {
     venv_for huggingface_hub "$HUB_VERSION" >/dev/null
     venv_for Jinja2 "$JINJA2_VERSION" >/dev/null
     venv_for datasets "$DATASETS_VERSION" >/dev/null
+    venv_llama_cpp_python >/dev/null
     . "$here/matrix-models.sh"
     for type in $types $check_only $refused; do quantize "$type" >/dev/null; done
     gemma >/dev/null
