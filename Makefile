@@ -54,6 +54,7 @@ integration-scripts:
 	$(TOOLS_ENV) Tests/Integration/cje-eval-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/publish-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/hosted-check.sh .build/release/cje-prep
+	$(TOOLS_ENV) Tests/Integration/bench-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/shards-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/portable-check.sh .build/release/cje-prep
 	$(TOOLS_ENV) Tests/Integration/reliability-check.sh .build/release/cje-prep

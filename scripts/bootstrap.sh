@@ -136,6 +136,12 @@ llama_is_installed() { # prefix
         [ -f "$1/include/cje_chat.h" ] && [ -f "$1/lib/libcje-chat.so" ]
 }
 
+# Whether a prefix is this cache's own install for these flags (its build tree is kept, or made again, here),
+# as scripts/with-env.sh exports it in LLAMA_PREFIX, rather than a llama.cpp built elsewhere.
+is_own_install() { # prefix
+    [ "$(realpath -m "$1")" = "$(realpath -m "$LLAMA_INSTALL")" ]
+}
+
 tools_are_installed() { # prefix (an install from before the tools were split off has them too)
     [ -x "$1/bin/llama-server" ] && [ -x "$1/bin/llama-bench" ] && [ -x "$1/bin/llama-quantize" ]
 }
@@ -234,7 +240,7 @@ bootstrap_tools() {
     local prefix
     prefix=$(bootstrap_llama)
     if tools_are_installed "$prefix"; then echo "$prefix"; return; fi
-    [ -z "${LLAMA_PREFIX:-}" ] || die "LLAMA_PREFIX=$LLAMA_PREFIX has no llama-server, llama-bench and llama-quantize in bin/"
+    is_own_install "$prefix" || die "LLAMA_PREFIX=$LLAMA_PREFIX has no llama-server, llama-bench and llama-quantize in bin/ (a llama.cpp built elsewhere is used as it is: build them there, or unset LLAMA_PREFIX to use the cache's own build)"
     exec 9>"$CACHE/.llama-$FLAGS_HASH.lock"
     flock 9
     if tools_are_installed "$prefix"; then echo "$prefix"; return; fi
@@ -262,7 +268,9 @@ bootstrap_bench_tools() {
     local prefix
     prefix=$(bootstrap_tools)
     if [ -x "$prefix/bin/llama-batched-bench" ] && [ -x "$prefix/bin/llama-perplexity" ]; then echo "$prefix"; return; fi
-    [ -z "${LLAMA_PREFIX:-}" ] || die "LLAMA_PREFIX=$LLAMA_PREFIX has no llama-batched-bench and llama-perplexity in bin/"
+    # A LLAMA_PREFIX that is this cache's own install (scripts/with-env.sh exports it) has its
+    # build tree here: the tools are built into it. One from elsewhere is used as it is.
+    is_own_install "$prefix" || die "LLAMA_PREFIX=$LLAMA_PREFIX has no llama-batched-bench and llama-perplexity in bin/ (a llama.cpp built elsewhere is used as it is: build them there, or unset LLAMA_PREFIX to use the cache's own build)"
     exec 9>"$CACHE/.llama-$FLAGS_HASH.lock"
     flock 9
     local dir=$LLAMA_BUILD_DIR tool

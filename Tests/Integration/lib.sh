@@ -19,6 +19,7 @@ check_begin() {
     local name=$1 given=${2:-} model=required
     [ "${3:-}" = --no-model ] && model=""
     CHECK_NAME=$name
+    CHECK_STARTED=$(date +%s)
     # Every run directory a check makes takes one day, so runs compared byte for byte agree
     # even when the check crosses midnight (each exported row carries its run's day).
     export CJE_CHAT_DATE=${CJE_CHAT_DATE:-$(date -u +%F)}
@@ -39,7 +40,9 @@ fail() {
 CHECK_EXIT=()
 on_exit() { CHECK_EXIT+=("$*"); }
 check_cleanup() {
-    local command
+    local status=$? command
+    # What each check took, in CI's log: where the time of `make test` goes.
+    [ -n "${CHECK_STARTED:-}" ] && say "took $(($(date +%s) - CHECK_STARTED)) s (exit $status)"
     for command in "${CHECK_EXIT[@]}"; do eval "$command" || true; done
     [ -n "${work:-}" ] && rm -rf "$work"
     return 0
