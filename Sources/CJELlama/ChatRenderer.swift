@@ -24,9 +24,25 @@ final class ChatRenderer: @unchecked Sendable {
         return names.prefix(min(n, names.count)).compactMap { $0.map { String(cString: $0) } }
     }()
 
+    /// The bound on one parse or render of a Jinja template: statements and expressions executed,
+    /// and seconds. Real templates take thousands of steps for a conversation; the bound is for
+    /// one that loops (tens of millions of times) or builds megabytes of text, which would hang a
+    /// run at its first render. Steps are the bound that decides on every machine alike.
+    /// A render's text may also be at most `extraBytes` longer than its messages' contents.
+    static let limits = (steps: UInt64(1_000_000), seconds: 10.0, extraBytes: 1 << 20)
+    private static let limitsSet: Bool = {
+        cje_chat_set_limits(limits.steps, limits.seconds)
+        return true
+    }()
+
+    /// The model file whose template this is (named in a render-limit error), when there is one.
+    private let model: String?
+
     /// `source` is Jinja, or (from a config) a built-in template's name; `bos` and `eos` are the
     /// vocabulary's tokens as text, which Jinja templates read as `bos_token` and `eos_token`.
-    init(source: String, origin: ChatTemplateInfo.Origin, bos: String, eos: String) throws {
+    init(source: String, origin: ChatTemplateInfo.Origin, bos: String, eos: String, model: String? = nil) throws {
+        _ = Self.limitsSet
+        self.model = model
         let digest = Checksum.sha256(Data(source.utf8))
         if origin == .config, Self.builtinNames.contains(source) {
             template = .builtin(source)
@@ -44,6 +60,9 @@ final class ChatRenderer: @unchecked Sendable {
         guard let parsed = cje_chat_template_new(source, bos, eos, &error) else {
             let detail = error.map { String(cString: $0) } ?? "unknown error"
             cje_chat_free(error)
+            if let limit = Self.limitDetail(detail) {
+                throw LlamaError.chatTemplateLimit(model: model, sha256: digest, detail: limit)
+            }
             throw LlamaError.unsupportedChatTemplate(
                 excerpt: "llama.cpp's Jinja engine cannot parse it (\(detail)): \(source.prefix(120))")
         }
@@ -74,7 +93,22 @@ final class ChatRenderer: @unchecked Sendable {
             case .builtin(let name):
                 return try Self.renderBuiltin(name, messages, addAssistantHeader: addAssistantHeader)
             case .jinja(let parsed):
-                return try Self.renderJinja(parsed, messages, addAssistantHeader: addAssistantHeader, date: date)
+                do {
+                    let text = try Self.renderJinja(
+                        parsed, messages, addAssistantHeader: addAssistantHeader, date: date)
+                    let given = messages.reduce(0) { $0 + $1.content.utf8.count }
+                    guard text.utf8.count <= given + Self.limits.extraBytes else {
+                        throw LlamaError.chatTemplateLimit(
+                            model: model, sha256: info.sha256,
+                            detail:
+                                "it rendered \(text.utf8.count) bytes for \(given) bytes of messages (bound: theirs plus \(Self.limits.extraBytes))"
+                        )
+                    }
+                    return text
+                } catch LlamaError.chatTemplateFailed(let detail) where Self.limitDetail(detail) != nil {
+                    throw LlamaError.chatTemplateLimit(
+                        model: model, sha256: info.sha256, detail: Self.limitDetail(detail) ?? detail)
+                }
             }
         }
     }
@@ -98,6 +132,12 @@ final class ChatRenderer: @unchecked Sendable {
         }
         defer { cje_chat_free(text) }
         return String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
+    }
+
+    /// What a render-limit error says after its marker ("render limit: "), nil for other errors.
+    private static func limitDetail(_ detail: String) -> String? {
+        guard let range = detail.range(of: "render limit: ") else { return nil }
+        return String(detail[range.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// llama.cpp's Jinja errors end with the template's own message ("Error: Jinja Exception:

@@ -25,6 +25,9 @@ public enum LlamaError: LocalizedError, ClassifiedError, Sendable, Hashable {
     case decodeFailed(code: Int32)
     /// The chat template failed on a conversation (it raised an error, or cannot render it).
     case chatTemplateFailed(detail: String)
+    /// The chat template ran past the bound on one render (`ChatRenderer.limits`): a template is
+    /// code from the model file, and one that loops for ever would hang the run.
+    case chatTemplateLimit(model: String?, sha256: String, detail: String)
     /// The llama.cpp library was built in a way that breaks batch invariance.
     case notBatchInvariant(detail: String)
     /// The model cannot be computed batch-invariantly by this engine (see `BatchInvariance`).
@@ -61,6 +64,9 @@ public enum LlamaError: LocalizedError, ClassifiedError, Sendable, Hashable {
             return "llama_decode failed with code \(code)."
         case .chatTemplateFailed(let detail):
             return "the chat template failed: \(detail)"
+        case .chatTemplateLimit(let model, let sha256, let detail):
+            return
+                "the chat template\(model.map { " of \($0)" } ?? "") (sha256 \(sha256)) did not finish a render: \(detail). A chat template is code from the model file, so cje-prep bounds each render; this one loops too long or builds too much text. Give the model a template that renders in bounds (`chat_template` in the config: a Jinja source or a llama.cpp built-in name)."
         case .modelNotBatchInvariant(let path, let reason):
             return
                 "\(path) cannot give batch-invariant log probs on this engine, so its data set would fail the determinism audit: \(reason)."
@@ -79,6 +85,7 @@ public enum LlamaError: LocalizedError, ClassifiedError, Sendable, Hashable {
     public var failureKind: FailureKind {
         switch self {
         case .tooLong, .chatTemplateFailed: return .permanent
+        case .chatTemplateLimit: return .fatal
         default: return .transient
         }
     }

@@ -46,7 +46,7 @@ public final class LlamaModel: @unchecked Sendable {
         if let source = chatTemplate ?? ownTemplate {
             self.renderer = try ChatRenderer(
                 source: source, origin: chatTemplate == nil ? .model : .config, bos: bosText ?? "",
-                eos: eos >= 0 ? Self.piece(vocab: vocab, token: eos, special: true) : "")
+                eos: eos >= 0 ? Self.piece(vocab: vocab, token: eos, special: true) : "", model: path)
         } else {
             self.renderer = nil
         }
@@ -55,7 +55,7 @@ public final class LlamaModel: @unchecked Sendable {
         let eog = (0..<Int32(nVocab)).filter { llama_vocab_is_eog(vocab, $0) }
         var eot = llama_vocab_eot(vocab)
         if eot < 0 { eot = eos }
-        if let renderer, let closing = Self.turnClosingToken(vocab: vocab, renderer: renderer) {
+        if let renderer, let closing = try Self.turnClosingToken(vocab: vocab, renderer: renderer) {
             eot = closing
         }
         let sha = try Self.sha256(of: url)
@@ -191,11 +191,18 @@ public final class LlamaModel: @unchecked Sendable {
     /// The end-of-generation token that the chat template writes after an assistant message:
     /// the token a naturally finished response ends with (`<|im_end|>` for ChatML, where the
     /// vocabulary's own end-of-turn id may name `<|endoftext|>` instead).
-    private static func turnClosingToken(vocab: OpaquePointer, renderer: ChatRenderer) -> TokenID? {
+    private static func turnClosingToken(vocab: OpaquePointer, renderer: ChatRenderer) throws -> TokenID? {
         let marker = "qzxv"
         let messages: [ChatMessage] = [.user("hi"), .assistant(marker)]
-        guard let text = try? renderer.render(messages, addAssistantHeader: false, date: .today),
-            let range = text.range(of: marker, options: .backwards),
+        let text: String
+        do {
+            text = try renderer.render(messages, addAssistantHeader: false, date: .today)
+        } catch {
+            // A template over the render bound is refused now, at load, before anything is written.
+            if let limit = error as? LlamaError, case .chatTemplateLimit = limit { throw limit }
+            return nil
+        }
+        guard let range = text.range(of: marker, options: .backwards),
             let tokens = try? tokenize(
                 vocab: vocab, String(text[range.upperBound...]), addSpecial: false, parseSpecial: true)
         else { return nil }

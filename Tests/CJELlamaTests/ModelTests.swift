@@ -83,6 +83,32 @@ struct ModelTests {
         }
     }
 
+    @Test(
+        "a template that loops for ever or builds megabytes is refused at load within the bound, naming the model and the template's sha256"
+    )
+    func templateLimits() throws {
+        let loops =
+            "{% for a in range(6000) %}{% for b in range(5000) %}{% endfor %}{% endfor %}{{ messages[0].content }}"
+        let builds =
+            "{% for m in messages %}{{ m.content }}{% endfor %}{{ 'x' * 2000000 }}"
+        for source in [loops, builds] {
+            let started = Date()
+            #expect {
+                try LlamaModel(path: Fixture.modelPath, chatTemplate: source)
+            } throws: { error in
+                guard case LlamaError.chatTemplateLimit(let model, let sha, _) = error else { return false }
+                let message = error.localizedDescription
+                return model == Fixture.modelPath && sha == Checksum.sha256(Data(source.utf8))
+                    && message.contains(Fixture.modelPath) && message.contains(sha)
+                    && FailureKind(of: error) == .fatal
+            }
+            #expect(Date().timeIntervalSince(started) < 15)
+        }
+        // Real templates are far inside the bound: the model's own renders a long conversation.
+        let long = (0..<200).map { i in i % 2 == 0 ? ChatMessage.user("question \(i)") : .assistant("answer \(i)") }
+        #expect(try Fixture.model.renderPrompt(long).contains("question 198"))
+    }
+
     @Test("the file's own template is rendered by llama.cpp's Jinja engine; a configured name picks a built-in")
     func ownTemplateIsJinja() throws {
         let own = try #require(Fixture.model.info.chatTemplate)

@@ -32,6 +32,12 @@ char * cje_chat_template_render(const cje_chat_template * tmpl, const char * con
                                 const char * const * contents, size_t n, bool add_generation_prompt, int64_t now,
                                 size_t * length, char ** error);
 
+/// Bounds every later parse (llama.cpp probes a template's capabilities by running it) and render,
+/// on any thread: at most `max_steps` statements and expressions executed, and `max_seconds` of
+/// wall time; 0 leaves that bound off (the default: unbounded). Over a bound, the call fails with a
+/// message that starts with "render limit: ".
+void cje_chat_set_limits(uint64_t max_steps, double max_seconds);
+
 /// Frees a string returned by this library.
 void cje_chat_free(char * text);
 
