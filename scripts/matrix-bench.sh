@@ -14,6 +14,9 @@ models="$CACHE/matrix-models"
 threads=${CJE_BENCH_THREADS:-2}
 tools="$("$here/bootstrap.sh" bench-tools)/bin"
 ls "$models"/*.gguf >/dev/null 2>&1 || { echo "matrix-bench: no models in $models: run Tests/Integration/model-matrix.sh first" >&2; exit 1; }
+# Q4_0 and Q4_K_M as users download them (mixed per-tensor types), made here when missing.
+. "$here/../Tests/Integration/matrix-models.sh"
+for type in Q4_0 Q4_K_M; do user_quantized "$type" >/dev/null; done
 
 bench() { # binary model [template] -> "tf ppl tf/ppl gen32 bb32 gen32/bb32"
     local args=(bench --model "$2" --threads "$threads" --rounds 1 --score-sequences 8 --judge-items 1
@@ -37,7 +40,7 @@ for path in "$CJE_MODEL" "$models"/*.gguf; do
     [ "$path" = "$CJE_MODEL" ] && label="demo $label"
     case "$label" in *TQ1_0*) continue ;; esac
     # One model of each kernel family (the matrix runs these whole) and the other architecture.
-    case "$label" in "demo "* | F16 | Q4_0 | Q4_K | IQ4_NL | gemma*) ;; *) continue ;; esac
+    case "$label" in "demo "* | F16 | Q4_0 | Q4_K | IQ4_NL | user-* | gemma*) ;; *) continue ;; esac
     if [ -n "${CJE_BENCH_ONLY:-}" ] && [[ " $CJE_BENCH_ONLY " != *" ${label#demo } "* ]]; then continue; fi
     template=""
     case "$name" in gemma*) template=gemma ;; esac

@@ -22,6 +22,9 @@ public struct ModelInfo: Sendable, Hashable, Codable {
     public var chatTemplate: ChatTemplateInfo?
     /// How many tensors of each type the file holds ("Q4_K": 97, "F32": 61, ...).
     public var tensorTypes: [String: Int]
+    /// The tensor types whose weights the engine keeps in a repacked layout (faster products,
+    /// proven batch-invariant), e.g. ["Q4_0"]; nil when every weight is in the file's own layout.
+    public var repackedTypes: [String]?
     /// The model's attention memory: "full" (every layer attends over the whole sequence),
     /// "sliding window" (some layers see only the last `n` tokens), "recurrent" or "hybrid".
     public var memory: String
@@ -32,7 +35,7 @@ public struct ModelInfo: Sendable, Hashable, Codable {
         path: String, sha256: String, architecture: String, name: String?, parameterCount: UInt64,
         vocabularySize: Int, contextLength: Int, endOfGenerationTokens: [TokenID], endOfTurnToken: TokenID,
         hasChatTemplate: Bool, chatTemplate: ChatTemplateInfo? = nil, tensorTypes: [String: Int] = [:],
-        memory: String = "full", notBatchInvariant: String? = nil
+        repackedTypes: [String]? = nil, memory: String = "full", notBatchInvariant: String? = nil
     ) {
         self.path = path
         self.sha256 = sha256
@@ -46,6 +49,7 @@ public struct ModelInfo: Sendable, Hashable, Codable {
         self.hasChatTemplate = hasChatTemplate
         self.chatTemplate = chatTemplate
         self.tensorTypes = tensorTypes
+        self.repackedTypes = repackedTypes
         self.memory = memory
         self.notBatchInvariant = notBatchInvariant
     }

@@ -6,16 +6,38 @@ import Foundation
 /// llama.cpp's CPU backend computes each output element of a matrix product as one `vec_dot` in a
 /// fixed order, unless a faster path groups rows: llamafile's tinyBLAS (kept by our patch to the
 /// Q8_0, Q4_0 and Q5_0 products where it computes the same floats as vec_dot,
-/// `scripts/llama-patches`), repacked weight layouts (off: `use_extra_bufts = false`) and the tiled
-/// K-quant product (off: `GGML_CPU_TILED_MM=0`, see `LlamaBackend`). What is left is checked per tensor type by the
-/// model matrix (`Tests/Integration/model-matrix.sh`): generation at 1 and 32 sequences, sampled
-/// against teacher-forced log probs, one request alone against in a batch, for each type below.
+/// `scripts/llama-patches`), repacked weight layouts (on only for `repackedTypes`, through the
+/// `repack-selective` patch; off for every other type) and the tiled K-quant product (off:
+/// `GGML_CPU_TILED_MM=0`, see `LlamaBackend`). What is left is checked per tensor type by the
+/// model matrix (`Tests/Integration/model-matrix.sh`): generation at 1 to 9 and 32 sequences,
+/// sampled against teacher-forced log probs, one request alone against in a batch, for each type below.
 enum BatchInvariance {
     /// Tensor types whose CPU kernels the model matrix verified on this build.
     static let verifiedTypes: Set<String> = [
         "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
         "IQ4_NL", "IQ4_XS",
     ]
+
+    /// Tensor types whose repacked layout (llama.cpp's CPU_REPACK, 8x8 on x86-64-v3) the model
+    /// matrix proved batch-invariant: its one-row gemv and four-row gemm give every output the same
+    /// float (per 32-value block an exact integer dot, one FMA of it times the two scales, blocks in
+    /// ascending order). Q4_K is not here: its gemv takes one FMA per 256-value super-block and its
+    /// gemm one per 64 values, so a row's numbers depend on whether it fell in a group of four.
+    static let provenRepackedTypes = ["IQ4_NL", "Q4_0"]
+
+    /// The types this build repacks: `provenRepackedTypes` when llama.cpp honours the list
+    /// (`REPACK_SELECTIVE`, scripts/llama-patches/repack-selective.patch) and was compiled for
+    /// the instruction sets the matrix proved them on (x86-64 with AVX2 and FMA, no AVX-512, whose
+    /// gemm has other kernels); none elsewhere, where every type keeps the plain layout.
+    static func repackedTypes(systemInfo: String) -> [String] {
+        #if arch(x86_64)
+            let has = { (feature: String) in systemInfo.contains("\(feature) = 1") }
+            guard has("REPACK_SELECTIVE"), has("AVX2"), has("FMA"), !has("AVX512") else { return [] }
+            return provenRepackedTypes
+        #else
+            return []
+        #endif
+    }
 
     /// How many tensors of each type the file holds, and the first tensor of each type, read
     /// from the GGUF header (no weights are read).

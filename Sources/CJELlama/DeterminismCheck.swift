@@ -74,6 +74,8 @@ public struct DeterminismCheck: Sendable, Codable {
                     ? "\(alone.count) requests, \(alone.map(\.tokens.count).reduce(0, +)) tokens identical"
                     : "requests \(differing) differ"))
 
+        items.append(try rowCounts(many, requests: requests, together: together))
+
         // Sampled log probs == teacher forcing the sampled tokens, in one batch of all of them.
         let sampled = zip(requests, together).filter { $0.0.temperature > 0 }
         let scoreRequests = sampled.map { request, result in
@@ -130,5 +132,24 @@ public struct DeterminismCheck: Sendable, Codable {
                 name: "continuations == plain scoring", passed: continuation == plain,
                 detail: "11 answers after one context"))
         return DeterminismCheck(items: items, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Every row count a decoding product has up to 9 (a repacked layout sends groups of four rows
+    /// to one kernel and the rest, one by one, to another): the first k requests decoded together,
+    /// for k = 1...9, give what they gave beside all the others.
+    private static func rowCounts(
+        _ engine: LlamaEngine, requests: [GenerationRequest], together: [GenerationResult]
+    ) throws -> Item {
+        let most = min(9, requests.count)
+        var differ: [Int] = []
+        for k in 1...most {
+            let fewer = try engine.generateNow(Array(requests.prefix(k))).map { try $0.get() }
+            if fewer != Array(together.prefix(k)) { differ.append(k) }
+        }
+        return Item(
+            name: "generation at 1 to \(most) sequences == beside \(requests.count - 1) others", passed: differ.isEmpty,
+            detail: differ.isEmpty
+                ? "every row count of a decoding product up to \(most)"
+                : "at \(differ.map(String.init).joined(separator: ", ")) sequences the results differ")
     }
 }

@@ -24,8 +24,18 @@ enum LlamaBackend {
         setenv("GGML_CPU_TILED_MM", "0", 1)
         llama_log_set(logCallback, nil)
         llama_backend_init()
+        // Repacked weight layouts only for the types proven batch-invariant on this build (read
+        // at the first weight placed, so after the backend is up and before any model loads).
+        let info = String(cString: llama_print_system_info())
+        let repacked = BatchInvariance.repackedTypes(systemInfo: info)
+        setenv("GGML_CPU_REPACK_TYPES", repacked.map { $0.lowercased() }.joined(separator: ","), 1)
         return true
     }()
+
+    /// The tensor types this process repacks (`BatchInvariance.repackedTypes` of this build).
+    static var repackedTypes: [String] {
+        BatchInvariance.repackedTypes(systemInfo: systemInfo)
+    }
 
     /// llama.cpp's description of its CPU backend ("CPU : SSE3 = 1 | ... | LLAMAFILE = 1 | ...").
     static var systemInfo: String {

@@ -56,9 +56,12 @@ public final class LlamaEngine: @unchecked Sendable {
 
     /// The instruction sets llama.cpp's CPU backend was compiled for, as it reports them
     /// ("AVX2", "FMA", "AVX512", ...): a build's numbers depend on them, so they are part of its
-    /// identity. Features that do not change a number (OpenMP, weight repacking) are left out.
+    /// identity. Features that do not change a number (OpenMP) are left out, and so is repacking:
+    /// the types it changes are named per model (`LlamaModels.engineIdentity`).
     public static var instructionSets: [String] {
-        let notInstructions: Set = ["OPENMP", "REPACK", "LLAMAFILE", "LLAMAFILE_INVARIANT", "KLEIDIAI", "ACCELERATE"]
+        let notInstructions: Set = [
+            "OPENMP", "REPACK", "REPACK_SELECTIVE", "LLAMAFILE", "LLAMAFILE_INVARIANT", "KLEIDIAI", "ACCELERATE",
+        ]
         return LlamaBackend.systemInfo.split(separator: "|").compactMap { field -> String? in
             let parts = field.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, parts[1] == "1" else { return nil }

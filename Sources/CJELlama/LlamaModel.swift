@@ -25,8 +25,12 @@ public final class LlamaModel: @unchecked Sendable {
         var params = llama_model_default_params()
         params.n_gpu_layers = 0
         // Repacked weight layouts (extra buffer types) switch kernels with the number of rows in
-        // a batch; plain layouts keep one kernel per output element, which batch invariance needs.
-        params.use_extra_bufts = false
+        // a batch: one-row gemv, four-row gemm. Only for the types whose two kernels are proven to
+        // give the same floats (`BatchInvariance.repackedTypes`, the only ones llama.cpp is let
+        // repack) are they on; a model without such tensors keeps every weight in the plain layout.
+        let types = BatchInvariance.tensorTypes(path: path)
+        let repacked = LlamaBackend.repackedTypes.filter { types.counts[$0] != nil }
+        params.use_extra_bufts = !repacked.isEmpty
         guard let model = llama_model_load_from_file(path, params) else {
             let detail = LlamaBackend.takeRecentErrors()
             throw LlamaError.modelLoadFailed(path: path, detail: detail.isEmpty ? "no detail given" : detail)
@@ -60,7 +64,6 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let sha = try Self.sha256(of: url)
         let architecture = Self.meta(model, "general.architecture") ?? "unknown"
-        let types = BatchInvariance.tensorTypes(path: path)
         self.info = ModelInfo(
             path: path, sha256: sha,
             architecture: architecture,
@@ -73,6 +76,7 @@ public final class LlamaModel: @unchecked Sendable {
             hasChatTemplate: ownTemplate != nil,
             chatTemplate: renderer?.info,
             tensorTypes: types.counts,
+            repackedTypes: repacked.isEmpty ? nil : repacked,
             memory: BatchInvariance.memory(model),
             notBatchInvariant: BatchInvariance.problem(model, architecture: architecture, types: types))
     }

@@ -9,7 +9,7 @@ struct ModelInfoCommand: AsyncParsableCommand {
         abstract:
             "What a GGUF model will get, as JSON: architecture, tensor types, memory, chat template (own or named), end-of-turn tokens, whether it is batch-invariant here, a rendered example conversation.",
         discussion:
-            "--check also runs the engine's determinism contract on it (generation with 1 and 32 sequences, sampled against teacher-forced log probs, alone against in a batch, clone weights, continuations): seconds for a small model, minutes for a 3B one."
+            "--check also runs the engine's determinism contract on it (generation with 1 to 9 and 32 sequences, sampled against teacher-forced log probs, alone against in a batch, clone weights, continuations): seconds for a small model, minutes for a 3B one."
     )
 
     @OptionGroup var modelOptions: ModelOptions

@@ -27,7 +27,14 @@ public final class LlamaModels: LocalModels, Sendable {
     }
 
     public var infos: [String: ModelInfo] { models.mapValues(\.info) }
-    public var engineIdentity: String { LlamaEngine.buildIdentity }
+    /// The build's identity, and the tensor types the models repack when they do: a repacked
+    /// layout computes other floats than the plain one, so a run made before a type was repacked
+    /// is refused on resume (its fingerprint's engine differs), while a model with no such
+    /// tensor keeps the identity, and the numbers, it had.
+    public var engineIdentity: String {
+        let repacked = Set(models.values.flatMap { $0.info.repackedTypes ?? [] }).sorted()
+        return LlamaEngine.buildIdentity + (repacked.isEmpty ? "" : " repacked [\(repacked.joined(separator: " "))]")
+    }
     public var systemInfo: String { LlamaLog.systemInfo }
     public func routeLog(to sink: (@Sendable (String) -> Void)?) { LlamaLog.route(to: sink) }
 

@@ -30,10 +30,13 @@ struct ReferenceTools {
         return figures
     }
 
-    /// The environment of the same-library tools: the engine's kernels.
+    /// The environment of the same-library tools: the engine's kernels (the tiled K-quant product
+    /// off), with every weight type the library repacks repacked, as the tools do by default (the
+    /// engine's own list of repacked types, `GGML_CPU_REPACK_TYPES`, is not passed on).
     private var sameKernels: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["GGML_CPU_TILED_MM"] = "0"
+        environment["GGML_CPU_REPACK_TYPES"] = nil
         return environment
     }
 
@@ -86,6 +89,7 @@ struct ReferenceTools {
     private func stockBench(_ tool: String) -> [String: Double] {
         var environment = ProcessInfo.processInfo.environment
         environment["GGML_CPU_TILED_MM"] = nil
+        environment["GGML_CPU_REPACK_TYPES"] = nil
         let output = Self.run(
             tool,
             [

