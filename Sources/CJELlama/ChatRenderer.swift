@@ -60,9 +60,7 @@ final class ChatRenderer: @unchecked Sendable {
         guard let parsed = cje_chat_template_new(source, bos, eos, &error) else {
             let detail = error.map { String(cString: $0) } ?? "unknown error"
             cje_chat_free(error)
-            if let limit = Self.limitDetail(detail) {
-                throw LlamaError.chatTemplateLimit(model: model, sha256: digest, detail: limit)
-            }
+            if let limit = Self.limitError(detail, model: model, sha256: digest) { throw limit }
             throw LlamaError.unsupportedChatTemplate(
                 excerpt: "llama.cpp's Jinja engine cannot parse it (\(detail)): \(source.prefix(120))")
         }
@@ -105,9 +103,9 @@ final class ChatRenderer: @unchecked Sendable {
                         )
                     }
                     return text
-                } catch LlamaError.chatTemplateFailed(let detail) where Self.limitDetail(detail) != nil {
-                    throw LlamaError.chatTemplateLimit(
-                        model: model, sha256: info.sha256, detail: Self.limitDetail(detail) ?? detail)
+                } catch LlamaError.chatTemplateFailed(let detail) {
+                    throw Self.limitError(detail, model: model, sha256: info.sha256)
+                        ?? LlamaError.chatTemplateFailed(detail: detail)
                 }
             }
         }
@@ -134,10 +132,12 @@ final class ChatRenderer: @unchecked Sendable {
         return String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
     }
 
-    /// What a render-limit error says after its marker ("render limit: "), nil for other errors.
-    private static func limitDetail(_ detail: String) -> String? {
+    /// libcje-chat's render-limit error (its message has the marker "render limit: ") as the
+    /// error naming the model and the template; nil for every other error.
+    private static func limitError(_ detail: String, model: String?, sha256: String) -> LlamaError? {
         guard let range = detail.range(of: "render limit: ") else { return nil }
-        return String(detail[range.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let what = String(detail[range.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return .chatTemplateLimit(model: model, sha256: sha256, detail: what)
     }
 
     /// llama.cpp's Jinja errors end with the template's own message ("Error: Jinja Exception:

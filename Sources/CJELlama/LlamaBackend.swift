@@ -14,7 +14,12 @@ enum LlamaBackend {
         _ = initialized
     }
 
-    private static let initialized: Bool = {
+    /// The tensor types this process repacks (`BatchInvariance.repackedTypes` of this build),
+    /// decided once, when llama.cpp is initialised.
+    static var repackedTypes: [String] { initialized }
+
+    /// Initialises llama.cpp and returns the types it was let repack.
+    private static let initialized: [String] = {
         // ggml-cpu's tiled K-quant matrix product (Q2_K-Q6_K, IQ4_XS, IQ1-IQ3) serves a product only
         // when it has 8 or more rows and picks its tiling by the row count, so a token's numbers
         // changed with what shared its batch (measured on Gemma 3 Q4_K_M: one text scored -227.53,
@@ -29,13 +34,8 @@ enum LlamaBackend {
         let info = String(cString: llama_print_system_info())
         let repacked = BatchInvariance.repackedTypes(systemInfo: info)
         setenv("GGML_CPU_REPACK_TYPES", repacked.map { $0.lowercased() }.joined(separator: ","), 1)
-        return true
+        return repacked
     }()
-
-    /// The tensor types this process repacks (`BatchInvariance.repackedTypes` of this build).
-    static var repackedTypes: [String] {
-        BatchInvariance.repackedTypes(systemInfo: systemInfo)
-    }
 
     /// llama.cpp's description of its CPU backend ("CPU : SSE3 = 1 | ... | LLAMAFILE = 1 | ...").
     static var systemInfo: String {

@@ -21,23 +21,22 @@ refused=TQ1_0
 models="$CACHE/matrix-models"
 mkdir -p "$models"
 quantize() { # type -> path of the demo model in that type (made once, kept in the cache)
-    local out="$models/SmolLM2-135M-Instruct.$1.gguf"
-    if [ ! -f "$out" ]; then
-        "$LLAMA_PREFIX/bin/llama-quantize" --allow-requantize --pure "$CJE_MODEL" "$out.part.$$" "$1" \
-            >"$models/quantize-$1.log" 2>&1 || { tail -n 20 "$models/quantize-$1.log" >&2; return 1; }
-        mv "$out.part.$$" "$out"
-    fi
-    echo "$out"
+    quantized "SmolLM2-135M-Instruct.$1" "$1" --pure
 }
 
 # The demo model quantized as a user's download is (`llama-quantize` without --pure: its own mix
 # of per-tensor types, e.g. Q4_K_M keeps some matrices in Q6_K and, where rows are not a multiple
 # of 256, falls back to Q5_0): for `make matrix-bench`'s rows of what users run.
 user_quantized() { # type -> path (made once, kept in the cache)
-    local out="$models/user-$1.gguf"
+    quantized "user-$1" "$1"
+}
+
+quantized() { # name type [llama-quantize flags] -> $models/name.gguf, made once
+    local name=$1 type=$2 out="$models/$1.gguf"
+    shift 2
     if [ ! -f "$out" ]; then
-        "$LLAMA_PREFIX/bin/llama-quantize" --allow-requantize "$CJE_MODEL" "$out.part.$$" "$1" \
-            >"$models/quantize-user-$1.log" 2>&1 || { tail -n 20 "$models/quantize-user-$1.log" >&2; return 1; }
+        "$LLAMA_PREFIX/bin/llama-quantize" --allow-requantize "$@" "$CJE_MODEL" "$out.part.$$" "$type" \
+            >"$models/quantize-$name.log" 2>&1 || { tail -n 20 "$models/quantize-$name.log" >&2; return 1; }
         mv "$out.part.$$" "$out"
     fi
     echo "$out"
